@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * The result document every odpt command fills and one writer per format
+ * renders. Producers (suites, benchmarks, the shim client) never print:
+ * they add metadata, configuration, histograms, scalar figures and test
+ * results here, and src/lib/output renders table, JSON, CSV, .hgrm, TAP 13
+ * and JUnit XML from it. Keys are snake_case with units (lat_ns, len_bytes).
+ */
+#ifndef ODPT_REPORT_H
+#define ODPT_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "odpt/hist.h"
+
+#define ODPT_SCHEMA_VERSION 1
+
+struct odpt_report;
+
+/* Labels distinguish series: "mode=hmm,size_bytes=4096,iommu=on". */
+struct odpt_label {
+	const char *key;
+	const char *value;
+};
+
+enum odpt_test_result {
+	ODPT_PASS,
+	ODPT_FAIL,
+	ODPT_SKIP,
+	ODPT_XFAIL,   /* failed as a known bug predicts (reason names it) */
+	ODPT_XPASS,   /* a known bug did not show: counts as a failure */
+};
+
+struct odpt_test_record {
+	const char *name;          /* e.g. "rc_write_fault_every_iter" */
+	enum odpt_test_result result;
+	const char *reason;        /* why it failed/skipped/xfailed; NULL on pass */
+	uint64_t duration_ns;
+	uint64_t iterations;
+	uint64_t faults_forced;
+	const char *stage;         /* stage when it hung/failed, or NULL */
+	const char *diag;          /* multi-line diagnostics (TAP '#' lines), or NULL */
+};
+
+int odpt_report_create(const char *command, struct odpt_report **out);
+void odpt_report_destroy(struct odpt_report *r);
+
+/* Environment facts: tool version, kernel, device, clock source, ... */
+int odpt_report_meta(struct odpt_report *r, const char *key, const char *value);
+/* The echoed configuration (from the option table). */
+int odpt_report_config_str(struct odpt_report *r, const char *key, const char *v);
+int odpt_report_config_u64(struct odpt_report *r, const char *key, uint64_t v);
+int odpt_report_config_bool(struct odpt_report *r, const char *key, bool v);
+
+/*
+ * A latency series. The report copies the histogram (the caller keeps its
+ * own); name carries the unit ("map_ns_per_page"). nlabels may be 0.
+ */
+int odpt_report_hist(struct odpt_report *r, const char *name,
+		     const struct odpt_label *labels, int nlabels,
+		     const struct odpt_hist *h);
+/* A single figure: name with its unit ("bookkeeping_bytes_per_page"). */
+int odpt_report_scalar(struct odpt_report *r, const char *name,
+		       const struct odpt_label *labels, int nlabels,
+		       double value);
+/* A test result (strings are copied). */
+int odpt_report_test(struct odpt_report *r, const struct odpt_test_record *t);
+
+/* Free-form structured section for object listings (e.g. devices): a
+ * json-c object the table writer renders as an indented key/value tree.
+ * Ownership of obj (a struct json_object *) passes to the report. */
+int odpt_report_section(struct odpt_report *r, const char *key, void *json_obj);
+
+/* Percentiles reported in every format, in this order. */
+extern const double odpt_report_percentiles[];
+extern const int odpt_report_npercentiles;
+
+enum odpt_format {
+	ODPT_FMT_TABLE,
+	ODPT_FMT_JSON,
+	ODPT_FMT_CSV,
+	ODPT_FMT_HGRM,   /* HdrHistogram percentile distribution, one block per series */
+	ODPT_FMT_TAP,    /* TAP 13, kselftest style */
+	ODPT_FMT_JUNIT,
+};
+/* "table", "json", ... -> format; -EINVAL for an unknown name. */
+int odpt_format_parse(const char *name, enum odpt_format *out);
+const char *odpt_format_name(enum odpt_format f);
+
+struct odpt_write_opts {
+	bool raw_buckets;      /* JSON: include non-empty buckets */
+	int hgrm_ticks;        /* .hgrm ticks per half distance; 0 = 5 */
+};
+int odpt_report_write(const struct odpt_report *r, enum odpt_format f,
+		      const struct odpt_write_opts *o, FILE *out);
+/* Write to path atomically (temp file in the same dir + fsync + rename). */
+int odpt_report_write_file(const struct odpt_report *r, enum odpt_format f,
+			   const struct odpt_write_opts *o, const char *path);
+
+/* Counts of test results (for exit codes and summary lines). */
+struct odpt_test_counts {
+	unsigned pass, fail, skip, xfail, xpass;
+};
+void odpt_report_test_counts(const struct odpt_report *r,
+			     struct odpt_test_counts *c);
+
+#endif

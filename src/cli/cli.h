@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * The odpt command line: `odpt [GLOBAL-OPTS] OBJECT VERB [ARGS]`, dispatched
+ * from tables in the iproute2 rdma style. Each object lives in its own
+ * cmd_<object>.c and exports one struct odpt_object.
+ *
+ * Exit codes: 0 success (tests passed or skipped), 1 a test failed or an
+ * operation failed at run time, 2 bad usage or bad input.
+ */
+#ifndef ODPT_CLI_H
+#define ODPT_CLI_H
+
+#include <stdbool.h>
+
+#include "odpt/opts.h"
+#include "odpt/report.h"
+
+enum { ODPT_EXIT_OK = 0, ODPT_EXIT_FAIL = 1, ODPT_EXIT_USAGE = 2 };
+
+/* Global options, parsed before OBJECT. */
+struct odpt_cli {
+	bool json;               /* -j/--json: same as --format=json */
+	const char *format;      /* --format table|json|csv|hgrm */
+	const char *output;      /* -o FILE: written atomically */
+	bool raw_buckets;        /* --raw-buckets (JSON) */
+	bool verbose;            /* -v */
+	const char *prog;
+};
+
+struct odpt_verb {
+	const char *name;
+	int (*run)(struct odpt_cli *cli, int argc, char **argv); /* returns exit code */
+	const char *summary;
+	const struct odpt_opt *opts;   /* for help; may be NULL */
+};
+
+struct odpt_object {
+	const char *name;
+	const char *summary;
+	const struct odpt_verb *verbs;   /* NULL-name terminated */
+	const char *default_verb;        /* verb run when none is given, or NULL */
+};
+
+extern const struct odpt_object odpt_obj_devices;
+extern const struct odpt_object odpt_obj_hist;
+extern const struct odpt_object odpt_obj_suite;
+extern const struct odpt_object odpt_obj_shim;
+
+/*
+ * Render r in the format the global options chose (table by default) to
+ * stdout, or atomically to -o FILE. Returns an exit code.
+ */
+int odpt_cli_emit(const struct odpt_cli *cli, const struct odpt_report *r);
+/* Parse a verb's options from its table; on error returns an exit code
+ * (>= 0: ODPT_EXIT_USAGE, or ODPT_EXIT_OK after --help) via *exit_code and
+ * false. */
+bool odpt_cli_parse(const struct odpt_verb *verb, void *cfg, int argc,
+		    char **argv, int *npos, int *exit_code);
+/* Add tool version, kernel release, host and clock facts to a report. */
+int odpt_cli_meta(struct odpt_report *r);
+
+#endif
