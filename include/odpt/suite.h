@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * The ODP regression suite: a catalogue of named test cases, each with a
+ * capability precondition, run one by one in a forked child with a
+ * watchdog. The child records the stage it is in (registering, posting,
+ * polling which CQ, validating) in shared memory, so a hung case is killed
+ * and reported with that stage. A table of known kernel bugs turns a
+ * failure of a listed case into XFAIL (and a pass into XPASS). Results go
+ * into a struct odpt_report; the output writers render TAP, JUnit and JSON.
+ */
+#ifndef ODPT_SUITE_H
+#define ODPT_SUITE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "odpt/report.h"
+
+struct odpt_vctx;
+struct odpt_vcaps;
+
+struct odpt_suite_cfg {
+	const char *dev;        /* NULL: first device */
+	uint64_t port;
+	int64_t gid;            /* < 0: automatic */
+	const char *filter;     /* glob, or comma-separated globs; NULL: all */
+	uint64_t iters;
+	uint64_t timeout_s;     /* per case */
+};
+
+/* The child's view of one running case. */
+struct odpt_tshm;
+struct odpt_tctx {
+	const struct odpt_suite_cfg *cfg;
+	const struct odpt_case *c;
+	struct odpt_vctx *v;    /* opened by the runner when the case needs it */
+	struct odpt_tshm *shm;
+};
+
+/* Precondition: NULL when the case can run, else the skip reason. */
+typedef const char *(*odpt_case_precond_fn)(const struct odpt_vcaps *caps,
+					    const struct odpt_case *c,
+					    char *buf, int len);
+/* Returns ODPT_PASS, ODPT_FAIL or ODPT_SKIP (reason set through tc_*). */
+typedef int (*odpt_case_run_fn)(struct odpt_tctx *t);
+
+enum odpt_case_flags {
+	ODPT_CASE_NEEDS_DEV = 1u << 0,   /* the runner opens the device */
+};
+
+struct odpt_case {
+	const char *name;
+	const char *summary;
+	odpt_case_precond_fn precond;
+	odpt_case_run_fn run;
+	unsigned flags;
+	int op;                 /* parameters shared by families of cases */
+	int variant;
+};
+
+/* The built-in catalogue. */
+extern const struct odpt_case odpt_suite_cases[];
+extern const int odpt_suite_ncases;
+
+/* Known kernel bugs: a failure of a listed case is expected. */
+struct odpt_known_bug {
+	const char *driver;     /* "rxe" */
+	const char *kver_min;   /* first affected release, inclusive ("7.3") */
+	const char *kver_end;   /* first fixed release, exclusive ("7.4"), NULL open */
+	const char *tests;      /* comma-separated globs of case names */
+	const char *what;       /* one line: the bug */
+	const char *evidence;   /* where it was shown */
+};
+extern const struct odpt_known_bug odpt_known_bugs[];
+extern const int odpt_nknown_bugs;
+/* The entry matching (driver, kernel release, case name), or NULL. */
+const struct odpt_known_bug *odpt_known_bug_find(const struct odpt_known_bug *tab,
+						 int n, const char *driver,
+						 const char *krelease,
+						 const char *test);
+/* Compare "7.3.4+deb13-amd64" style releases numerically: <0, 0, >0. */
+int odpt_kver_cmp(const char *a, const char *b);
+
+/* Whether name matches the filter (comma-separated globs; NULL matches). */
+bool odpt_suite_filter_match(const char *filter, const char *name);
+
+/* Facts the runner needs besides the configuration. */
+struct odpt_suite_env {
+	const struct odpt_vcaps *caps;   /* NULL: no device (cases needing one FAIL) */
+	const char *driver;              /* for the known-bug table */
+	const char *krelease;            /* uname -r */
+	const struct odpt_known_bug *bugs;
+	int nbugs;
+};
+
+/*
+ * Run the cases of tab that match cfg->filter, each in a forked child with
+ * cfg->timeout_s, and add one test record per case to r. Returns 0, or
+ * -ENOENT when the filter matches nothing.
+ */
+int odpt_suite_run_cases(const struct odpt_case *tab, int n,
+			 const struct odpt_suite_cfg *cfg,
+			 const struct odpt_suite_env *env, struct odpt_report *r);
+
+/* Child-side helpers: record the stage, fail, skip, add diagnostics. */
+void tc_stage(struct odpt_tctx *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int tc_fail(struct odpt_tctx *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int tc_skip(struct odpt_tctx *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void tc_diag(struct odpt_tctx *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void tc_iteration_done(struct odpt_tctx *t);
+void tc_faults_forced(struct odpt_tctx *t, uint64_t n);
+
+#endif

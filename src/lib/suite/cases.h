@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Internal to the suite: the run functions of the case families and the
+ * parameters (variant, flags) the catalogue in cases.c gives them.
+ */
+#ifndef ODPT_SUITE_CASES_H
+#define ODPT_SUITE_CASES_H
+
+#include "odpt/suite.h"
+#include "odpt/verbs.h"
+
+struct rig;
+
+/* odpt_case.variant */
+enum {
+	V_ODP = 0,       /* explicit ODP on both sides */
+	V_PINNED,        /* pinned MRs (controls) */
+	V_IMPLICIT,      /* one implicit ODP MR for both sides */
+	V_HUGETLB,       /* MAP_HUGETLB buffers, IBV_ACCESS_HUGETLB */
+	V_THP,           /* THP-backed buffers */
+	V_MR_EX,         /* registered with ibv_reg_mr_ex */
+	V_SRQ,           /* responder receives through an SRQ */
+	V_DONTFORK,      /* fork case with MADV_DONTFORK */
+};
+
+/* odpt_case.flags beyond ODPT_CASE_NEEDS_DEV */
+enum {
+	CASE_FLUSH_MR = 1u << 8,   /* FLUSH level MR instead of RANGE */
+	CASE_ASYNC = 1u << 9,      /* advise_mr without IBV_ADVISE_MR_FLAG_FLUSH */
+};
+
+int op_iter(struct rig *g, enum odpt_vop op, uint64_t i, size_t loff, size_t roff,
+	    size_t len, bool whole_mr);
+
+int run_rc_op(struct odpt_tctx *t);
+int run_unaligned(struct odpt_tctx *t);
+int run_zero_len(struct odpt_tctx *t);
+int run_ud_send(struct odpt_tctx *t);
+int run_xrc_send(struct odpt_tctx *t);
+int run_mixed_sge(struct odpt_tctx *t);
+int run_inval_munmap(struct odpt_tctx *t);
+int run_inval_remap(struct odpt_tctx *t);
+int run_inval_mremap(struct odpt_tctx *t);
+int run_inval_mprotect(struct odpt_tctx *t);
+int run_inval_fork(struct odpt_tctx *t);
+int run_inval_madv_free(struct odpt_tctx *t);
+int run_inval_migrate(struct odpt_tctx *t);
+int run_inval_thp_split(struct odpt_tctx *t);
+int run_inval_race(struct odpt_tctx *t);
+int run_sparse(struct odpt_tctx *t);
+int run_many_mrs(struct odpt_tctx *t);
+int run_prefetch(struct odpt_tctx *t);
+
+#ifndef ODPT_IBVERBS_VERSION
+#define ODPT_IBVERBS_VERSION "unknown"
+#endif
+
+#endif

@@ -1,0 +1,764 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * Suite cases where the memory under an ODP MR changes: munmap, munmap +
+ * mmap at the same address, mremap, mprotect to read-only, fork with and
+ * without MADV_DONTFORK, MADV_FREE followed by reclaim, page migration,
+ * THP split and MADV_DONTNEED racing RDMA WRITEs; plus a sparse MR larger
+ * than RAM, many MRs over one buffer, and prefetch (ibv_advise_mr). Each
+ * asserts the exact outcome: the data, the completion status, or the
+ * residency that mincore() reports.
+ */
+#define _GNU_SOURCE   /* mremap, MREMAP_FIXED */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cases.h"
+#include "rig.h"
+
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT 21
+#endif
+#ifndef MPOL_MF_MOVE
+#define MPOL_MF_MOVE (1 << 1)
+#endif
+
+static struct odpt_vwr wr_to(const struct rig *g, enum odpt_vop op, size_t loff,
+			     size_t roff, size_t len)
+{
+	struct odpt_vwr wr = {
+		.op = op, .nsge = 1,
+		.remote_addr = (uintptr_t)(g->rbuf + roff), .rkey = rig_rkey(g),
+	};
+
+	wr.sge[0].addr = (uintptr_t)(g->lbuf + loff);
+	wr.sge[0].len_bytes = (uint32_t)len;
+	wr.sge[0].lkey = rig_lkey(g);
+	return wr;
+}
+
+/* A WRITE that must fail with a remote access error; QPs reset after. */
+static int expect_rem_access(struct rig *g, const struct odpt_vwr *wr, const char *why)
+{
+	struct odpt_vwc wc;
+	int ret = rig_op(g, wr, &wc);
+
+	if (ret)
+		return ret;
+	if (wc.status != odpt_wc_status_rem_access())
+		return tc_fail(g->t, "%s %s: completion status %d (%s), want remote access error",
+			       odpt_vop_name(wr->op), why, wc.status, wc.status_str);
+	return rig_reset(g);
+}
+
+static int write_and_check(struct rig *g, size_t off, size_t len, uint64_t seed,
+			   const char *what)
+{
+	struct odpt_vwr wr = wr_to(g, ODPT_OP_WRITE, off, off, len);
+	int ret;
+
+	pat_fill(g->lbuf + off, len, seed, 0);
+	ret = rig_op_ok(g, &wr);
+	if (ret)
+		return ret;
+	return check_pat(g->t, what, g->rbuf + off, len, seed, 0) ? 0 : ODPT_FAIL;
+}
+
+static int read_and_check(struct rig *g, size_t off, size_t len, uint64_t seed,
+			  const char *what)
+{
+	struct odpt_vwr wr = wr_to(g, ODPT_OP_READ, off, off, len);
+	int ret;
+
+	memset(g->lbuf + off, 0, len);
+	ret = rig_op_ok(g, &wr);
+	if (ret)
+		return ret;
+	return check_pat(g->t, what, g->lbuf + off, len, seed, 0) ? 0 : ODPT_FAIL;
+}
+
+#define RUN_ITERS(t, ...)							\
+	for (uint64_t i = 0; i < (t)->cfg->iters && !ret; i++) {		\
+		__VA_ARGS__;							\
+		if (!ret)							\
+			tc_iteration_done(t);					\
+	}
+
+/* munmap of a page inside the MR: WRITE to it is a remote access error,
+ * the rest of the MR keeps working. */
+int run_inval_munmap(struct odpt_tctx *t)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	struct rig g;
+	int ret = rig_setup(&g, t, ODPT_QP_RC, RIG_MEM_ANON, 4 * pg, ODPT_MR_ODP, ODPT_MR_ODP);
+
+	RUN_ITERS(t, {
+		struct odpt_vwr wr = wr_to(&g, ODPT_OP_WRITE, pg, pg, pg);
+
+		ret = rig_force_faults(&g, true, true);
+		if (!ret)
+			ret = write_and_check(&g, pg, pg, SEED(i, 1), "page before munmap");
+		if (ret)
+			break;
+		tc_stage(t, "munmap of responder page 1");
+		if (munmap(g.rbuf + pg, pg)) {
+			ret = tc_fail(t, "munmap: %s", strerror(errno));
+			break;
+		}
+		ret = expect_rem_access(&g, &wr, "to a munmapped page");
+		if (!ret)
+			ret = write_and_check(&g, 2 * pg, pg, SEED(i, 2), "page next to the hole");
+		tc_stage(t, "mapping the hole again");
+		if (mmap(g.rbuf + pg, pg, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED && !ret)
+			ret = tc_fail(t, "mmap MAP_FIXED: %s", strerror(errno));
+	});
+	rig_teardown(&g);
+	return ret ? ret : ODPT_PASS;
+}
+
+/* munmap + mmap(MAP_FIXED) at the same address: READ returns the new
+ * page's data (never the old one), WRITE lands in the new page. */
+int run_inval_remap(struct odpt_tctx *t)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	struct rig g;
+	int ret = rig_setup(&g, t, ODPT_QP_RC, RIG_MEM_ANON, 4 * pg, ODPT_MR_ODP, ODPT_MR_ODP);
+
+	RUN_ITERS(t, {
+		ret = rig_force_faults(&g, true, true);
+		if (ret)
+			break;
+		pat_fill(g.rbuf + pg, 2 * pg, SEED(i, 1), 0);
+		ret = read_and_check(&g, pg, 2 * pg, SEED(i, 1), "old pages");
+		if (ret)
+			break;
+		tc_stage(t, "munmap + mmap(MAP_FIXED) of responder pages 1-2");
+		if (munmap(g.rbuf + pg, 2 * pg) ||
+		    mmap(g.rbuf + pg, 2 * pg, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED) {
+			ret = tc_fail(t, "munmap/mmap: %s", strerror(errno));
+			break;
+		}
+		pat_fill(g.rbuf + pg, 2 * pg, SEED(i, 2), 0);
+		ret = read_and_check(&g, pg, 2 * pg, SEED(i, 2), "RDMA READ after re-mmap (stale data?)");
+		if (!ret)
+			ret = write_and_check(&g, pg, 2 * pg, SEED(i, 3), "RDMA WRITE into the new pages");
+	});
+	rig_teardown(&g);
+	return ret ? ret : ODPT_PASS;
+}
+
+/* mremap moves the pages away: the old range is a remote access error, the
+ * moved data is intact; moved back, the MR works again. */
+int run_inval_mremap(struct odpt_tctx *t)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE), len = 4 * pg;
+	struct rig g;
+	int ret = rig_setup(&g, t, ODPT_QP_RC, RIG_MEM_ANON, len, ODPT_MR_ODP, ODPT_MR_ODP);
+	uint8_t *other = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (!ret && other == MAP_FAILED)
+		ret = tc_fail(t, "mmap: %s", strerror(errno));
+	RUN_ITERS(t, {
+		struct odpt_vwr wr = wr_to(&g, ODPT_OP_WRITE, 0, 0, len);
+
+		ret = rig_force_faults(&g, true, true);
+		if (ret)
+			break;
+		pat_fill(g.rbuf, len, SEED(i, 1), 0);
+		ret = read_and_check(&g, 0, len, SEED(i, 1), "before mremap");
+		if (ret)
+			break;
+		tc_stage(t, "mremap responder buffer away");
+		if (mremap(g.rbuf, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, other) == MAP_FAILED) {
+			ret = tc_fail(t, "mremap away: %s", strerror(errno));
+			break;
+		}
+		pat_fill(g.lbuf, len, SEED(i, 2), 0);
+		ret = expect_rem_access(&g, &wr, "to the range mremap moved away");
+		if (!ret && !check_pat(t, "moved pages (the failed WRITE must not reach them)",
+				       other, len, SEED(i, 1), 0))
+			ret = ODPT_FAIL;
+		tc_stage(t, "mremap responder buffer back");
+		if (mremap(other, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, g.rbuf) == MAP_FAILED) {
+			ret = ret ? ret : tc_fail(t, "mremap back: %s", strerror(errno));
+			break;
+		}
+		/* mremap left 'other' unmapped; reserve it again. */
+		if (mmap(other, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
+			ret = ret ? ret : tc_fail(t, "mmap: %s", strerror(errno));
+		if (!ret)
+			ret = read_and_check(&g, 0, len, SEED(i, 1), "RDMA READ after mremap back");
+		if (!ret)
+			ret = write_and_check(&g, 0, len, SEED(i, 3), "RDMA WRITE after mremap back");
+	});
+	if (other != MAP_FAILED)
+		munmap(other, len);
+	rig_teardown(&g);
+	return ret ? ret : ODPT_PASS;
+}
+
+/* mprotect(PROT_READ): a remote WRITE fails cleanly and changes nothing,
+ * a remote READ still works; PROT_READ|PROT_WRITE restores writes. */
+int run_inval_mprotect(struct odpt_tctx *t)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE), len = 4 * pg;
+	struct rig g;
+	int ret = rig_setup(&g, t, ODPT_QP_RC, RIG_MEM_ANON, len, ODPT_MR_ODP, ODPT_MR_ODP);
+
+	RUN_ITERS(t, {
+		struct odpt_vwr wr = wr_to(&g, ODPT_OP_WRITE, 0, 0, len);
+
+		ret = rig_force_faults(&g, true, true);
+		if (!ret)
+			ret = write_and_check(&g, 0, len, SEED(i, 1), "WRITE before mprotect");
+		if (ret)
+			break;
+		tc_stage(t, "mprotect(PROT_READ) of the responder buffer");
+		if (mprotect(g.rbuf, len, PROT_READ)) {
+			ret = tc_fail(t, "mprotect: %s", strerror(errno));
+			break;
+		}
+		pat_fill(g.lbuf, len, SEED(i, 2), 0);
+		ret = expect_rem_access(&g, &wr, "to a read-only page");
+		if (!ret && !check_pat(t, "read-only pages after the refused WRITE", g.rbuf, len,
+				       SEED(i, 1), 0))
+			ret = ODPT_FAIL;
+		if (!ret)
+			ret = read_and_check(&g, 0, len, SEED(i, 1), "RDMA READ of read-only pages");
+		tc_stage(t, "mprotect(PROT_READ|PROT_WRITE)");
+		if (mprotect(g.rbuf, len, PROT_READ | PROT_WRITE) && !ret)
+			ret = tc_fail(t, "mprotect: %s", strerror(errno));
+		if (!ret)
+			ret = write_and_check(&g, 0, len, SEED(i, 3), "WRITE after write access came back");
+	});
+	rig_teardown(&g);
+	return ret ? ret : ODPT_PASS;
+}
+
+/* fork(): the parent's RDMA WRITE after fork must not reach the child's
+ * copy (copy-on-write), and the child's writes must not reach the parent.
+ * With MADV_DONTFORK the child has no mapping at all. */
+int run_inval_fork(struct odpt_tctx *t)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE), len = 4 * pg;
+	bool dontfork = t->c->variant == V_DONTFORK;
+	struct rig g;
+	int ret = rig_setup(&g, t, ODPT_QP_RC, RIG_MEM_ANON, len, ODPT_MR_ODP, ODPT_MR_ODP);
+	uint64_t iters = t->cfg->iters < 10 ? t->cfg->iters : 10;
+
+	if (!ret && dontfork && madvise(g.rbuf, len, MADV_DONTFORK))
+		ret = tc_fail(t, "madvise(MADV_DONTFORK): %s", strerror(errno));
+	for (uint64_t i = 0; i < iters && !ret; i++) {
+		int p2c[2], c2p[2], status;
+		char go = 'g', verdict = '?';
+		pid_t pid;
+
+		ret = write_and_check(&g, 0, len, SEED(i, 1), "WRITE before fork");
+		if (ret)
+			break;
+		if (pipe(p2c) || pipe(c2p)) {
+			ret = tc_fail(t, "pipe: %s", strerror(errno));
+			break;
+		}
+		tc_stage(t, "fork");
+		pid = fork();
+		if (pid < 0) {
+			ret = tc_fail(t, "fork: %s", strerror(errno));
+			break;
+		}
+		if (pid == 0) {
+			unsigned char v;
+			char out = 'Y';
+
+			/* Child: no verbs here, only memory checks. */
+			if (read(p2c[0], &go, 1) != 1)
+				_exit(3);
+			if (dontfork) {
+				out = (mincore(g.rbuf, len, &v) && errno == ENOMEM) ? 'Y' : 'M';
+			} else {
+				for (size_t k = 0; k < len; k++)
+					if (g.rbuf[k] != pat_byte(SEED(i, 1), k)) {
+						out = 'N';
+						break;
+					}
+				memset(g.rbuf, 0x3c, len);   /* must not reach the parent */
+			}
+			if (write(c2p[1], &out, 1) != 1)
+				_exit(4);
+			_exit(0);
+		}
+		close(p2c[0]);
+		close(c2p[1]);
+		ret = write_and_check(&g, 0, len, SEED(i, 2), "parent WRITE after fork");
+		tc_stage(t, "waiting for the child's view of the buffer");
+		if (write(p2c[1], &go, 1) != 1 || read(c2p[0], &verdict, 1) != 1)
+			verdict = '?';
+		waitpid(pid, &status, 0);
+		close(p2c[1]);
+		close(c2p[0]);
+		if (ret)
+			break;
+		if (verdict == 'N')
+			ret = tc_fail(t, "the child's copy changed: the parent's RDMA WRITE after fork leaked through copy-on-write");
+		else if (verdict == 'M')
+			ret = tc_fail(t, "the MADV_DONTFORK range is mapped in the child");
+		else if (verdict != 'Y' || !WIFEXITED(status) || WEXITSTATUS(status))
+			ret = tc_fail(t, "the child did not report (verdict '%c', status 0x%x)", verdict, status);
+		else if (!check_pat(t, "parent buffer after the child wrote its copy", g.rbuf, len, SEED(i, 2), 0))
+			ret = ODPT_FAIL;
+		else
+			ret = read_and_check(&g, 0, len, SEED(i, 2), "RDMA READ of the parent's buffer");
+		if (!ret)
+			tc_iteration_done(t);
+	}
+	rig_teardown(&g);
+	return ret ? ret : ODPT_PASS;
+}
+
+/*
+ * MADV_FREE, then an RDMA WRITE, then reclaim (MADV_PAGEOUT): the device
+ * wrote the page, so it is dirty and must not be discarded as a clean lazy
+ * free page. The data written must survive.
+ */
+int run_inval_madv_free(struct odpt_tctx *t)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE), len = 8 * pg;
+	struct rig g;
+	int ret = rig_setup(&g, t, ODPT_QP_RC, RIG_MEM_ANON, len, ODPT_MR_ODP, ODPT_MR_ODP);
+	bool pageout = true;
+
+	RUN_ITERS(t, {
+		pat_fill(g.rbuf, len, SEED(i, 1), 0);
+		ret = read_and_check(&g, 0, len, SEED(i, 1), "READ before MADV_FREE");
+		if (ret)
+			break;
+		tc_stage(t, "madvise(MADV_FREE)");
+		if (madvise(g.rbuf, len, MADV_FREE)) {
+			ret = tc_fail(t, "madvise(MADV_FREE): %s", strerror(errno));
+			break;
+		}
+		tc_faults_forced(t, len / pg);
+		ret = write_and_check(&g, 0, len, SEED(i, 2), "WRITE after MADV_FREE");
+		if (ret)
+			break;
+		if (pageout) {
+			tc_stage(t, "madvise(MADV_PAGEOUT) to reclaim lazily freed pages");
+			if (madvise(g.rbuf, len, MADV_PAGEOUT)) {
+				tc_diag(t, "MADV_PAGEOUT: %s; reclaim not forced", strerror(errno));
+				pageout = false;
+			}
+		}
+		if (!check_pat(t, "device-written pages after MADV_FREE + reclaim", g.rbuf, len,
+			       SEED(i, 2), 0))
+			ret = ODPT_FAIL;
+		else
+			ret = read_and_check(&g, 0, len, SEED(i, 2), "RDMA READ after reclaim");
+	});
+	rig_teardown(&g);
+	return ret ? ret : ODPT_PASS;
+}
+
+static int numa_nodes(char *buf, size_t len)
+{
+	FILE *f = fopen("/sys/devices/system/node/online", "re");
+	int a = 0, b = 0, n;
+
+	buf[0] = '\0';
+	if (!f)
+		return 1;
+	if (!fgets(buf, (int)len, f))
+		buf[0] = '\0';
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+	n = sscanf(buf, "%d-%d", &a, &b);
+	return n == 2 ? b - a + 1 : 1;
+}
+
+/* move_pages() to another node under an ODP MR: the device must follow. */
+int run_inval_migrate(struct odpt_tctx *t)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	enum { NP = 4 };
+	void *pages[NP];
+	int nodes[NP], status[NP];
+	char online[64];
+	struct rig g;
+	int ret;
+
+	if (numa_nodes(online, sizeof(online)) < 2)
+		return tc_skip(t, "one NUMA node online (/sys/devices/system/node/online = \"%s\"): page migration needs two",
+			       online);
+	ret = rig_setup(&g, t, ODPT_QP_RC, RIG_MEM_ANON, NP * pg, ODPT_MR_ODP, ODPT_MR_ODP);
+	RUN_ITERS(t, {
+		int cur, to;
+
+		ret = write_and_check(&g, 0, NP * pg, SEED(i, 1), "WRITE before migration");
+		if (ret)
+			break;
+		for (int k = 0; k < NP; k++)
+			pages[k] = g.rbuf + k * pg;
+		tc_stage(t, "move_pages: query");
+		if (syscall(SYS_move_pages, 0, NP, pages, NULL, status, 0)) {
+			ret = tc_fail(t, "move_pages(query): %s", strerror(errno));
+			break;
+		}
+		cur = status[0];
+		to = cur == 0 ? 1 : 0;
+		for (int k = 0; k < NP; k++)
+			nodes[k] = to;
+		tc_stage(t, "move_pages: node %d -> %d", cur, to);
+		if (syscall(SYS_move_pages, 0, NP, pages, nodes, status, MPOL_MF_MOVE)) {
+			ret = tc_fail(t, "move_pages(move): %s", strerror(errno));
+			break;
+		}
+		for (int k = 0; k < NP; k++)
+			if (status[k] != to) {
+				ret = tc_fail(t, "page %d not migrated: status %d", k, status[k]);
+				break;
+			}
+		if (ret)
+			break;
+		tc_faults_forced(t, NP);
+		if (!check_pat(t, "migrated pages (CPU)", g.rbuf, NP * pg, SEED(i, 1), 0)) {
+			ret = ODPT_FAIL;
+			break;
+		}
+		ret = read_and_check(&g, 0, NP * pg, SEED(i, 1), "RDMA READ after migration");
+		if (!ret)
+			ret = write_and_check(&g, 0, NP * pg, SEED(i, 2), "RDMA WRITE after migration");
+	});
+	rig_teardown(&g);
+	return ret ? ret : ODPT_PASS;
+}
+
+/* A PMD-mapped THP under an ODP MR is split by MADV_DONTNEED of one 4 KiB
+ * page; the device must see the split mapping and the new page. */
+int run_inval_thp_split(struct odpt_tctx *t)
+{
+	size_t huge = 2ul << 20, pg = (size_t)sysconf(_SC_PAGESIZE);
+	uint64_t iters = t->cfg->iters < 4 ? t->cfg->iters : 4;
+	struct rig g;
+	int ret;
+
+	if (thp_unavailable())
+		return tc_skip(t, "%s", thp_unavailable());
+	ret = rig_setup(&g, t, ODPT_QP_RC, RIG_MEM_THP, huge, ODPT_MR_ODP, ODPT_MR_ODP);
+	for (uint64_t i = 0; i < iters && !ret; i++) {
+		long kb;
+
+		ret = rig_force_faults(&g, true, true);
+		if (ret)
+			break;
+		tc_stage(t, "faulting in a THP");
+		g.rbuf[0] = 1;
+		kb = anon_huge_kb(g.rbuf);
+		if (kb < 2048) {
+			ret = tc_skip(t, "no THP was allocated for a 2 MiB aligned MADV_HUGEPAGE buffer (AnonHugePages %ld kB; defrag or fragmentation)", kb);
+			break;
+		}
+		ret = write_and_check(&g, 0, huge, SEED(i, 1), "WRITE over the THP");
+		if (ret)
+			break;
+		tc_stage(t, "splitting the THP with MADV_DONTNEED of one page");
+		if (madvise(g.rbuf + huge / 2, pg, MADV_DONTNEED)) {
+			ret = tc_fail(t, "madvise: %s", strerror(errno));
+			break;
+		}
+		kb = anon_huge_kb(g.rbuf);
+		if (kb != 0) {
+			ret = tc_fail(t, "THP not split after a partial MADV_DONTNEED (AnonHugePages %ld kB)", kb);
+			break;
+		}
+		if (!check_byte(t, "the page dropped from the split THP", g.rbuf + huge / 2, pg, 0) ||
+		    !check_pat(t, "the rest of the split THP", g.rbuf, huge / 2, SEED(i, 1), 0)) {
+			ret = ODPT_FAIL;
+			break;
+		}
+		ret = write_and_check(&g, 0, huge, SEED(i, 2), "WRITE over the split THP");
+		if (!ret)
+			ret = read_and_check(&g, 0, huge, SEED(i, 2), "READ over the split THP");
+		if (!ret)
+			tc_iteration_done(t);
+	}
+	rig_teardown(&g);
+	return ret ? ret : ODPT_PASS;
+}
+
+struct zapper {
+	uint8_t *buf;
+	size_t len;
+	atomic_bool stop;
+	atomic_ulong zaps;
+};
+
+static void *zap_loop(void *arg)
+{
+	struct zapper *z = arg;
+
+	while (!atomic_load(&z->stop)) {
+		madvise(z->buf, z->len, MADV_DONTNEED);
+		atomic_fetch_add(&z->zaps, 1);
+		sched_yield();
+	}
+	return NULL;
+}
+
+/* MADV_DONTNEED in a loop while RDMA WRITEs run: every WRITE succeeds and
+ * every byte reads back as this iteration's value or 0, never an older
+ * iteration's value (a stale device mapping would show one). */
+int run_inval_race(struct odpt_tctx *t)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE), len = 16 * pg;
+	struct zapper z = { 0 };
+	pthread_t th;
+	struct rig g;
+	int ret = rig_setup(&g, t, ODPT_QP_RC, RIG_MEM_ANON, len, ODPT_MR_ODP, ODPT_MR_ODP);
+	bool started = false;
+
+	if (!ret) {
+		z.buf = g.rbuf;
+		z.len = len;
+		if (pthread_create(&th, NULL, zap_loop, &z))
+			ret = tc_fail(t, "pthread_create failed");
+		else
+			started = true;
+	}
+	RUN_ITERS(t, {
+		uint8_t v = (uint8_t)(i % 250 + 1);
+		struct odpt_vwr wr = wr_to(&g, ODPT_OP_WRITE, 0, 0, len);
+
+		memset(g.lbuf, v, len);
+		ret = rig_op_ok(&g, &wr);
+		if (ret)
+			break;
+		tc_stage(t, "validating under the zapper");
+		for (size_t k = 0; k < len; k++) {
+			uint8_t b = g.rbuf[k];
+
+			if (b != v && b != 0) {
+				ret = tc_fail(t, "byte %zu is 0x%02x after WRITE %llu of 0x%02x: neither the new value nor a dropped page (stale mapping)",
+					      k, b, (unsigned long long)i, v);
+				break;
+			}
+		}
+	});
+	if (started) {
+		atomic_store(&z.stop, true);
+		pthread_join(th, NULL);
+		tc_faults_forced(t, atomic_load(&z.zaps) * (len / pg));
+		tc_diag(t, "MADV_DONTNEED calls racing the WRITEs: %lu", atomic_load(&z.zaps));
+	}
+	rig_teardown(&g);
+	return ret ? ret : ODPT_PASS;
+}
+
+/* An ODP MR twice the size of RAM over a sparse MAP_NORESERVE mapping:
+ * only the pages the device touches are faulted in. */
+int run_sparse(struct odpt_tctx *t)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	size_t ram = (size_t)sysconf(_SC_PHYS_PAGES) * pg;
+	size_t len = ((2 * ram) + (2ul << 20) - 1) & ~((2ul << 20) - 1);
+	enum { NT = 64 };
+	const struct odpt_vcaps *caps = odpt_vctx_caps(t->v);
+	struct odpt_vmr *big = NULL;
+	uint8_t *m;
+	struct rig g;
+	int ret;
+
+	if (len > caps->max_mr_size)
+		return tc_skip(t, "max_mr_size %llu is below twice the RAM (%zu)",
+			       (unsigned long long)caps->max_mr_size, len);
+	ret = rig_setup(&g, t, ODPT_QP_RC, RIG_MEM_ANON, pg, ODPT_MR_ODP, ODPT_MR_ODP);
+	if (ret)
+		goto teardown;
+	tc_stage(t, "mapping %zu bytes MAP_NORESERVE", len);
+	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED) {
+		ret = tc_skip(t, "mmap of %zu bytes MAP_NORESERVE refused: %s (vm.overcommit_memory=2?)",
+			      len, strerror(errno));
+		goto teardown;
+	}
+	tc_stage(t, "registering a %zu-byte ODP MR (RAM %zu)", len, ram);
+	ret = odpt_vmr_reg(t->v, m, len, ODPT_MR_ODP, &big);
+	if (ret) {
+		ret = tc_fail(t, "ibv_reg_mr ODP of %zu bytes: %s", len, strerror(-ret));
+		goto unmap;
+	}
+	RUN_ITERS(t, {
+		long res;
+
+		tc_stage(t, "forcing faults on the sparse MR");
+		if (madvise(m, len, MADV_DONTNEED)) {
+			ret = tc_fail(t, "madvise: %s", strerror(errno));
+			break;
+		}
+		tc_faults_forced(t, NT);
+		for (int k = 0; k < NT && !ret; k++) {
+			size_t off = (len / NT) * k + (size_t)(k * 7 % 13) * pg;
+			struct odpt_vwr wr = { .op = ODPT_OP_WRITE, .nsge = 1,
+					       .remote_addr = (uintptr_t)(m + off), .rkey = big->rkey };
+
+			if (k == NT - 1)
+				off = len - pg;   /* the very last page */
+			wr.remote_addr = (uintptr_t)(m + off);
+			pat_fill(g.lbuf, pg, SEED(i, k), 0);
+			wr.sge[0].addr = (uintptr_t)g.lbuf;
+			wr.sge[0].len_bytes = (uint32_t)pg;
+			wr.sge[0].lkey = rig_lkey(&g);
+			ret = rig_op_ok(&g, &wr);
+			if (!ret && !check_pat(t, "sparse page", m + off, pg, SEED(i, k), 0))
+				ret = ODPT_FAIL;
+		}
+		if (ret)
+			break;
+		tc_stage(t, "counting resident pages with mincore");
+		res = resident_pages(m, len);
+		if (res != NT)
+			ret = tc_fail(t, "%ld pages resident in the %zu-byte MR, want exactly the %d touched",
+				      res, len, NT);
+	});
+	odpt_vmr_dereg(big);
+unmap:
+	munmap(m, len);
+teardown:
+	rig_teardown(&g);
+	return ret ? ret : ODPT_PASS;
+}
+
+/* Many ODP MRs over one buffer: each MR writes its own slice; one
+ * MADV_DONTNEED invalidates them all; deregistering half leaves the
+ * others working. */
+int run_many_mrs(struct odpt_tctx *t)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE), len = 8 * pg;
+	enum { NMR = 32 };
+	size_t slice = len / NMR;
+	struct odpt_vmr *mrs[NMR] = { 0 };
+	struct rig g;
+	int ret = rig_setup(&g, t, ODPT_QP_RC, RIG_MEM_ANON, len, ODPT_MR_ODP, ODPT_MR_ODP);
+
+	for (int k = 0; k < NMR && !ret; k++) {
+		tc_stage(t, "registering MR %d of %d over the same buffer", k + 1, NMR);
+		ret = odpt_vmr_reg(t->v, g.rbuf, len, ODPT_MR_ODP, &mrs[k]);
+		if (ret)
+			ret = tc_fail(t, "registering MR %d: %s", k, strerror(-ret));
+	}
+	for (uint64_t i = 0; i <= t->cfg->iters && !ret; i++) {
+		bool last = i == t->cfg->iters;   /* extra round: odd MRs only */
+
+		if (last) {
+			tc_stage(t, "deregistering the even MRs");
+			for (int k = 0; k < NMR; k += 2) {
+				odpt_vmr_dereg(mrs[k]);
+				mrs[k] = NULL;
+			}
+		}
+		ret = rig_force_faults(&g, true, true);
+		if (ret)
+			break;
+		pat_fill(g.lbuf, len, SEED(i, 9), 0);
+		for (int k = 0; k < NMR && !ret; k++) {
+			struct odpt_vwr wr = wr_to(&g, ODPT_OP_WRITE, k * slice, k * slice, slice);
+
+			if (!mrs[k])
+				continue;
+			wr.rkey = mrs[k]->rkey;
+			ret = rig_op_ok(&g, &wr);
+		}
+		for (int k = 0; k < NMR && !ret; k++) {
+			char what[64];
+
+			snprintf(what, sizeof(what), "slice written through MR %d", k);
+			if (mrs[k] ? !check_pat(t, what, g.rbuf + k * slice, slice, SEED(i, 9), k * slice)
+				   : !check_byte(t, "slice of a deregistered MR", g.rbuf + k * slice, slice, 0))
+				ret = ODPT_FAIL;
+		}
+		if (!ret && !last)
+			tc_iteration_done(t);
+	}
+	for (int k = 0; k < NMR; k++)
+		odpt_vmr_dereg(mrs[k]);
+	rig_teardown(&g);
+	return ret ? ret : ODPT_PASS;
+}
+
+static long wait_resident(const void *p, size_t len, long want, bool async)
+{
+	long r = resident_pages(p, len);
+
+	/* Async advice runs on a kernel workqueue: give it up to 2 s. */
+	for (int k = 0; async && r != want && k < 200; k++) {
+		struct timespec ts = { 0, 10000000 };
+
+		nanosleep(&ts, NULL);
+		r = resident_pages(p, len);
+	}
+	return r;
+}
+
+/*
+ * ibv_advise_mr: PREFETCH and PREFETCH_WRITE fault every page of the range
+ * in (mincore shows them resident); PREFETCH_NO_FAULT maps only pages that
+ * are already present and must not fault in missing ones. Afterwards an
+ * RDMA WRITE into the range must still land.
+ */
+int run_prefetch(struct odpt_tctx *t)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE), len = 16 * pg;
+	enum odpt_advice adv = (enum odpt_advice)t->c->op;
+	bool sync = !(t->c->flags & CASE_ASYNC);
+	unsigned flags = t->c->variant == V_IMPLICIT ? ODPT_MR_IMPLICIT : ODPT_MR_ODP;
+	const struct odpt_vcaps *caps = odpt_vctx_caps(t->v);
+	struct rig g;
+	int ret = rig_setup(&g, t, ODPT_QP_RC, RIG_MEM_ANON, len, flags, flags);
+
+	RUN_ITERS(t, {
+		struct odpt_vsge s = { (uintptr_t)g.rbuf, (uint32_t)len, rig_rlkey(&g) };
+		long want, r;
+
+		ret = rig_force_faults(&g, true, true);
+		if (ret)
+			break;
+		if (adv == ODPT_ADVISE_PREFETCH_NO_FAULT && (i & 1)) {
+			/* Half the pages present: those may be mapped, the rest not. */
+			for (size_t k = 0; k < len; k += 2 * pg)
+				g.rbuf[k] = 1;
+		}
+		tc_stage(t, "ibv_advise_mr(%s, %s)", odpt_advice_name(adv), sync ? "FLUSH" : "async");
+		ret = odpt_vadvise(t->v, adv, sync, &s, 1);
+		if (ret == -EOPNOTSUPP || ret == -ENOSYS) {
+			ret = tc_skip(t, "ibv_advise_mr(%s) returned %s: the %s provider of libibverbs %s has no advise_mr",
+				      odpt_advice_name(adv), ret == -ENOSYS ? "ENOSYS" : "EOPNOTSUPP",
+				      caps->driver, ODPT_IBVERBS_VERSION);
+			break;
+		}
+		if (ret) {
+			ret = tc_fail(t, "ibv_advise_mr(%s, flags %s): %s", odpt_advice_name(adv),
+				      sync ? "FLUSH" : "0", strerror(-ret));
+			break;
+		}
+		want = adv == ODPT_ADVISE_PREFETCH_NO_FAULT ? ((i & 1) ? (long)(len / pg / 2) : 0)
+							    : (long)(len / pg);
+		r = wait_resident(g.rbuf, len, want, !sync);
+		if (r != want) {
+			ret = tc_fail(t, "%s: %ld of %zu pages resident afterwards, want %ld",
+				      odpt_advice_name(adv), r, len / pg, want);
+			break;
+		}
+		ret = write_and_check(&g, 0, len, SEED(i, 5), "WRITE after prefetch");
+	});
+	rig_teardown(&g);
+	return ret ? ret : ODPT_PASS;
+}

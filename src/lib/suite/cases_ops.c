@@ -1,0 +1,456 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * Suite cases for the data path: every RC operation (SEND/RECV, WRITE,
+ * READ, compare-and-swap, fetch-and-add, ATOMIC_WRITE, FLUSH range and MR),
+ * UD and XRC SEND, SRQ, mixed ODP + pinned SGEs, hugetlb and THP buffers,
+ * implicit ODP, ibv_reg_mr_ex, unaligned page-crossing transfers and
+ * zero-length operations. Every iteration first invalidates both sides with
+ * MADV_DONTNEED (atomics and FLUSH included), alternates between an absent
+ * destination and a CPU-filled sentinel destination, and checks the target
+ * bytes and the guard bytes around them one by one.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "cases.h"
+#include "rig.h"
+
+#define SENTINEL 0xa5
+
+/* Guard bytes of buf outside [off, off+len) must still hold what the
+ * iteration left there (0 for absent pages, SENTINEL when CPU-filled). */
+static bool check_guards(struct odpt_tctx *t, const char *what, const uint8_t *buf,
+			 size_t buf_len, size_t off, size_t len, uint8_t b)
+{
+	char w[96];
+
+	snprintf(w, sizeof(w), "%s bytes before the target", what);
+	if (!check_byte(t, w, buf, off, b))
+		return false;
+	snprintf(w, sizeof(w), "%s bytes after the target", what);
+	return check_byte(t, w, buf + off + len, buf_len - off - len, b);
+}
+
+static struct odpt_vsge sge_of(const struct rig *g, bool remote, size_t off, size_t len)
+{
+	struct odpt_vsge s = {
+		.addr = (uintptr_t)((remote ? g->rbuf : g->lbuf) + off),
+		.len_bytes = (uint32_t)len,
+		.lkey = remote ? rig_rlkey(g) : rig_lkey(g),
+	};
+
+	return s;
+}
+
+/* Invalidate without discarding data: a read-only round trip of the
+ * protection makes the kernel call the MR's invalidation notifier. */
+static int invalidate_keep(struct rig *g, uint8_t *p, size_t len)
+{
+	tc_stage(g->t, "invalidating responder range with an mprotect round trip");
+	if (mprotect(p, len, PROT_READ) || mprotect(p, len, PROT_READ | PROT_WRITE))
+		return tc_fail(g->t, "mprotect: %s", strerror(errno));
+	tc_faults_forced(g->t, (len + g->pg - 1) / g->pg);
+	return 0;
+}
+
+int op_iter(struct rig *g, enum odpt_vop op, uint64_t i, size_t loff, size_t roff,
+	    size_t len, bool whole_mr)
+{
+	struct odpt_tctx *t = g->t;
+	uint64_t seed = SEED(i, op * 16 + (loff & 15));
+	bool sentinel = i & 1;
+	uint8_t guard = sentinel ? SENTINEL : 0;
+	struct odpt_vwr wr = {
+		.op = op, .wr_id = i, .nsge = len ? 1 : 0,
+		.remote_addr = (uintptr_t)(g->rbuf + roff), .rkey = rig_rkey(g),
+	};
+	struct odpt_vwc wc;
+	uint64_t *rv = (uint64_t *)(g->rbuf + roff), *lv = (uint64_t *)(g->lbuf + loff);
+	uint64_t v0 = pat_u64(seed), v1 = pat_u64(seed + 1), v2 = pat_u64(seed + 2);
+	char what[64];
+	int ret;
+
+	ret = rig_force_faults(g, true, true);
+	if (ret)
+		return ret;
+	wr.sge[0] = sge_of(g, false, loff, len);
+	tc_stage(t, "preparing %s iteration %llu", odpt_vop_name(op), (unsigned long long)i);
+	switch (op) {
+	case ODPT_OP_SEND:
+	case ODPT_OP_WRITE:
+	case ODPT_OP_FLUSH:
+		pat_fill(g->lbuf + loff, len, seed, 0);
+		if (sentinel)
+			memset(g->rbuf, SENTINEL, g->len);
+		if (op == ODPT_OP_SEND) {
+			struct odpt_vsge rs = sge_of(g, true, roff, len);
+
+			ret = rig_recv(g, &rs, len ? 1 : 0);
+			if (ret)
+				return ret;
+		}
+		wr.op = op == ODPT_OP_FLUSH ? ODPT_OP_WRITE : op;
+		ret = rig_op_ok(g, &wr);
+		if (ret)
+			return ret;
+		if (op == ODPT_OP_SEND) {
+			ret = rig_recv_wait(g, &wc);
+			if (ret)
+				return ret;
+			if (wc.byte_len != len)
+				return tc_fail(t, "RECV byte_len %u, want %zu", wc.byte_len, len);
+		}
+		if (op == ODPT_OP_FLUSH) {
+			/* FLUSH a range whose ODP mapping was just invalidated. */
+			ret = invalidate_keep(g, g->rbuf, rig_span(g));
+			if (ret)
+				return ret;
+			memset(&wr, 0, sizeof(wr));
+			wr.op = ODPT_OP_FLUSH;
+			wr.wr_id = i;
+			wr.remote_addr = (uintptr_t)(g->rbuf + roff);
+			wr.rkey = rig_rkey(g);
+			wr.flush_len_bytes = len;
+			wr.flush_whole_mr = whole_mr;
+			ret = rig_op_ok(g, &wr);
+			if (ret)
+				return ret;
+		}
+		snprintf(what, sizeof(what), "responder after %s", odpt_vop_name(op));
+		if (!check_pat(t, what, g->rbuf + roff, len, seed, 0) ||
+		    !check_guards(t, what, g->rbuf, g->len, roff, len, guard))
+			return ODPT_FAIL;
+		break;
+	case ODPT_OP_READ:
+		pat_fill(g->rbuf + roff, len, seed, 0);
+		if (sentinel)
+			memset(g->lbuf, SENTINEL, g->len);
+		ret = rig_op_ok(g, &wr);
+		if (ret)
+			return ret;
+		if (!check_pat(t, "requester after RDMA_READ", g->lbuf + loff, len, seed, 0) ||
+		    !check_guards(t, "requester after RDMA_READ", g->lbuf, g->len, loff, len, guard))
+			return ODPT_FAIL;
+		break;
+	case ODPT_OP_CAS:
+		*rv = v0;
+		if (sentinel)
+			*lv = 0;
+		wr.sge[0].len_bytes = 8;
+		wr.nsge = 1;
+		wr.compare_add = v0;
+		wr.swap = v1;
+		ret = rig_op_ok(g, &wr);
+		if (ret)
+			return ret;
+		tc_stage(t, "validating compare-and-swap (matching compare)");
+		if (*lv != v0 || *rv != v1)
+			return tc_fail(t, "CAS(compare=match): returned 0x%llx (want 0x%llx), remote 0x%llx (want 0x%llx)",
+				       (unsigned long long)*lv, (unsigned long long)v0,
+				       (unsigned long long)*rv, (unsigned long long)v1);
+		/* Second round: a stale compare must leave memory alone. */
+		ret = rig_force_faults(g, true, false);
+		if (ret)
+			return ret;
+		wr.swap = v2;
+		ret = rig_op_ok(g, &wr);
+		if (ret)
+			return ret;
+		tc_stage(t, "validating compare-and-swap (stale compare)");
+		if (*lv != v1 || *rv != v1)
+			return tc_fail(t, "CAS(compare=stale): returned 0x%llx (want 0x%llx), remote 0x%llx (want unchanged 0x%llx)",
+				       (unsigned long long)*lv, (unsigned long long)v1,
+				       (unsigned long long)*rv, (unsigned long long)v1);
+		break;
+	case ODPT_OP_FAA:
+		*rv = v0;
+		wr.sge[0].len_bytes = 8;
+		wr.nsge = 1;
+		wr.compare_add = v1;
+		ret = rig_op_ok(g, &wr);
+		if (ret)
+			return ret;
+		tc_stage(t, "validating fetch-and-add");
+		if (*lv != v0 || *rv != v0 + v1)
+			return tc_fail(t, "FAA: returned 0x%llx (want 0x%llx), remote 0x%llx (want 0x%llx)",
+				       (unsigned long long)*lv, (unsigned long long)v0,
+				       (unsigned long long)*rv, (unsigned long long)(v0 + v1));
+		break;
+	case ODPT_OP_ATOMIC_WRITE:
+		if (sentinel)
+			memset(g->rbuf, SENTINEL, g->len);
+		memcpy(wr.atomic_write, &v1, 8);
+		wr.nsge = 0;
+		ret = rig_op_ok(g, &wr);
+		if (ret)
+			return ret;
+		tc_stage(t, "validating ATOMIC_WRITE");
+		if (*rv != v1)
+			return tc_fail(t, "ATOMIC_WRITE: remote 0x%llx, want 0x%llx",
+				       (unsigned long long)*rv, (unsigned long long)v1);
+		if (!check_guards(t, "responder after ATOMIC_WRITE", g->rbuf, g->len, roff, 8, guard))
+			return ODPT_FAIL;
+		break;
+	}
+	tc_iteration_done(t);
+	return 0;
+}
+
+/* ---- families ---------------------------------------------------------------- */
+
+static unsigned variant_flags(int variant)
+{
+	switch (variant) {
+	case V_PINNED: return 0;
+	case V_IMPLICIT: return ODPT_MR_IMPLICIT;
+	case V_HUGETLB: return ODPT_MR_ODP | ODPT_MR_HUGETLB;
+	case V_MR_EX: return ODPT_MR_ODP | ODPT_MR_REG_EX;
+	default: return ODPT_MR_ODP;
+	}
+}
+
+static enum rig_mem variant_mem(int variant)
+{
+	return variant == V_HUGETLB ? RIG_MEM_HUGETLB :
+	       variant == V_THP ? RIG_MEM_THP : RIG_MEM_ANON;
+}
+
+/* RC op, every iteration with forced faults; 2 pages moved per op (bulk
+ * ops) or one 8-byte word (atomics), page aligned so no packet crosses a
+ * page (the unaligned cases do that). */
+int run_rc_op(struct odpt_tctx *t)
+{
+	enum odpt_vop op = t->c->op;
+	int variant = t->c->variant;
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	size_t len = variant == V_HUGETLB || variant == V_THP ? 2ul << 20 : 4 * pg;
+	size_t xfer = variant == V_HUGETLB || variant == V_THP ? 16 * pg : 2 * pg;
+	unsigned flags = variant_flags(variant);
+	struct rig g;
+	int ret;
+
+	if (op == ODPT_OP_FLUSH)
+		flags |= ODPT_MR_FLUSH;
+	if (variant == V_THP && thp_unavailable())
+		return tc_skip(t, "%s", thp_unavailable());
+	ret = rig_setup(&g, t, t->c->variant == V_SRQ ? ODPT_QP_RC_SRQ : ODPT_QP_RC,
+			variant_mem(variant), len, flags, flags);
+	if (ret)
+		goto teardown;
+	for (uint64_t i = 0; i < t->cfg->iters && !ret; i++)
+		ret = op_iter(&g, op, i, pg, pg, xfer, t->c->flags & CASE_FLUSH_MR);
+	if (!ret && variant == V_THP) {
+		long kb = anon_huge_kb(g.rbuf);
+
+		tc_diag(t, "responder AnonHugePages after the last iteration: %ld kB", kb);
+		if (kb <= 0)
+			ret = tc_fail(t, "THP buffer is not backed by a huge page (AnonHugePages %ld kB): the case tested nothing THP-specific", kb);
+	}
+teardown:
+	rig_teardown(&g);
+	return ret ? ret : ODPT_PASS;
+}
+
+/* Unaligned offsets and lengths crossing page boundaries, on both the
+ * requester's and the responder's side. */
+int run_unaligned(struct odpt_tctx *t)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	const struct { size_t loff, roff, len; } v[] = {
+		{ pg - 100, pg - 100, 300 },
+		{ pg - 1, 13, 2 },
+		{ 17, pg - 33, pg + 100 },
+		{ 2 * pg - 7, pg + 5, pg + 14 },
+		{ 3, 2 * pg - 1, 1 },   /* control: no crossing */
+	};
+	unsigned flags = variant_flags(t->c->variant);
+	struct rig g;
+	int ret;
+
+	ret = rig_setup(&g, t, ODPT_QP_RC, RIG_MEM_ANON, 4 * pg, flags, flags);
+	for (uint64_t i = 0; i < t->cfg->iters && !ret; i++)
+		for (size_t k = 0; k < sizeof(v) / sizeof(v[0]) && !ret; k++) {
+			ret = op_iter(&g, t->c->op, i, v[k].loff, v[k].roff, v[k].len, false);
+			if (ret)
+				tc_diag(t, "failing transfer: %s of %zu bytes, requester offset %zu, responder offset %zu",
+					odpt_vop_name(t->c->op), v[k].len, v[k].loff, v[k].roff);
+		}
+	rig_teardown(&g);
+	return ret ? ret : ODPT_PASS;
+}
+
+/* Zero-length WRITE/READ/SEND on absent ODP pages: success, nothing moves. */
+int run_zero_len(struct odpt_tctx *t)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	struct rig g;
+	int ret;
+
+	ret = rig_setup(&g, t, ODPT_QP_RC, RIG_MEM_ANON, 2 * pg, ODPT_MR_ODP, ODPT_MR_ODP);
+	for (uint64_t i = 0; i < t->cfg->iters && !ret; i++) {
+		ret = op_iter(&g, t->c->op, i, 0, pg, 0, false);
+		if (!ret && !(i & 1)) {
+			/* Absent pages must stay absent: nothing was accessed. */
+			long r = resident_pages(g.rbuf, 2 * pg), l = resident_pages(g.lbuf, 2 * pg);
+
+			if (r != 0 || l != 0)
+				ret = tc_fail(t, "a zero-length %s faulted in pages: responder %ld, requester %ld resident",
+					      odpt_vop_name(t->c->op), r, l);
+		}
+	}
+	rig_teardown(&g);
+	return ret ? ret : ODPT_PASS;
+}
+
+/* UD SEND with a GRH: the receive buffer holds 40 bytes of GRH first. */
+int run_ud_send(struct odpt_tctx *t)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	size_t len = (size_t)odpt_vctx_mtu_bytes(t->v);
+	struct rig g;
+	int ret;
+
+	if (len > pg - ODPT_UD_GRH_BYTES)
+		len = pg - ODPT_UD_GRH_BYTES;
+	ret = rig_setup(&g, t, ODPT_QP_UD, RIG_MEM_ANON, 2 * pg, ODPT_MR_ODP, ODPT_MR_ODP);
+	for (uint64_t i = 0; i < t->cfg->iters && !ret; i++) {
+		uint64_t seed = SEED(i, 0x55);
+		struct odpt_vsge rs = sge_of(&g, true, 0, len + ODPT_UD_GRH_BYTES);
+		struct odpt_vwr wr = { .op = ODPT_OP_SEND, .wr_id = i, .nsge = 1 };
+		struct odpt_vwc wc;
+
+		ret = rig_force_faults(&g, true, true);
+		if (ret)
+			break;
+		pat_fill(g.lbuf, len, seed, 0);
+		wr.sge[0] = sge_of(&g, false, 0, len);
+		ret = rig_recv(&g, &rs, 1);
+		if (!ret)
+			ret = rig_op_ok(&g, &wr);
+		if (!ret)
+			ret = rig_recv_wait(&g, &wc);
+		if (ret)
+			break;
+		if (wc.byte_len != len + ODPT_UD_GRH_BYTES) {
+			ret = tc_fail(t, "UD RECV byte_len %u, want %zu (payload + GRH)",
+				      wc.byte_len, len + ODPT_UD_GRH_BYTES);
+			break;
+		}
+		if (!check_pat(t, "UD payload after the GRH", g.rbuf + ODPT_UD_GRH_BYTES, len, seed, 0) ||
+		    !check_byte(t, "responder bytes after the UD payload",
+				g.rbuf + ODPT_UD_GRH_BYTES + len, 2 * pg - ODPT_UD_GRH_BYTES - len, 0)) {
+			ret = ODPT_FAIL;
+			break;
+		}
+		tc_iteration_done(t);
+	}
+	rig_teardown(&g);
+	return ret ? ret : ODPT_PASS;
+}
+
+/* XRC SEND into an XRC SRQ. */
+int run_xrc_send(struct odpt_tctx *t)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	struct rig g;
+	int ret;
+
+	ret = rig_setup(&g, t, ODPT_QP_XRC, RIG_MEM_ANON, 4 * pg, ODPT_MR_ODP, ODPT_MR_ODP);
+	for (uint64_t i = 0; i < t->cfg->iters && !ret; i++)
+		ret = op_iter(&g, ODPT_OP_SEND, i, pg, pg, 2 * pg, false);
+	rig_teardown(&g);
+	return ret ? ret : ODPT_PASS;
+}
+
+/* Two SGEs per side, one in an ODP MR and one in a pinned MR. */
+int run_mixed_sge(struct odpt_tctx *t)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	enum odpt_vop op = t->c->op;
+	struct odpt_vmr *lpin = NULL, *rpin = NULL;
+	uint8_t *lp = NULL, *rp = NULL;
+	struct rig g;
+	int ret;
+
+	ret = rig_setup(&g, t, ODPT_QP_RC, RIG_MEM_ANON, 4 * pg, ODPT_MR_ODP, ODPT_MR_ODP);
+	if (ret)
+		goto teardown;
+	tc_stage(t, "registering the pinned halves");
+	lp = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	rp = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (lp == MAP_FAILED || rp == MAP_FAILED) {
+		ret = tc_fail(t, "mmap: %s", strerror(errno));
+		goto teardown;
+	}
+	ret = odpt_vmr_reg(t->v, lp, 2 * pg, 0, &lpin);
+	if (!ret)
+		ret = odpt_vmr_reg(t->v, rp, 2 * pg, 0, &rpin);
+	if (ret) {
+		ret = tc_fail(t, "registering pinned MRs: %s", strerror(-ret));
+		goto teardown;
+	}
+	for (uint64_t i = 0; i < t->cfg->iters && !ret; i++) {
+		uint64_t seed = SEED(i, 0x33);
+		struct odpt_vwr wr = { .op = op, .wr_id = i, .nsge = 2 };
+		struct odpt_vwc wc;
+		uint8_t *src_odp, *src_pin, *dst_odp, *dst_pin;
+
+		ret = rig_force_faults(&g, true, true);
+		if (ret)
+			break;
+		/* SEND and WRITE gather from the requester (ODP + pinned);
+		 * READ scatters into it. SEND also scatters on the responder. */
+		if (op == ODPT_OP_READ) {
+			src_odp = g.rbuf;
+			src_pin = g.rbuf + 2 * pg;
+			dst_odp = g.lbuf;
+			dst_pin = lp;
+		} else {
+			src_odp = g.lbuf;
+			src_pin = lp;
+			dst_odp = g.rbuf;
+			dst_pin = op == ODPT_OP_SEND ? rp : g.rbuf + 2 * pg;
+		}
+		tc_stage(t, "preparing mixed-SGE %s", odpt_vop_name(op));
+		pat_fill(src_odp, 2 * pg, seed, 0);
+		pat_fill(src_pin, 2 * pg, seed, 2 * pg);
+		memset(dst_pin, 0, 2 * pg);
+		wr.sge[0] = sge_of(&g, false, 0, 2 * pg);
+		wr.sge[1].addr = (uintptr_t)lp;
+		wr.sge[1].len_bytes = (uint32_t)(2 * pg);
+		wr.sge[1].lkey = lpin->lkey;
+		wr.remote_addr = (uintptr_t)g.rbuf;
+		wr.rkey = rig_rkey(&g);
+		if (op == ODPT_OP_SEND) {
+			struct odpt_vsge rs[2] = { sge_of(&g, true, 0, 2 * pg),
+				{ (uintptr_t)rp, (uint32_t)(2 * pg), rpin->lkey } };
+
+			ret = rig_recv(&g, rs, 2);
+			if (ret)
+				break;
+		}
+		ret = rig_op_ok(&g, &wr);
+		if (!ret && op == ODPT_OP_SEND)
+			ret = rig_recv_wait(&g, &wc);
+		if (ret)
+			break;
+		if (!check_pat(t, "ODP half", dst_odp, 2 * pg, seed, 0) ||
+		    !check_pat(t, "pinned half", dst_pin, 2 * pg, seed, 2 * pg)) {
+			ret = ODPT_FAIL;
+			break;
+		}
+		tc_iteration_done(t);
+	}
+teardown:
+	odpt_vmr_dereg(lpin);
+	odpt_vmr_dereg(rpin);
+	if (lp && lp != MAP_FAILED)
+		munmap(lp, 2 * pg);
+	if (rp && rp != MAP_FAILED)
+		munmap(rp, 2 * pg);
+	rig_teardown(&g);
+	return ret ? ret : ODPT_PASS;
+}

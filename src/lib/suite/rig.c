@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * The suite's test rig: buffers (anonymous, hugetlb, THP), their memory
+ * regions, a loopback QP pair, and the post/poll/check helpers shared by
+ * all cases. Failures become tc_fail() verdicts with the exact completion
+ * status, errno or first differing byte.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "rig.h"
+
+#define HUGE_2M (2ul << 20)
+
+uint8_t pat_byte(uint64_t seed, size_t off)
+{
+	uint64_t x = (seed + 1) * 0x9E3779B97F4A7C15ull ^ (off + 1) * 0xBF58476D1CE4E5B9ull;
+
+	x ^= x >> 31;
+	x *= 0x94D049BB133111EBull;
+	return (uint8_t)(x >> 56);
+}
+
+void pat_fill(uint8_t *p, size_t len, uint64_t seed, size_t off0)
+{
+	for (size_t i = 0; i < len; i++)
+		p[i] = pat_byte(seed, off0 + i);
+}
+
+uint64_t pat_u64(uint64_t seed)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | pat_byte(seed, i);
+	return v;
+}
+
+bool check_pat(struct odpt_tctx *t, const char *what, const uint8_t *p,
+	       size_t len, uint64_t seed, size_t off0)
+{
+	size_t bad = 0, first = 0;
+
+	tc_stage(t, "validating %s", what);
+	for (size_t i = 0; i < len; i++)
+		if (p[i] != pat_byte(seed, off0 + i)) {
+			if (!bad++)
+				first = i;
+		}
+	if (!bad)
+		return true;
+	tc_fail(t, "%s: %zu of %zu bytes wrong, first at offset %zu: got 0x%02x, want 0x%02x",
+		what, bad, len, first, p[first], pat_byte(seed, off0 + first));
+	return false;
+}
+
+bool check_byte(struct odpt_tctx *t, const char *what, const uint8_t *p,
+		size_t len, uint8_t b)
+{
+	size_t bad = 0, first = 0;
+
+	tc_stage(t, "validating %s", what);
+	for (size_t i = 0; i < len; i++)
+		if (p[i] != b) {
+			if (!bad++)
+				first = i;
+		}
+	if (!bad)
+		return true;
+	tc_fail(t, "%s: %zu of %zu bytes changed, first at offset %zu: got 0x%02x, want 0x%02x",
+		what, bad, len, first, p[first], b);
+	return false;
+}
+
+long resident_pages(const void *p, size_t len)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	size_t n = (len + pg - 1) / pg;
+	unsigned char *vec = malloc(n);
+	long res = 0;
+
+	if (!vec)
+		return -ENOMEM;
+	if (mincore((void *)(uintptr_t)p, len, vec)) {
+		free(vec);
+		return -errno;
+	}
+	for (size_t i = 0; i < n; i++)
+		res += vec[i] & 1;
+	free(vec);
+	return res;
+}
+
+long anon_huge_kb(const void *p)
+{
+	FILE *f = fopen("/proc/self/smaps", "re");
+	unsigned long lo, hi, a = (unsigned long)p;
+	bool in = false;
+	char line[512];
+	long kb = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+			in = a >= lo && a < hi;
+			continue;
+		}
+		if (in && sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
+			break;
+	}
+	fclose(f);
+	return kb;
+}
+
+const char *thp_unavailable(void)
+{
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "re");
+	char line[128] = "";
+
+	if (!f)
+		return "no /sys/kernel/mm/transparent_hugepage (kernel without THP)";
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	fclose(f);
+	if (strstr(line, "[never]"))
+		return "transparent_hugepage/enabled is [never]";
+	return NULL;
+}
+
+static int map_buf(struct rig *g, size_t len, void **map, size_t *map_len,
+		   uint8_t **buf)
+{
+	void *m;
+
+	switch (g->mem) {
+	case RIG_MEM_HUGETLB:
+		*map_len = (len + HUGE_2M - 1) & ~(HUGE_2M - 1);
+		m = mmap(NULL, *map_len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+		if (m == MAP_FAILED)
+			return -errno;
+		*map = m;
+		*buf = m;
+		return 0;
+	case RIG_MEM_THP:
+		len = (len + HUGE_2M - 1) & ~(HUGE_2M - 1);
+		*map_len = len + HUGE_2M;
+		m = mmap(NULL, *map_len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED)
+			return -errno;
+		*map = m;
+		*buf = (uint8_t *)(((uintptr_t)m + HUGE_2M - 1) & ~(HUGE_2M - 1));
+		if (madvise(*buf, len, MADV_HUGEPAGE))
+			return -errno;
+		return 0;
+	default:
+		*map_len = (len + g->pg - 1) & ~(g->pg - 1);
+		m = mmap(NULL, *map_len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED)
+			return -errno;
+		*map = m;
+		*buf = m;
+		return 0;
+	}
+}
+
+int rig_setup(struct rig *g, struct odpt_tctx *t, enum odpt_qp_kind kind,
+	      enum rig_mem mem, size_t len, unsigned lflags, unsigned rflags)
+{
+	int ret;
+
+	memset(g, 0, sizeof(*g));
+	g->t = t;
+	g->kind = kind;
+	g->mem = mem;
+	g->len = len;
+	g->pg = (size_t)sysconf(_SC_PAGESIZE);
+	g->lflags = lflags;
+	g->rflags = rflags;
+	g->poll_ns = t->cfg->timeout_s * 1000000000ull;
+	tc_stage(t, "mapping %zu-byte buffers", len);
+	ret = map_buf(g, len, &g->lmap, &g->lmap_len, &g->lbuf);
+	if (!ret)
+		ret = map_buf(g, len, &g->rmap, &g->rmap_len, &g->rbuf);
+	if (ret) {
+		if (mem == RIG_MEM_HUGETLB && ret == -ENOMEM)
+			return tc_skip(t, "no free 2 MiB huge pages for MAP_HUGETLB (vm.nr_hugepages too low)");
+		return tc_fail(t, "mmap %zu bytes: %s", len, strerror(-ret));
+	}
+	tc_stage(t, "creating the loopback QP pair");
+	ret = odpt_vpair_create(t->v, kind, &g->p);
+	if (ret) {
+		if (kind == ODPT_QP_XRC && (ret == -EOPNOTSUPP || ret == -ENOSYS))
+			return tc_skip(t, "%s: ibv_open_xrcd/XRC QPs not supported (%s)",
+				       odpt_vctx_name(t->v), strerror(-ret));
+		return tc_fail(t, "creating QP pair: %s", strerror(-ret));
+	}
+	if ((lflags & ODPT_MR_IMPLICIT) && (rflags & ODPT_MR_IMPLICIT)) {
+		tc_stage(t, "registering implicit ODP MR");
+		ret = odpt_vmr_reg(t->v, NULL, 0, lflags, &g->lmr);
+		if (ret)
+			return tc_fail(t, "ibv_reg_mr(pd, NULL, SIZE_MAX, ON_DEMAND): %s",
+				       strerror(-ret));
+		return 0;
+	}
+	tc_stage(t, "registering requester MR (flags 0x%x)", lflags);
+	ret = odpt_vmr_reg(t->v, g->lbuf, len, lflags, &g->lmr);
+	if (!ret) {
+		tc_stage(t, "registering responder MR (flags 0x%x)", rflags);
+		ret = odpt_vmr_reg(t->v, g->rbuf, len, rflags, &g->rmr);
+	}
+	if (ret == -EOPNOTSUPP && ((lflags | rflags) & ODPT_MR_REG_EX))
+		return tc_skip(t, "libibverbs lacks ibv_reg_mr_ex");
+	if (ret == -ENOMEM && !((lflags | rflags) & ODPT_MR_ODP))
+		return tc_fail(t, "pinning %zu bytes: ENOMEM (RLIMIT_MEMLOCK?)", len);
+	if (ret)
+		return tc_fail(t, "ibv_reg_mr (flags 0x%x/0x%x): %s", lflags, rflags,
+			       strerror(-ret));
+	return 0;
+}
+
+void rig_teardown(struct rig *g)
+{
+	odpt_vmr_dereg(g->rmr);
+	odpt_vmr_dereg(g->lmr);
+	odpt_vpair_destroy(g->p);
+	if (g->rmap)
+		munmap(g->rmap, g->rmap_len);
+	if (g->lmap)
+		munmap(g->lmap, g->lmap_len);
+	memset(g, 0, sizeof(*g));
+}
+
+uint32_t rig_lkey(const struct rig *g)
+{
+	return g->lmr->lkey;
+}
+
+uint32_t rig_rlkey(const struct rig *g)
+{
+	return g->rmr ? g->rmr->lkey : g->lmr->lkey;
+}
+
+uint32_t rig_rkey(const struct rig *g)
+{
+	return g->rmr ? g->rmr->rkey : g->lmr->rkey;
+}
+
+/* Bytes from the buffer start to the end of what was mapped for it (whole
+ * huge pages for hugetlb and THP, as MADV_DONTNEED on hugetlb needs). */
+size_t rig_span(const struct rig *g)
+{
+	return g->mem == RIG_MEM_THP ? g->rmap_len - HUGE_2M : g->rmap_len;
+}
+
+int rig_force_faults(struct rig *g, bool local, bool remote)
+{
+	tc_stage(g->t, "forcing faults: MADV_DONTNEED on %s%s", local ? "requester " : "",
+		 remote ? "responder" : "");
+	if (local) {
+		if (madvise(g->lbuf, rig_span(g), MADV_DONTNEED))
+			return tc_fail(g->t, "madvise(MADV_DONTNEED) requester: %s", strerror(errno));
+		tc_faults_forced(g->t, (g->len + g->pg - 1) / g->pg);
+	}
+	if (remote) {
+		if (madvise(g->rbuf, rig_span(g), MADV_DONTNEED))
+			return tc_fail(g->t, "madvise(MADV_DONTNEED) responder: %s", strerror(errno));
+		tc_faults_forced(g->t, (g->len + g->pg - 1) / g->pg);
+	}
+	return 0;
+}
+
+int rig_op(struct rig *g, const struct odpt_vwr *wr, struct odpt_vwc *wc)
+{
+	int ret;
+
+	tc_stage(g->t, "posting %s on QP side 0", odpt_vop_name(wr->op));
+	ret = odpt_vpair_post(g->p, 0, wr);
+	if (ret == -EOPNOTSUPP)
+		return tc_skip(g->t, "%s cannot be posted: the QP was created without it (provider rejected the extended send ops) or libibverbs lacks it",
+			       odpt_vop_name(wr->op));
+	if (ret)
+		return tc_fail(g->t, "posting %s: %s", odpt_vop_name(wr->op), strerror(-ret));
+	tc_stage(g->t, "polling send CQ of QP side 0 (requester) for %s", odpt_vop_name(wr->op));
+	ret = odpt_vpair_poll(g->p, 0, ODPT_CQ_SEND, g->poll_ns, wc);
+	if (ret == -ETIMEDOUT)
+		return tc_fail(g->t, "no completion for %s on the requester send CQ", odpt_vop_name(wr->op));
+	if (ret)
+		return tc_fail(g->t, "polling for %s: %s", odpt_vop_name(wr->op), strerror(-ret));
+	return 0;
+}
+
+int rig_op_ok(struct rig *g, const struct odpt_vwr *wr)
+{
+	struct odpt_vwc wc;
+	int ret = rig_op(g, wr, &wc);
+
+	if (ret)
+		return ret;
+	if (wc.status != ODPT_WC_SUCCESS)
+		return tc_fail(g->t, "%s completed with status %d (%s), want success",
+			       odpt_vop_name(wr->op), wc.status, wc.status_str);
+	return 0;
+}
+
+int rig_recv(struct rig *g, const struct odpt_vsge *sge, int nsge)
+{
+	int ret;
+
+	tc_stage(g->t, "posting RECV on QP side 1");
+	ret = odpt_vpair_post_recv(g->p, 1, 1, sge, nsge);
+	if (ret)
+		return tc_fail(g->t, "posting RECV: %s", strerror(-ret));
+	return 0;
+}
+
+int rig_recv_wait(struct rig *g, struct odpt_vwc *wc)
+{
+	int ret;
+
+	tc_stage(g->t, "polling recv CQ of QP side 1 (responder)");
+	ret = odpt_vpair_poll(g->p, 1, ODPT_CQ_RECV, g->poll_ns, wc);
+	if (ret == -ETIMEDOUT)
+		return tc_fail(g->t, "no completion on the responder recv CQ");
+	if (ret)
+		return tc_fail(g->t, "polling the responder recv CQ: %s", strerror(-ret));
+	if (wc->status != ODPT_WC_SUCCESS)
+		return tc_fail(g->t, "RECV completed with status %d (%s), want success",
+			       wc->status, wc->status_str);
+	return 0;
+}
+
+int rig_reset(struct rig *g)
+{
+	int ret;
+
+	tc_stage(g->t, "resetting the QP pair after an error completion");
+	ret = odpt_vpair_reset(g->p);
+	if (ret)
+		return tc_fail(g->t, "resetting QPs: %s", strerror(-ret));
+	return 0;
+}

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Internal to the suite: the test rig (a loopback QP pair, a requester
+ * buffer and a responder buffer with their MRs) and the helpers every case
+ * uses to force faults, post, poll and check data byte for byte. Every
+ * helper records its stage first, so a hang names where it hung.
+ */
+#ifndef ODPT_SUITE_RIG_H
+#define ODPT_SUITE_RIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "odpt/suite.h"
+#include "odpt/verbs.h"
+
+enum rig_mem {
+	RIG_MEM_ANON,      /* mmap anonymous, page aligned */
+	RIG_MEM_HUGETLB,   /* MAP_HUGETLB 2 MiB pages */
+	RIG_MEM_THP,       /* 2 MiB aligned, MADV_HUGEPAGE */
+};
+
+struct rig {
+	struct odpt_tctx *t;
+	struct odpt_vpair *p;
+	enum odpt_qp_kind kind;
+	enum rig_mem mem;
+	uint8_t *lbuf, *rbuf;      /* requester (side 0) and responder (side 1) */
+	size_t len;                /* bytes of each buffer */
+	void *lmap, *rmap;         /* what to munmap */
+	size_t lmap_len, rmap_len;
+	struct odpt_vmr *lmr, *rmr;
+	unsigned lflags, rflags;
+	uint64_t poll_ns;
+	size_t pg;
+};
+
+int rig_setup(struct rig *g, struct odpt_tctx *t, enum odpt_qp_kind kind,
+	      enum rig_mem mem, size_t len, unsigned lflags, unsigned rflags);
+void rig_teardown(struct rig *g);
+
+/* lkey/rkey of the requester and responder buffers. */
+uint32_t rig_lkey(const struct rig *g);
+uint32_t rig_rkey(const struct rig *g);
+uint32_t rig_rlkey(const struct rig *g);   /* responder's lkey (RECV SGEs) */
+
+size_t rig_span(const struct rig *g);
+/* MADV_DONTNEED on both buffers (the forced fault); counts pages. */
+int rig_force_faults(struct rig *g, bool local, bool remote);
+
+/* Post on side 0 and wait for its completion; wc filled. 0, or a tc_fail
+ * verdict (ODPT_FAIL) when posting or polling failed. */
+int rig_op(struct rig *g, const struct odpt_vwr *wr, struct odpt_vwc *wc);
+/* Same, and the completion must be successful. */
+int rig_op_ok(struct rig *g, const struct odpt_vwr *wr);
+/* Post a receive on side 1. */
+int rig_recv(struct rig *g, const struct odpt_vsge *sge, int nsge);
+/* Wait for the side 1 receive completion. */
+int rig_recv_wait(struct rig *g, struct odpt_vwc *wc);
+/* After an error completion: QPs back to RTS. */
+int rig_reset(struct rig *g);
+
+/* Deterministic data: byte off of pattern seed. */
+uint8_t pat_byte(uint64_t seed, size_t off);
+void pat_fill(uint8_t *p, size_t len, uint64_t seed, size_t off0);
+uint64_t pat_u64(uint64_t seed);
+/* Byte-for-byte checks; on mismatch a tc_fail naming the first bad byte. */
+bool check_pat(struct odpt_tctx *t, const char *what, const uint8_t *p,
+	       size_t len, uint64_t seed, size_t off0);
+bool check_byte(struct odpt_tctx *t, const char *what, const uint8_t *p,
+		size_t len, uint8_t b);
+
+/* Resident pages of [p, p+len) according to mincore(). < 0 on error. */
+long resident_pages(const void *p, size_t len);
+/* AnonHugePages (KiB) of the mapping that holds p, from /proc/self/smaps. */
+long anon_huge_kb(const void *p);
+/* Why THP cannot be used here, or NULL. */
+const char *thp_unavailable(void);
+
+#define SEED(iter, salt) (((uint64_t)(iter) << 8) | (salt))
+
+#endif
