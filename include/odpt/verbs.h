@@ -91,8 +91,9 @@ void odpt_verbs_list_free(struct odpt_dev_info *devs, int n);
 struct odpt_vctx;
 /*
  * dev NULL: the first device. gid_index < 0: pick the first RoCE v2 IPv4
- * GID on Ethernet (no GID on InfiniBand). -ENODEV unknown device, -EINVAL
- * bad port or GID index, -EACCES/-EPERM no permission.
+ * GID on Ethernet (no GID on InfiniBand). -ENODEV unknown device (or none
+ * at all), -ERANGE no such port, -EINVAL bad GID index, -EACCES/-EPERM no
+ * permission to open the device.
  */
 int odpt_vctx_open(const char *dev, int port, int gid_index,
 		   struct odpt_vctx **out);
@@ -102,6 +103,10 @@ const char *odpt_vctx_name(const struct odpt_vctx *v);
 int odpt_vctx_port(const struct odpt_vctx *v);
 int odpt_vctx_gid_index(const struct odpt_vctx *v);
 int odpt_vctx_mtu_bytes(const struct odpt_vctx *v);
+/* pkg-config version of the libibverbs odpt was built against. */
+const char *odpt_verbs_lib_version(void);
+/* Names of all devices, comma separated, into buf (for error messages). */
+char *odpt_verbs_names(char *buf, size_t len);
 
 /* Memory regions. */
 enum odpt_mr_flags {

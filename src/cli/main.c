@@ -18,7 +18,9 @@
  * struct odpt_object and add one line here (the declarations are in cli.h).
  */
 static const struct odpt_object *const objects[] = {
+	&odpt_obj_devices,
 	&odpt_obj_hist,
+	&odpt_obj_suite,
 	NULL,
 };
 

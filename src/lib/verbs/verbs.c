@@ -192,6 +192,17 @@ static const char *gid_type_name(unsigned t)
 /* The kernel driver behind a device: the sysfs driver link for hardware;
  * software devices (rxe, siw) have no parent device, so fall back to the
  * well-known vendor ids and the node description. */
+/* Bounded copy that always terminates (truncation is fine for names). */
+static void copy_str(char *dst, size_t len, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 static void device_driver(const char *name, uint32_t vendor_id, char *buf,
 			  size_t len)
 {
@@ -206,7 +217,7 @@ static void device_driver(const char *name, uint32_t vendor_id, char *buf,
 
 		link[n] = '\0';
 		slash = strrchr(link, '/');
-		snprintf(buf, len, "%s", slash ? slash + 1 : link);
+		copy_str(buf, len, slash ? slash + 1 : link);
 		return;
 	}
 	if (vendor_id == 0xffffff) {   /* RXE_VENDOR_ID */
@@ -217,7 +228,7 @@ static void device_driver(const char *name, uint32_t vendor_id, char *buf,
 	f = fopen(path, "re");
 	if (f && fgets(link, sizeof(link), f)) {
 		link[strcspn(link, " \n")] = '\0';
-		snprintf(buf, len, "%s", link);
+		copy_str(buf, len, link);
 	} else {
 		snprintf(buf, len, "unknown");
 	}
@@ -404,6 +415,28 @@ free_list:
 	return ret;
 }
 
+const char *odpt_verbs_lib_version(void)
+{
+	return ODPT_IBVERBS_VERSION;
+}
+
+char *odpt_verbs_names(char *buf, size_t len)
+{
+	struct ibv_device **list;
+	size_t off = 0;
+	int num = 0;
+
+	buf[0] = '\0';
+	list = ibv_get_device_list(&num);
+	if (!list)
+		return buf;
+	for (int i = 0; i < num && off < len; i++)
+		off += snprintf(buf + off, len - off, "%s%s", i ? ", " : "",
+				ibv_get_device_name(list[i]));
+	ibv_free_device_list(list);
+	return buf;
+}
+
 /* ---- context ------------------------------------------------------------ */
 
 static bool gid_is_ipv4(const union ibv_gid *g)
@@ -491,7 +524,7 @@ int odpt_vctx_open(const char *dev, int port, int gid_index,
 		goto close_ctx;
 	}
 	if (port < 1 || port > da.phys_port_cnt) {
-		ret = -EINVAL;
+		ret = -ERANGE;
 		goto close_ctx;
 	}
 	v->port = port;

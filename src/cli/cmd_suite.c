@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * `odpt suite run`: the ODP regression suite. Validates everything before
+ * the first case runs (filter, device, port, GID index, permission,
+ * memlock limit: each a one-line error and exit 2), then runs the matching
+ * cases in forked children and prints TAP 13 on stdout (or the global
+ * --format), with --junit/--json files on request. Exit 0 when every case
+ * passed, skipped or failed as a known kernel bug predicts; 1 otherwise.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "odpt/log.h"
+#include "odpt/suite.h"
+#include "odpt/verbs.h"
+#include "cli.h"
+
+/* Pinned MRs in the suite (controls, mixed SGEs) need this much locked. */
+#define SUITE_MEMLOCK_BYTES (256u << 10)
+
+struct suite_cfg {
+	const char *filter;
+	bool list;
+	uint64_t iters;
+	const char *dev;
+	uint64_t port;
+	const char *gid;
+	const char *junit;
+	const char *json;
+	uint64_t timeout_s;
+};
+
+static const struct odpt_opt run_opts[] = {
+	{ .name = "filter", .short_name = 'f', .type = ODPT_OPT_STR,
+	  .offset = offsetof(struct suite_cfg, filter), .metavar = "GLOB",
+	  .help = "run only cases matching GLOB (comma-separated globs allowed)" },
+	{ .name = "list", .short_name = 'l', .type = ODPT_OPT_BOOL,
+	  .offset = offsetof(struct suite_cfg, list),
+	  .help = "list the matching cases and exit" },
+	{ .name = "iters", .short_name = 'n', .type = ODPT_OPT_U64,
+	  .offset = offsetof(struct suite_cfg, iters), .def = "100",
+	  .min = 1, .max = 1000000, .metavar = "N",
+	  .help = "iterations per case (faults forced in each)" },
+	{ .name = "dev", .short_name = 'd', .type = ODPT_OPT_STR,
+	  .offset = offsetof(struct suite_cfg, dev), .metavar = "DEV",
+	  .help = "RDMA device (default: the first)" },
+	{ .name = "port", .short_name = 'p', .type = ODPT_OPT_U64,
+	  .offset = offsetof(struct suite_cfg, port), .def = "1",
+	  .min = 1, .max = 255, .metavar = "P", .help = "port number" },
+	{ .name = "gid", .short_name = 'g', .type = ODPT_OPT_STR,
+	  .offset = offsetof(struct suite_cfg, gid), .metavar = "G",
+	  .help = "GID index (default: first RoCE v2 IPv4 GID on Ethernet)" },
+	{ .name = "junit", .type = ODPT_OPT_STR,
+	  .offset = offsetof(struct suite_cfg, junit), .metavar = "FILE",
+	  .help = "also write JUnit XML to FILE" },
+	{ .name = "json", .type = ODPT_OPT_STR,
+	  .offset = offsetof(struct suite_cfg, json), .metavar = "FILE",
+	  .help = "also write JSON to FILE" },
+	{ .name = "timeout-s", .type = ODPT_OPT_U64,
+	  .offset = offsetof(struct suite_cfg, timeout_s), .def = "120",
+	  .min = 1, .max = 86400, .metavar = "N",
+	  .help = "watchdog per case: kill it and report its stage after N s" },
+	ODPT_OPT_END,
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int list_cases(const char *filter)
+{
+	for (int i = 0; i < odpt_suite_ncases; i++)
+		if (odpt_suite_filter_match(filter, odpt_suite_cases[i].name))
+			odpt_out("%-28s %s\n", odpt_suite_cases[i].name,
+				 odpt_suite_cases[i].summary);
+	return ODPT_EXIT_OK;
+}
+
+static bool memlock_ok(void)
+{
+	struct rlimit rl;
+
+	if (geteuid() == 0)   /* CAP_IPC_LOCK: no limit applies */
+		return true;
+	if (getrlimit(RLIMIT_MEMLOCK, &rl))
+		return true;
+	return rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= SUITE_MEMLOCK_BYTES;
+}
+
+/* Open the device once in the parent to validate the input and read the
+ * capabilities the preconditions need; the children open their own. */
+static int probe_device(const struct suite_cfg *c, int gid, struct odpt_vcaps *caps,
+			char *name, size_t name_len, int *gid_used)
+{
+	struct odpt_vctx *v;
+	char names[256];
+	int ret;
+
+	ret = odpt_vctx_open(c->dev, (int)c->port, gid, &v);
+	switch (ret) {
+	case 0:
+		break;
+	case -ENODEV:
+		odpt_verbs_names(names, sizeof(names));
+		if (!names[0])
+			odpt_err("suite: no RDMA devices");
+		else
+			odpt_err("suite: unknown RDMA device '%s' (have: %s)",
+				 c->dev ? c->dev : "", names);
+		return ODPT_EXIT_USAGE;
+	case -ERANGE:
+		odpt_err("suite: device %s has no port %" PRIu64,
+			 c->dev ? c->dev : "(first)", c->port);
+		return ODPT_EXIT_USAGE;
+	case -EINVAL:
+		if (gid >= 0)
+			odpt_err("suite: GID index %d is not valid on port %" PRIu64,
+				 gid, c->port);
+		else
+			odpt_err("suite: port %" PRIu64 " has no usable GID", c->port);
+		return ODPT_EXIT_USAGE;
+	case -EACCES:
+	case -EPERM:
+		odpt_err("suite: no permission to open RDMA device %s (/dev/infiniband): %s",
+			 c->dev ? c->dev : "(first)", strerror(-ret));
+		return ODPT_EXIT_USAGE;
+	default:
+		odpt_err("suite: opening RDMA device %s: %s", c->dev ? c->dev : "(first)",
+			 strerror(-ret));
+		return ODPT_EXIT_FAIL;
+	}
+	*caps = *odpt_vctx_caps(v);
+	snprintf(name, name_len, "%s", odpt_vctx_name(v));
+	*gid_used = odpt_vctx_gid_index(v);
+	odpt_vctx_close(v);
+	return ODPT_EXIT_OK;
+}
+
+static int add_meta(struct odpt_report *r, const char *dev, const struct odpt_vcaps *caps,
+		    const struct suite_cfg *c, int gid)
+{
+	struct json_object *ctr;
+	char buf[160];
+	int ret = 0;
+
+	ret |= odpt_report_meta(r, "device", dev);
+	ret |= odpt_report_meta(r, "driver", caps->driver);
+	snprintf(buf, sizeof(buf), "%" PRIu64, c->port);
+	ret |= odpt_report_meta(r, "port", buf);
+	snprintf(buf, sizeof(buf), "%d", gid);
+	ret |= odpt_report_meta(r, "gid_index", buf);
+	ret |= odpt_report_meta(r, "libibverbs_build", odpt_verbs_lib_version());
+	ret |= odpt_opts_echo(run_opts, c, r);
+	/*
+	 * Per-MR ODP counters (page_faults, page_invalidations, page_prefetch)
+	 * exist only on mlx5, over RDMA netlink; say plainly when there are none.
+	 */
+	ctr = json_object_new_object();
+	json_object_object_add(ctr, "available", json_object_new_boolean(false));
+	snprintf(buf, sizeof(buf), "%s exports no per-MR ODP counters (mlx5 only, RDMA netlink); not collected",
+		 caps->driver);
+	json_object_object_add(ctr, "why", json_object_new_string(buf));
+	ret |= odpt_report_section(r, "odp_counters", ctr);
+	ret |= odpt_report_meta(r, "odp_counters", buf);
+	return ret ? -ENOMEM : 0;
+}
+
+static int write_extra(const struct odpt_report *r, enum odpt_format f, const char *path)
+{
+	struct odpt_write_opts o = { 0 };
+	int ret = odpt_report_write_file(r, f, &o, path);
+
+	if (ret)
+		odpt_err("suite: cannot write %s: %s", path, strerror(-ret));
+	return ret;
+}
+
+static int run_suite(struct odpt_cli *cli, int argc, char **argv)
+{
+	struct odpt_suite_cfg scfg = { 0 };
+	struct odpt_report *r = NULL;
+	struct odpt_test_counts tc;
+	struct odpt_suite_env env;
+	struct odpt_vcaps caps;
+	struct suite_cfg c;
+	struct utsname u;
+	char dev[64], wall[64];
+	uint64_t t0;
+	int npos, code, gid = -1, gid_used = -1, ret, matched = 0;
+
+	if (!odpt_cli_parse(&odpt_obj_suite.verbs[0], &c, argc, argv, &npos, &code))
+		return code;
+	if (npos) {
+		odpt_usage_err("odpt: suite run: unexpected argument '%s'\n", argv[0]);
+		return ODPT_EXIT_USAGE;
+	}
+	for (int i = 0; i < odpt_suite_ncases; i++)
+		matched += odpt_suite_filter_match(c.filter, odpt_suite_cases[i].name);
+	if (!matched) {
+		odpt_err("suite: --filter '%s' matches no case (see odpt suite run --list)", c.filter);
+		return ODPT_EXIT_USAGE;
+	}
+	if (c.list)
+		return list_cases(c.filter);
+	if (c.gid) {
+		char *end;
+		long g = strtol(c.gid, &end, 10);
+
+		if (*end || end == c.gid || g < 0 || g > 65535) {
+			odpt_err("suite: --gid '%s' is not a GID index", c.gid);
+			return ODPT_EXIT_USAGE;
+		}
+		gid = (int)g;
+	}
+	if (!memlock_ok()) {
+		odpt_err("suite: RLIMIT_MEMLOCK is below the %u KiB the pinned-MR cases need (raise ulimit -l)",
+			 SUITE_MEMLOCK_BYTES >> 10);
+		return ODPT_EXIT_USAGE;
+	}
+	code = probe_device(&c, gid, &caps, dev, sizeof(dev), &gid_used);
+	if (code != ODPT_EXIT_OK)
+		return code;
+	if (uname(&u))
+		snprintf(u.release, sizeof(u.release), "unknown");
+
+	code = ODPT_EXIT_FAIL;
+	if (odpt_report_create("suite run", &r) || odpt_cli_meta(r) ||
+	    add_meta(r, dev, &caps, &c, gid_used)) {
+		odpt_err("out of memory");
+		goto destroy_report;
+	}
+	scfg.dev = dev;
+	scfg.port = c.port;
+	scfg.gid = gid_used;
+	scfg.filter = c.filter;
+	scfg.iters = c.iters;
+	scfg.timeout_s = c.timeout_s;
+	env.caps = &caps;
+	env.driver = caps.driver;
+	env.krelease = u.release;
+	env.bugs = odpt_known_bugs;
+	env.nbugs = odpt_nknown_bugs;
+	t0 = mono_ns();
+	ret = odpt_suite_run_cases(odpt_suite_cases, odpt_suite_ncases, &scfg, &env, r);
+	if (ret) {
+		odpt_err("suite: %s", strerror(-ret));
+		goto destroy_report;
+	}
+	snprintf(wall, sizeof(wall), "%.3f", (double)(mono_ns() - t0) / 1e9);
+	if (odpt_report_meta_volatile(r, "suite_wall_s", wall) ||
+	    odpt_report_scalar(r, "suite_wall_ns", NULL, 0, (double)(mono_ns() - t0)))
+		goto destroy_report;
+	if (c.junit && write_extra(r, ODPT_FMT_JUNIT, c.junit))
+		goto destroy_report;
+	if (c.json && write_extra(r, ODPT_FMT_JSON, c.json))
+		goto destroy_report;
+	if (cli->json || cli->format || cli->output) {
+		code = odpt_cli_emit(cli, r);
+	} else {
+		struct odpt_write_opts o = { 0 };
+
+		code = odpt_report_write(r, ODPT_FMT_TAP, &o, stdout) ? ODPT_EXIT_FAIL : ODPT_EXIT_OK;
+		odpt_out("# suite wall time: %s s\n", wall);
+	}
+	odpt_report_test_counts(r, &tc);
+	if (code == ODPT_EXIT_OK && (tc.fail || tc.xpass))
+		code = ODPT_EXIT_FAIL;
+destroy_report:
+	odpt_report_destroy(r);
+	return code;
+}
+
+static const struct odpt_verb suite_verbs[] = {
+	{ .name = "run", .run = run_suite, .opts = run_opts,
+	  .summary = "run the ODP regression suite (TAP 13 on stdout)" },
+	{ .name = NULL },
+};
+
+const struct odpt_object odpt_obj_suite = {
+	.name = "suite",
+	.summary = "the ODP regression suite",
+	.verbs = suite_verbs,
+	.default_verb = "run",
+};
