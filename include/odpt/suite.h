@@ -68,16 +68,21 @@ struct odpt_known_bug {
 	const char *kver_min;   /* first affected release, inclusive ("7.3") */
 	const char *kver_end;   /* first fixed release, exclusive ("7.4"), NULL open */
 	const char *tests;      /* comma-separated globs of case names */
+	const char *symptom;    /* comma-separated substrings, one of which the
+				 * failure reason must contain (NULL: any) */
 	const char *what;       /* one line: the bug */
 	const char *evidence;   /* where it was shown */
 };
 extern const struct odpt_known_bug odpt_known_bugs[];
 extern const int odpt_nknown_bugs;
-/* The entry matching (driver, kernel release, case name), or NULL. */
+/* The entry matching (driver, kernel release, case name), or NULL. The
+ * caller checks the symptom with odpt_known_bug_symptom(). */
 const struct odpt_known_bug *odpt_known_bug_find(const struct odpt_known_bug *tab,
 						 int n, const char *driver,
 						 const char *krelease,
 						 const char *test);
+/* Whether a failure reason shows the bug's symptom. */
+bool odpt_known_bug_symptom(const struct odpt_known_bug *b, const char *reason);
 /* Compare "7.3.4+deb13-amd64" style releases numerically: <0, 0, >0. */
 int odpt_kver_cmp(const char *a, const char *b);
 

@@ -21,6 +21,9 @@ enum {
 	V_MR_EX,         /* registered with ibv_reg_mr_ex */
 	V_SRQ,           /* responder receives through an SRQ */
 	V_DONTFORK,      /* fork case with MADV_DONTFORK */
+	V_MULTI,         /* one WR over several pages: many packets per page */
+	V_MULTI_PINNED,  /* the same between pinned MRs (control) */
+	V_HUGETLB_NOFLAG, /* MAP_HUGETLB memory without IBV_ACCESS_HUGETLB */
 };
 
 /* odpt_case.flags beyond ODPT_CASE_NEEDS_DEV */
@@ -30,7 +33,7 @@ enum {
 };
 
 int op_iter(struct rig *g, enum odpt_vop op, uint64_t i, size_t loff, size_t roff,
-	    size_t len, bool whole_mr);
+	    size_t len, bool whole_mr, bool split);
 
 int run_rc_op(struct odpt_tctx *t);
 int run_unaligned(struct odpt_tctx *t);

@@ -60,30 +60,29 @@ static int expect_rem_access(struct rig *g, const struct odpt_vwr *wr, const cha
 	return rig_reset(g);
 }
 
+/* WRITE/READ page by page (rig_xfer split mode) and check every moved byte. */
 static int write_and_check(struct rig *g, size_t off, size_t len, uint64_t seed,
 			   const char *what)
 {
-	struct odpt_vwr wr = wr_to(g, ODPT_OP_WRITE, off, off, len);
 	int ret;
 
 	pat_fill(g->lbuf + off, len, seed, 0);
-	ret = rig_op_ok(g, &wr);
+	ret = rig_xfer(g, ODPT_OP_WRITE, off, off, len, true);
 	if (ret)
 		return ret;
-	return check_pat(g->t, what, g->rbuf + off, len, seed, 0) ? 0 : ODPT_FAIL;
+	return rig_check_xfer(g, what, g->rbuf + off, len, seed, true, -1) ? 0 : ODPT_FAIL;
 }
 
 static int read_and_check(struct rig *g, size_t off, size_t len, uint64_t seed,
 			  const char *what)
 {
-	struct odpt_vwr wr = wr_to(g, ODPT_OP_READ, off, off, len);
 	int ret;
 
 	memset(g->lbuf + off, 0, len);
-	ret = rig_op_ok(g, &wr);
+	ret = rig_xfer(g, ODPT_OP_READ, off, off, len, true);
 	if (ret)
 		return ret;
-	return check_pat(g->t, what, g->lbuf + off, len, seed, 0) ? 0 : ODPT_FAIL;
+	return rig_check_xfer(g, what, g->lbuf + off, len, seed, true, 0) ? 0 : ODPT_FAIL;
 }
 
 #define RUN_ITERS(t, ...)							\
@@ -231,8 +230,8 @@ int run_inval_mprotect(struct odpt_tctx *t)
 		}
 		pat_fill(g.lbuf, len, SEED(i, 2), 0);
 		ret = expect_rem_access(&g, &wr, "to a read-only page");
-		if (!ret && !check_pat(t, "read-only pages after the refused WRITE", g.rbuf, len,
-				       SEED(i, 1), 0))
+		if (!ret && !rig_check_xfer(&g, "read-only pages after the refused WRITE", g.rbuf,
+					    len, SEED(i, 1), true, 0))
 			ret = ODPT_FAIL;
 		if (!ret)
 			ret = read_and_check(&g, 0, len, SEED(i, 1), "RDMA READ of read-only pages");
@@ -256,6 +255,7 @@ int run_inval_fork(struct odpt_tctx *t)
 	struct rig g;
 	int ret = rig_setup(&g, t, ODPT_QP_RC, RIG_MEM_ANON, len, ODPT_MR_ODP, ODPT_MR_ODP);
 	uint64_t iters = t->cfg->iters < 10 ? t->cfg->iters : 10;
+	size_t chunk = ret ? 0 : rig_chunk(&g);
 
 	if (!ret && dontfork && madvise(g.rbuf, len, MADV_DONTFORK))
 		ret = tc_fail(t, "madvise(MADV_DONTFORK): %s", strerror(errno));
@@ -288,7 +288,8 @@ int run_inval_fork(struct odpt_tctx *t)
 				out = (mincore(g.rbuf, len, &v) && errno == ENOMEM) ? 'Y' : 'M';
 			} else {
 				for (size_t k = 0; k < len; k++)
-					if (g.rbuf[k] != pat_byte(SEED(i, 1), k)) {
+					if (k % pg < chunk &&
+					    g.rbuf[k] != pat_byte(SEED(i, 1), k)) {
 						out = 'N';
 						break;
 					}
@@ -315,7 +316,8 @@ int run_inval_fork(struct odpt_tctx *t)
 			ret = tc_fail(t, "the MADV_DONTFORK range is mapped in the child");
 		else if (verdict != 'Y' || !WIFEXITED(status) || WEXITSTATUS(status))
 			ret = tc_fail(t, "the child did not report (verdict '%c', status 0x%x)", verdict, status);
-		else if (!check_pat(t, "parent buffer after the child wrote its copy", g.rbuf, len, SEED(i, 2), 0))
+		else if (!rig_check_xfer(&g, "parent buffer after the child wrote its copy", g.rbuf,
+					 len, SEED(i, 2), true, 0))
 			ret = ODPT_FAIL;
 		else
 			ret = read_and_check(&g, 0, len, SEED(i, 2), "RDMA READ of the parent's buffer");
@@ -359,8 +361,8 @@ int run_inval_madv_free(struct odpt_tctx *t)
 				pageout = false;
 			}
 		}
-		if (!check_pat(t, "device-written pages after MADV_FREE + reclaim", g.rbuf, len,
-			       SEED(i, 2), 0))
+		if (!rig_check_xfer(&g, "device-written pages after MADV_FREE + reclaim", g.rbuf, len,
+				    SEED(i, 2), true, -1))
 			ret = ODPT_FAIL;
 		else
 			ret = read_and_check(&g, 0, len, SEED(i, 2), "RDMA READ after reclaim");
@@ -430,7 +432,7 @@ int run_inval_migrate(struct odpt_tctx *t)
 		if (ret)
 			break;
 		tc_faults_forced(t, NP);
-		if (!check_pat(t, "migrated pages (CPU)", g.rbuf, NP * pg, SEED(i, 1), 0)) {
+		if (!rig_check_xfer(&g, "migrated pages (CPU)", g.rbuf, NP * pg, SEED(i, 1), true, -1)) {
 			ret = ODPT_FAIL;
 			break;
 		}
@@ -481,7 +483,7 @@ int run_inval_thp_split(struct odpt_tctx *t)
 			break;
 		}
 		if (!check_byte(t, "the page dropped from the split THP", g.rbuf + huge / 2, pg, 0) ||
-		    !check_pat(t, "the rest of the split THP", g.rbuf, huge / 2, SEED(i, 1), 0)) {
+		    !rig_check_xfer(&g, "the rest of the split THP", g.rbuf, huge / 2, SEED(i, 1), true, -1)) {
 			ret = ODPT_FAIL;
 			break;
 		}
@@ -536,10 +538,9 @@ int run_inval_race(struct odpt_tctx *t)
 	}
 	RUN_ITERS(t, {
 		uint8_t v = (uint8_t)(i % 250 + 1);
-		struct odpt_vwr wr = wr_to(&g, ODPT_OP_WRITE, 0, 0, len);
 
 		memset(g.lbuf, v, len);
-		ret = rig_op_ok(&g, &wr);
+		ret = rig_xfer(&g, ODPT_OP_WRITE, 0, 0, len, true);
 		if (ret)
 			break;
 		tc_stage(t, "validating under the zapper");
@@ -563,13 +564,13 @@ int run_inval_race(struct odpt_tctx *t)
 	return ret ? ret : ODPT_PASS;
 }
 
-/* An ODP MR twice the size of RAM over a sparse MAP_NORESERVE mapping:
+/* An ODP MR 1.25 times the size of RAM over a sparse MAP_NORESERVE mapping:
  * only the pages the device touches are faulted in. */
 int run_sparse(struct odpt_tctx *t)
 {
 	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
 	size_t ram = (size_t)sysconf(_SC_PHYS_PAGES) * pg;
-	size_t len = ((2 * ram) + (2ul << 20) - 1) & ~((2ul << 20) - 1);
+	size_t len = ((ram + ram / 4) + (2ul << 20) - 1) & ~((2ul << 20) - 1);
 	enum { NT = 64 };
 	const struct odpt_vcaps *caps = odpt_vctx_caps(t->v);
 	struct odpt_vmr *big = NULL;
@@ -578,7 +579,7 @@ int run_sparse(struct odpt_tctx *t)
 	int ret;
 
 	if (len > caps->max_mr_size)
-		return tc_skip(t, "max_mr_size %llu is below twice the RAM (%zu)",
+		return tc_skip(t, "max_mr_size %llu is below 1.25 x RAM (%zu)",
 			       (unsigned long long)caps->max_mr_size, len);
 	ret = rig_setup(&g, t, ODPT_QP_RC, RIG_MEM_ANON, pg, ODPT_MR_ODP, ODPT_MR_ODP);
 	if (ret)
@@ -615,10 +616,10 @@ int run_sparse(struct odpt_tctx *t)
 			wr.remote_addr = (uintptr_t)(m + off);
 			pat_fill(g.lbuf, pg, SEED(i, k), 0);
 			wr.sge[0].addr = (uintptr_t)g.lbuf;
-			wr.sge[0].len_bytes = (uint32_t)pg;
+			wr.sge[0].len_bytes = (uint32_t)rig_chunk(&g);
 			wr.sge[0].lkey = rig_lkey(&g);
 			ret = rig_op_ok(&g, &wr);
-			if (!ret && !check_pat(t, "sparse page", m + off, pg, SEED(i, k), 0))
+			if (!ret && !check_pat(t, "sparse page", m + off, rig_chunk(&g), SEED(i, k), 0))
 				ret = ODPT_FAIL;
 		}
 		if (ret)
@@ -642,9 +643,9 @@ teardown:
  * others working. */
 int run_many_mrs(struct odpt_tctx *t)
 {
-	size_t pg = (size_t)sysconf(_SC_PAGESIZE), len = 8 * pg;
 	enum { NMR = 32 };
-	size_t slice = len / NMR;
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE), len = NMR * pg;
+	size_t slice = pg;
 	struct odpt_vmr *mrs[NMR] = { 0 };
 	struct rig g;
 	int ret = rig_setup(&g, t, ODPT_QP_RC, RIG_MEM_ANON, len, ODPT_MR_ODP, ODPT_MR_ODP);
@@ -668,9 +669,11 @@ int run_many_mrs(struct odpt_tctx *t)
 		ret = rig_force_faults(&g, true, true);
 		if (ret)
 			break;
-		pat_fill(g.lbuf, len, SEED(i, 9), 0);
+		for (int k = 0; k < NMR; k++)
+			pat_fill(g.lbuf + k * slice, slice, SEED(i, 9), 0);
 		for (int k = 0; k < NMR && !ret; k++) {
-			struct odpt_vwr wr = wr_to(&g, ODPT_OP_WRITE, k * slice, k * slice, slice);
+			struct odpt_vwr wr = wr_to(&g, ODPT_OP_WRITE, k * slice, k * slice,
+						   rig_chunk(&g));
 
 			if (!mrs[k])
 				continue;
@@ -681,7 +684,7 @@ int run_many_mrs(struct odpt_tctx *t)
 			char what[64];
 
 			snprintf(what, sizeof(what), "slice written through MR %d", k);
-			if (mrs[k] ? !check_pat(t, what, g.rbuf + k * slice, slice, SEED(i, 9), k * slice)
+			if (mrs[k] ? !rig_check_xfer(&g, what, g.rbuf + k * slice, slice, SEED(i, 9), true, 0)
 				   : !check_byte(t, "slice of a deregistered MR", g.rbuf + k * slice, slice, 0))
 				ret = ODPT_FAIL;
 		}

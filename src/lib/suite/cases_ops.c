@@ -57,7 +57,7 @@ static int invalidate_keep(struct rig *g, uint8_t *p, size_t len)
 }
 
 int op_iter(struct rig *g, enum odpt_vop op, uint64_t i, size_t loff, size_t roff,
-	    size_t len, bool whole_mr)
+	    size_t len, bool whole_mr, bool split)
 {
 	struct odpt_tctx *t = g->t;
 	uint64_t seed = SEED(i, op * 16 + (loff & 15));
@@ -67,7 +67,6 @@ int op_iter(struct rig *g, enum odpt_vop op, uint64_t i, size_t loff, size_t rof
 		.op = op, .wr_id = i, .nsge = len ? 1 : 0,
 		.remote_addr = (uintptr_t)(g->rbuf + roff), .rkey = rig_rkey(g),
 	};
-	struct odpt_vwc wc;
 	uint64_t *rv = (uint64_t *)(g->rbuf + roff), *lv = (uint64_t *)(g->lbuf + loff);
 	uint64_t v0 = pat_u64(seed), v1 = pat_u64(seed + 1), v2 = pat_u64(seed + 2);
 	char what[64];
@@ -85,24 +84,9 @@ int op_iter(struct rig *g, enum odpt_vop op, uint64_t i, size_t loff, size_t rof
 		pat_fill(g->lbuf + loff, len, seed, 0);
 		if (sentinel)
 			memset(g->rbuf, SENTINEL, g->len);
-		if (op == ODPT_OP_SEND) {
-			struct odpt_vsge rs = sge_of(g, true, roff, len);
-
-			ret = rig_recv(g, &rs, len ? 1 : 0);
-			if (ret)
-				return ret;
-		}
-		wr.op = op == ODPT_OP_FLUSH ? ODPT_OP_WRITE : op;
-		ret = rig_op_ok(g, &wr);
+		ret = rig_xfer(g, op == ODPT_OP_FLUSH ? ODPT_OP_WRITE : op, loff, roff, len, split);
 		if (ret)
 			return ret;
-		if (op == ODPT_OP_SEND) {
-			ret = rig_recv_wait(g, &wc);
-			if (ret)
-				return ret;
-			if (wc.byte_len != len)
-				return tc_fail(t, "RECV byte_len %u, want %zu", wc.byte_len, len);
-		}
 		if (op == ODPT_OP_FLUSH) {
 			/* FLUSH a range whose ODP mapping was just invalidated. */
 			ret = invalidate_keep(g, g->rbuf, rig_span(g));
@@ -120,7 +104,7 @@ int op_iter(struct rig *g, enum odpt_vop op, uint64_t i, size_t loff, size_t rof
 				return ret;
 		}
 		snprintf(what, sizeof(what), "responder after %s", odpt_vop_name(op));
-		if (!check_pat(t, what, g->rbuf + roff, len, seed, 0) ||
+		if (!rig_check_xfer(g, what, g->rbuf + roff, len, seed, split, guard) ||
 		    !check_guards(t, what, g->rbuf, g->len, roff, len, guard))
 			return ODPT_FAIL;
 		break;
@@ -128,10 +112,10 @@ int op_iter(struct rig *g, enum odpt_vop op, uint64_t i, size_t loff, size_t rof
 		pat_fill(g->rbuf + roff, len, seed, 0);
 		if (sentinel)
 			memset(g->lbuf, SENTINEL, g->len);
-		ret = rig_op_ok(g, &wr);
+		ret = rig_xfer(g, op, loff, roff, len, split);
 		if (ret)
 			return ret;
-		if (!check_pat(t, "requester after RDMA_READ", g->lbuf + loff, len, seed, 0) ||
+		if (!rig_check_xfer(g, "requester after RDMA_READ", g->lbuf + loff, len, seed, split, guard) ||
 		    !check_guards(t, "requester after RDMA_READ", g->lbuf, g->len, loff, len, guard))
 			return ODPT_FAIL;
 		break;
@@ -204,9 +188,11 @@ int op_iter(struct rig *g, enum odpt_vop op, uint64_t i, size_t loff, size_t rof
 static unsigned variant_flags(int variant)
 {
 	switch (variant) {
-	case V_PINNED: return 0;
+	case V_PINNED:
+	case V_MULTI_PINNED: return 0;
 	case V_IMPLICIT: return ODPT_MR_IMPLICIT;
 	case V_HUGETLB: return ODPT_MR_ODP | ODPT_MR_HUGETLB;
+	case V_HUGETLB_NOFLAG: return ODPT_MR_ODP;
 	case V_MR_EX: return ODPT_MR_ODP | ODPT_MR_REG_EX;
 	default: return ODPT_MR_ODP;
 	}
@@ -214,7 +200,7 @@ static unsigned variant_flags(int variant)
 
 static enum rig_mem variant_mem(int variant)
 {
-	return variant == V_HUGETLB ? RIG_MEM_HUGETLB :
+	return variant == V_HUGETLB || variant == V_HUGETLB_NOFLAG ? RIG_MEM_HUGETLB :
 	       variant == V_THP ? RIG_MEM_THP : RIG_MEM_ANON;
 }
 
@@ -226,8 +212,9 @@ int run_rc_op(struct odpt_tctx *t)
 	enum odpt_vop op = t->c->op;
 	int variant = t->c->variant;
 	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-	size_t len = variant == V_HUGETLB || variant == V_THP ? 2ul << 20 : 4 * pg;
-	size_t xfer = variant == V_HUGETLB || variant == V_THP ? 16 * pg : 2 * pg;
+	bool huge = variant == V_HUGETLB || variant == V_HUGETLB_NOFLAG || variant == V_THP;
+	size_t len = huge ? 2ul << 20 : 4 * pg;
+	size_t xfer = huge ? 16 * pg : 2 * pg;
 	unsigned flags = variant_flags(variant);
 	struct rig g;
 	int ret;
@@ -241,7 +228,8 @@ int run_rc_op(struct odpt_tctx *t)
 	if (ret)
 		goto teardown;
 	for (uint64_t i = 0; i < t->cfg->iters && !ret; i++)
-		ret = op_iter(&g, op, i, pg, pg, xfer, t->c->flags & CASE_FLUSH_MR);
+		ret = op_iter(&g, op, i, pg, pg, xfer, t->c->flags & CASE_FLUSH_MR,
+			      variant != V_MULTI && variant != V_MULTI_PINNED);
 	if (!ret && variant == V_THP) {
 		long kb = anon_huge_kb(g.rbuf);
 
@@ -273,7 +261,7 @@ int run_unaligned(struct odpt_tctx *t)
 	ret = rig_setup(&g, t, ODPT_QP_RC, RIG_MEM_ANON, 4 * pg, flags, flags);
 	for (uint64_t i = 0; i < t->cfg->iters && !ret; i++)
 		for (size_t k = 0; k < sizeof(v) / sizeof(v[0]) && !ret; k++) {
-			ret = op_iter(&g, t->c->op, i, v[k].loff, v[k].roff, v[k].len, false);
+			ret = op_iter(&g, t->c->op, i, v[k].loff, v[k].roff, v[k].len, false, false);
 			if (ret)
 				tc_diag(t, "failing transfer: %s of %zu bytes, requester offset %zu, responder offset %zu",
 					odpt_vop_name(t->c->op), v[k].len, v[k].loff, v[k].roff);
@@ -282,30 +270,59 @@ int run_unaligned(struct odpt_tctx *t)
 	return ret ? ret : ODPT_PASS;
 }
 
-/* Zero-length WRITE/READ/SEND on absent ODP pages: success, nothing moves. */
+/*
+ * Zero-length WRITE/READ/SEND whose addresses point into absent ODP pages:
+ * success, no page faulted in on either side (mincore, checked before any
+ * CPU access), and no byte changed. Odd iterations use CPU-filled sentinel
+ * pages instead and check that they are unchanged.
+ */
 int run_zero_len(struct odpt_tctx *t)
 {
 	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	enum odpt_vop op = t->c->op;
 	struct rig g;
 	int ret;
 
 	ret = rig_setup(&g, t, ODPT_QP_RC, RIG_MEM_ANON, 2 * pg, ODPT_MR_ODP, ODPT_MR_ODP);
 	for (uint64_t i = 0; i < t->cfg->iters && !ret; i++) {
-		ret = op_iter(&g, t->c->op, i, 0, pg, 0, false);
-		if (!ret && !(i & 1)) {
-			/* Absent pages must stay absent: nothing was accessed. */
-			long r = resident_pages(g.rbuf, 2 * pg), l = resident_pages(g.lbuf, 2 * pg);
+		bool sentinel = i & 1;
+		long r, l;
 
-			if (r != 0 || l != 0)
-				ret = tc_fail(t, "a zero-length %s faulted in pages: responder %ld, requester %ld resident",
-					      odpt_vop_name(t->c->op), r, l);
+		ret = rig_force_faults(&g, true, true);
+		if (ret)
+			break;
+		if (sentinel) {
+			memset(g.lbuf, SENTINEL, 2 * pg);
+			memset(g.rbuf, SENTINEL, 2 * pg);
 		}
+		ret = rig_xfer(&g, op, pg, pg, 0, false);
+		if (ret)
+			break;
+		tc_stage(t, "counting resident pages after a zero-length %s", odpt_vop_name(op));
+		r = resident_pages(g.rbuf, 2 * pg);
+		l = resident_pages(g.lbuf, 2 * pg);
+		if (!sentinel && (r != 0 || l != 0)) {
+			ret = tc_fail(t, "a zero-length %s faulted in pages: responder %ld, requester %ld resident",
+				      odpt_vop_name(op), r, l);
+			break;
+		}
+		if (!check_byte(t, "responder after a zero-length op", g.rbuf, 2 * pg, sentinel ? SENTINEL : 0) ||
+		    !check_byte(t, "requester after a zero-length op", g.lbuf, 2 * pg, sentinel ? SENTINEL : 0)) {
+			ret = ODPT_FAIL;
+			break;
+		}
+		tc_iteration_done(t);
 	}
 	rig_teardown(&g);
 	return ret ? ret : ODPT_PASS;
 }
 
-/* UD SEND with a GRH: the receive buffer holds 40 bytes of GRH first. */
+/*
+ * UD SEND with a GRH. The receive has two SGEs: 40 bytes for the GRH at
+ * the start of page 0 and the payload at the start of page 1, so each
+ * lands at in-page offset 0 (a single SGE would put the payload at offset
+ * 40; see rig_xfer() on the rxe page-offset bug).
+ */
 int run_ud_send(struct odpt_tctx *t)
 {
 	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
@@ -313,12 +330,13 @@ int run_ud_send(struct odpt_tctx *t)
 	struct rig g;
 	int ret;
 
-	if (len > pg - ODPT_UD_GRH_BYTES)
-		len = pg - ODPT_UD_GRH_BYTES;
+	if (len > pg)
+		len = pg;
 	ret = rig_setup(&g, t, ODPT_QP_UD, RIG_MEM_ANON, 2 * pg, ODPT_MR_ODP, ODPT_MR_ODP);
 	for (uint64_t i = 0; i < t->cfg->iters && !ret; i++) {
 		uint64_t seed = SEED(i, 0x55);
-		struct odpt_vsge rs = sge_of(&g, true, 0, len + ODPT_UD_GRH_BYTES);
+		struct odpt_vsge rs[2] = { sge_of(&g, true, 0, ODPT_UD_GRH_BYTES),
+					   sge_of(&g, true, pg, len) };
 		struct odpt_vwr wr = { .op = ODPT_OP_SEND, .wr_id = i, .nsge = 1 };
 		struct odpt_vwc wc;
 
@@ -327,7 +345,7 @@ int run_ud_send(struct odpt_tctx *t)
 			break;
 		pat_fill(g.lbuf, len, seed, 0);
 		wr.sge[0] = sge_of(&g, false, 0, len);
-		ret = rig_recv(&g, &rs, 1);
+		ret = rig_recv(&g, rs, 2);
 		if (!ret)
 			ret = rig_op_ok(&g, &wr);
 		if (!ret)
@@ -339,9 +357,10 @@ int run_ud_send(struct odpt_tctx *t)
 				      wc.byte_len, len + ODPT_UD_GRH_BYTES);
 			break;
 		}
-		if (!check_pat(t, "UD payload after the GRH", g.rbuf + ODPT_UD_GRH_BYTES, len, seed, 0) ||
-		    !check_byte(t, "responder bytes after the UD payload",
-				g.rbuf + ODPT_UD_GRH_BYTES + len, 2 * pg - ODPT_UD_GRH_BYTES - len, 0)) {
+		if (!check_pat(t, "UD payload", g.rbuf + pg, len, seed, 0) ||
+		    !check_byte(t, "responder bytes after the UD payload", g.rbuf + pg + len, pg - len, 0) ||
+		    !check_byte(t, "responder bytes after the GRH", g.rbuf + ODPT_UD_GRH_BYTES,
+				pg - ODPT_UD_GRH_BYTES, 0)) {
 			ret = ODPT_FAIL;
 			break;
 		}
@@ -360,25 +379,32 @@ int run_xrc_send(struct odpt_tctx *t)
 
 	ret = rig_setup(&g, t, ODPT_QP_XRC, RIG_MEM_ANON, 4 * pg, ODPT_MR_ODP, ODPT_MR_ODP);
 	for (uint64_t i = 0; i < t->cfg->iters && !ret; i++)
-		ret = op_iter(&g, ODPT_OP_SEND, i, pg, pg, 2 * pg, false);
+		ret = op_iter(&g, ODPT_OP_SEND, i, pg, pg, 2 * pg, false, true);
 	rig_teardown(&g);
 	return ret ? ret : ODPT_PASS;
 }
 
-/* Two SGEs per side, one in an ODP MR and one in a pinned MR. */
+/*
+ * Two SGEs on the requester, one in an ODP MR and one in a pinned MR, each
+ * one path MTU at a page start (see rig_xfer()). SEND scatters into an ODP
+ * and a pinned receive SGE; WRITE and READ target a pinned remote buffer,
+ * so the ODP side is the local gather/scatter list.
+ */
 int run_mixed_sge(struct odpt_tctx *t)
 {
 	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
 	enum odpt_vop op = t->c->op;
 	struct odpt_vmr *lpin = NULL, *rpin = NULL;
 	uint8_t *lp = NULL, *rp = NULL;
+	size_t c;
 	struct rig g;
 	int ret;
 
-	ret = rig_setup(&g, t, ODPT_QP_RC, RIG_MEM_ANON, 4 * pg, ODPT_MR_ODP, ODPT_MR_ODP);
+	ret = rig_setup(&g, t, ODPT_QP_RC, RIG_MEM_ANON, 2 * pg, ODPT_MR_ODP, ODPT_MR_ODP);
 	if (ret)
 		goto teardown;
-	tc_stage(t, "registering the pinned halves");
+	c = rig_chunk(&g);
+	tc_stage(t, "registering the pinned buffers");
 	lp = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	rp = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (lp == MAP_FAILED || rp == MAP_FAILED) {
@@ -394,39 +420,29 @@ int run_mixed_sge(struct odpt_tctx *t)
 	}
 	for (uint64_t i = 0; i < t->cfg->iters && !ret; i++) {
 		uint64_t seed = SEED(i, 0x33);
-		struct odpt_vwr wr = { .op = op, .wr_id = i, .nsge = 2 };
+		struct odpt_vwr wr = { .op = op, .wr_id = i, .nsge = 2,
+				       .remote_addr = (uintptr_t)rp, .rkey = rpin->rkey };
 		struct odpt_vwc wc;
-		uint8_t *src_odp, *src_pin, *dst_odp, *dst_pin;
 
 		ret = rig_force_faults(&g, true, true);
 		if (ret)
 			break;
-		/* SEND and WRITE gather from the requester (ODP + pinned);
-		 * READ scatters into it. SEND also scatters on the responder. */
-		if (op == ODPT_OP_READ) {
-			src_odp = g.rbuf;
-			src_pin = g.rbuf + 2 * pg;
-			dst_odp = g.lbuf;
-			dst_pin = lp;
-		} else {
-			src_odp = g.lbuf;
-			src_pin = lp;
-			dst_odp = g.rbuf;
-			dst_pin = op == ODPT_OP_SEND ? rp : g.rbuf + 2 * pg;
-		}
 		tc_stage(t, "preparing mixed-SGE %s", odpt_vop_name(op));
-		pat_fill(src_odp, 2 * pg, seed, 0);
-		pat_fill(src_pin, 2 * pg, seed, 2 * pg);
-		memset(dst_pin, 0, 2 * pg);
-		wr.sge[0] = sge_of(&g, false, 0, 2 * pg);
+		wr.sge[0] = sge_of(&g, false, 0, c);
 		wr.sge[1].addr = (uintptr_t)lp;
-		wr.sge[1].len_bytes = (uint32_t)(2 * pg);
+		wr.sge[1].len_bytes = (uint32_t)c;
 		wr.sge[1].lkey = lpin->lkey;
-		wr.remote_addr = (uintptr_t)g.rbuf;
-		wr.rkey = rig_rkey(&g);
+		if (op == ODPT_OP_READ) {
+			pat_fill(rp, 2 * c, seed, 0);
+			memset(lp, 0, c);
+		} else {
+			pat_fill(g.lbuf, c, seed, 0);
+			pat_fill(lp, c, seed, c);
+			memset(rp, 0, 2 * pg);
+		}
 		if (op == ODPT_OP_SEND) {
-			struct odpt_vsge rs[2] = { sge_of(&g, true, 0, 2 * pg),
-				{ (uintptr_t)rp, (uint32_t)(2 * pg), rpin->lkey } };
+			struct odpt_vsge rs[2] = { sge_of(&g, true, 0, c),
+				{ (uintptr_t)rp, (uint32_t)c, rpin->lkey } };
 
 			ret = rig_recv(&g, rs, 2);
 			if (ret)
@@ -437,8 +453,15 @@ int run_mixed_sge(struct odpt_tctx *t)
 			ret = rig_recv_wait(&g, &wc);
 		if (ret)
 			break;
-		if (!check_pat(t, "ODP half", dst_odp, 2 * pg, seed, 0) ||
-		    !check_pat(t, "pinned half", dst_pin, 2 * pg, seed, 2 * pg)) {
+		if (op == ODPT_OP_READ)
+			ret = !check_pat(t, "READ into the ODP SGE", g.lbuf, c, seed, 0) ||
+			      !check_pat(t, "READ into the pinned SGE", lp, c, seed, c);
+		else if (op == ODPT_OP_SEND)
+			ret = !check_pat(t, "RECV into the ODP SGE", g.rbuf, c, seed, 0) ||
+			      !check_pat(t, "RECV into the pinned SGE", rp, c, seed, c);
+		else
+			ret = !check_pat(t, "WRITE gathered from ODP + pinned", rp, 2 * c, seed, 0);
+		if (ret) {
 			ret = ODPT_FAIL;
 			break;
 		}

@@ -58,6 +58,22 @@ int rig_op_ok(struct rig *g, const struct odpt_vwr *wr);
 int rig_recv(struct rig *g, const struct odpt_vsge *sge, int nsge);
 /* Wait for the side 1 receive completion. */
 int rig_recv_wait(struct rig *g, struct odpt_vwc *wc);
+/*
+ * Move len bytes with op from lbuf+loff to rbuf+roff (READ: the other way).
+ * split: one WR per page, starting at the page start and at most one path
+ * MTU long (rig_chunk()). With a path MTU below the page size (rxe on a
+ * 1500-byte netdev: 1024) that keeps every packet at in-page offset 0, so
+ * the cases that use it test faults and invalidations, not the rxe
+ * page-offset bug that the *_multi_packet and *_unaligned cases own. With
+ * MTU >= page size every byte moves. !split: one WR for the whole range.
+ */
+int rig_xfer(struct rig *g, enum odpt_vop op, size_t loff, size_t roff, size_t len,
+	     bool split);
+size_t rig_chunk(const struct rig *g);
+/* Check what rig_xfer moved into dst (pattern seed, offsets from 0); in
+ * split mode the rest of each page must still hold guard (if >= 0). */
+bool rig_check_xfer(struct rig *g, const char *what, const uint8_t *dst, size_t len,
+		    uint64_t seed, bool split, int guard);
 /* After an error completion: QPs back to RTS. */
 int rig_reset(struct rig *g);
 

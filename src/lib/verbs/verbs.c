@@ -26,16 +26,19 @@
 #include "odpt/verbs.h"
 
 /*
- * The one place libibverbs' error conventions become -errno. Calls that
- * return a pointer (NULL + errno) or -1 + errno pass -1; calls that return a
- * positive errno (ibv_post_send, ibv_modify_qp, ibv_advise_mr) pass it as
- * is; an already negative errno passes through.
+ * The one place libibverbs' error conventions become 0 or -errno. Calls
+ * that return a pointer pass -1 when it is NULL (errno set); calls that
+ * return -1 + errno pass it as is; calls that return a positive errno
+ * (ibv_post_send, ibv_modify_qp, ibv_advise_mr, ...) pass it as is; 0 is
+ * success and an already negative errno passes through.
  */
 static int verbs_err(int ret)
 {
+	if (ret == 0)
+		return 0;
 	if (ret > 0)
 		return -ret;
-	if (ret == -1 || ret == 0)
+	if (ret == -1)
 		return errno > 0 ? -errno : -EIO;
 	return ret;
 }
@@ -63,6 +66,7 @@ struct odpt_vpair {
 	struct ibv_xrcd *xrcd;
 	uint32_t srq_num;
 	uint32_t qkey;
+	bool no_flush_access;       /* QP access IBV_ACCESS_FLUSH_GLOBAL refused */
 };
 
 struct vmr_priv {
@@ -729,6 +733,21 @@ static int qp_to_init(struct odpt_vpair *p, int side)
 		a.qp_access_flags = IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ |
 				    IBV_ACCESS_REMOTE_ATOMIC;
 		mask |= IBV_QP_ACCESS_FLAGS;
+#ifdef ODPT_HAVE_FLUSH_CAPS
+		/* A responder accepts FLUSH only with this QP access flag. */
+		if (!p->no_flush_access) {
+			int ret;
+
+			a.qp_access_flags |= IBV_ACCESS_FLUSH_GLOBAL;
+			ret = ibv_modify_qp(p->qp[side], &a, mask);
+			if (!ret)
+				return 0;
+			if (ret != EINVAL && ret != EOPNOTSUPP)
+				return verbs_err(ret);
+			p->no_flush_access = true;   /* device without FLUSH */
+			a.qp_access_flags &= ~IBV_ACCESS_FLUSH_GLOBAL;
+		}
+#endif
 	}
 	return verbs_err(ibv_modify_qp(p->qp[side], &a, mask));
 }
