@@ -30,7 +30,19 @@ enum {
 enum {
 	CASE_FLUSH_MR = 1u << 8,   /* FLUSH level MR instead of RANGE */
 	CASE_ASYNC = 1u << 9,      /* advise_mr without IBV_ADVISE_MR_FLAG_FLUSH */
+	CASE_HEAVY = 1u << 10,     /* runs --iters / 10 iterations (at least 1) */
 };
+
+/* Iterations for this case: --iters, or a tenth of it for heavy cases
+ * (2 MiB huge pages re-faulted per iteration, 32 MRs, QP resets). */
+static inline uint64_t case_iters(const struct odpt_tctx *t)
+{
+	uint64_t n = t->cfg->iters;
+
+	if (t->c->flags & CASE_HEAVY)
+		n = n / 10 ? n / 10 : 1;
+	return n;
+}
 
 int op_iter(struct rig *g, enum odpt_vop op, uint64_t i, size_t loff, size_t roff,
 	    size_t len, bool whole_mr, bool split);
@@ -47,6 +59,7 @@ int run_inval_mremap(struct odpt_tctx *t);
 int run_inval_mprotect(struct odpt_tctx *t);
 int run_inval_fork(struct odpt_tctx *t);
 int run_inval_madv_free(struct odpt_tctx *t);
+int run_madv_free_cpu(struct odpt_tctx *t);
 int run_inval_migrate(struct odpt_tctx *t);
 int run_inval_thp_split(struct odpt_tctx *t);
 int run_inval_race(struct odpt_tctx *t);

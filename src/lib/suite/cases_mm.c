@@ -86,7 +86,7 @@ static int read_and_check(struct rig *g, size_t off, size_t len, uint64_t seed,
 }
 
 #define RUN_ITERS(t, ...)							\
-	for (uint64_t i = 0; i < (t)->cfg->iters && !ret; i++) {		\
+	for (uint64_t i = 0; i < case_iters(t) && !ret; i++) {			\
 		__VA_ARGS__;							\
 		if (!ret)							\
 			tc_iteration_done(t);					\
@@ -359,6 +359,9 @@ int run_inval_madv_free(struct odpt_tctx *t)
 			if (madvise(g.rbuf, len, MADV_PAGEOUT)) {
 				tc_diag(t, "MADV_PAGEOUT: %s; reclaim not forced", strerror(errno));
 				pageout = false;
+			} else if (i == 0) {
+				tc_diag(t, "resident after MADV_PAGEOUT: %ld of %zu pages",
+					resident_pages(g.rbuf, len), len / pg);
 			}
 		}
 		if (!rig_check_xfer(&g, "device-written pages after MADV_FREE + reclaim", g.rbuf, len,
@@ -449,7 +452,8 @@ int run_inval_migrate(struct odpt_tctx *t)
 int run_inval_thp_split(struct odpt_tctx *t)
 {
 	size_t huge = 2ul << 20, pg = (size_t)sysconf(_SC_PAGESIZE);
-	uint64_t iters = t->cfg->iters < 4 ? t->cfg->iters : 4;
+	size_t win = huge / 2 - 8 * pg;
+	uint64_t iters = case_iters(t);
 	struct rig g;
 	int ret;
 
@@ -469,7 +473,8 @@ int run_inval_thp_split(struct odpt_tctx *t)
 			ret = tc_skip(t, "no THP was allocated for a 2 MiB aligned MADV_HUGEPAGE buffer (AnonHugePages %ld kB; defrag or fragmentation)", kb);
 			break;
 		}
-		ret = write_and_check(&g, 0, huge, SEED(i, 1), "WRITE over the THP");
+		/* 16 pages around the split point, the hole among them. */
+		ret = write_and_check(&g, win, 16 * pg, SEED(i, 1), "WRITE over the THP");
 		if (ret)
 			break;
 		tc_stage(t, "splitting the THP with MADV_DONTNEED of one page");
@@ -483,13 +488,14 @@ int run_inval_thp_split(struct odpt_tctx *t)
 			break;
 		}
 		if (!check_byte(t, "the page dropped from the split THP", g.rbuf + huge / 2, pg, 0) ||
-		    !rig_check_xfer(&g, "the rest of the split THP", g.rbuf, huge / 2, SEED(i, 1), true, -1)) {
+		    !rig_check_xfer(&g, "the rest of the split THP", g.rbuf + win, huge / 2 - win,
+				    SEED(i, 1), true, -1)) {
 			ret = ODPT_FAIL;
 			break;
 		}
-		ret = write_and_check(&g, 0, huge, SEED(i, 2), "WRITE over the split THP");
+		ret = write_and_check(&g, win, 16 * pg, SEED(i, 2), "WRITE over the split THP");
 		if (!ret)
-			ret = read_and_check(&g, 0, huge, SEED(i, 2), "READ over the split THP");
+			ret = read_and_check(&g, win, 16 * pg, SEED(i, 2), "READ over the split THP");
 		if (!ret)
 			tc_iteration_done(t);
 	}
@@ -570,14 +576,19 @@ int run_sparse(struct odpt_tctx *t)
 {
 	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
 	size_t ram = (size_t)sysconf(_SC_PHYS_PAGES) * pg;
+	/* Larger than RAM, and at least 2 GiB + 2 MiB so that the size class
+	 * does not depend on how much RAM the machine has. */
 	size_t len = ((ram + ram / 4) + (2ul << 20) - 1) & ~((2ul << 20) - 1);
 	enum { NT = 64 };
+	const size_t min_len = (2ul << 30) + (2ul << 20);
 	const struct odpt_vcaps *caps = odpt_vctx_caps(t->v);
 	struct odpt_vmr *big = NULL;
 	uint8_t *m;
 	struct rig g;
 	int ret;
 
+	if (len < min_len)
+		len = min_len;
 	if (len > caps->max_mr_size)
 		return tc_skip(t, "max_mr_size %llu is below 1.25 x RAM (%zu)",
 			       (unsigned long long)caps->max_mr_size, len);
@@ -594,7 +605,19 @@ int run_sparse(struct odpt_tctx *t)
 	tc_stage(t, "registering a %zu-byte ODP MR (RAM %zu)", len, ram);
 	ret = odpt_vmr_reg(t->v, m, len, ODPT_MR_ODP, &big);
 	if (ret) {
-		ret = tc_fail(t, "ibv_reg_mr ODP of %zu bytes: %s", len, strerror(-ret));
+		/* Find the size class where registration stops working. */
+		const size_t probe[] = { (1ul << 31) - pg, 1ul << 31 };
+
+		for (int k = 0; k < 2; k++) {
+			int r = odpt_vmr_reg(t->v, m, probe[k], ODPT_MR_ODP, &big);
+
+			tc_diag(t, "boundary probe: ODP MR of %zu bytes: %s", probe[k],
+				r ? strerror(-r) : "registered");
+			odpt_vmr_dereg(big);
+			big = NULL;
+		}
+		ret = tc_fail(t, "ibv_reg_mr ODP of %zu bytes (max_mr_size %llu): %s", len,
+			      (unsigned long long)caps->max_mr_size, strerror(-ret));
 		goto unmap;
 	}
 	RUN_ITERS(t, {
@@ -656,8 +679,8 @@ int run_many_mrs(struct odpt_tctx *t)
 		if (ret)
 			ret = tc_fail(t, "registering MR %d: %s", k, strerror(-ret));
 	}
-	for (uint64_t i = 0; i <= t->cfg->iters && !ret; i++) {
-		bool last = i == t->cfg->iters;   /* extra round: odd MRs only */
+	for (uint64_t i = 0; i <= case_iters(t) && !ret; i++) {
+		bool last = i == case_iters(t);   /* extra round: odd MRs only */
 
 		if (last) {
 			tc_stage(t, "deregistering the even MRs");
@@ -763,5 +786,52 @@ int run_prefetch(struct odpt_tctx *t)
 		ret = write_and_check(&g, 0, len, SEED(i, 5), "WRITE after prefetch");
 	});
 	rig_teardown(&g);
+	return ret ? ret : ODPT_PASS;
+}
+
+/*
+ * Control for inval_madv_free, no device involved: MADV_PAGEOUT must
+ * discard lazily freed pages nobody wrote (else the ODP case proves
+ * nothing) and keep those the CPU wrote after MADV_FREE.
+ */
+int run_madv_free_cpu(struct odpt_tctx *t)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE), len = 8 * pg;
+	uint8_t *b = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int ret = 0;
+
+	if (b == MAP_FAILED)
+		return tc_fail(t, "mmap: %s", strerror(errno));
+	RUN_ITERS(t, {
+		tc_stage(t, "MADV_FREE + MADV_PAGEOUT of untouched lazy-free pages");
+		pat_fill(b, len, SEED(i, 1), 0);
+		if (madvise(b, len, MADV_FREE) || madvise(b, len, MADV_PAGEOUT)) {
+			ret = tc_skip(t, "MADV_FREE/MADV_PAGEOUT: %s", strerror(errno));
+			break;
+		}
+		if (resident_pages(b, len) != 0) {
+			ret = tc_skip(t, "MADV_PAGEOUT did not reclaim lazily freed pages (%ld resident): reclaim cannot be forced here",
+				      resident_pages(b, len));
+			break;
+		}
+		if (!check_byte(t, "discarded lazy-free pages", b, len, 0)) {
+			ret = ODPT_FAIL;
+			break;
+		}
+		tc_stage(t, "MADV_FREE, CPU write, MADV_PAGEOUT");
+		pat_fill(b, len, SEED(i, 2), 0);
+		if (madvise(b, len, MADV_FREE)) {
+			ret = tc_fail(t, "MADV_FREE: %s", strerror(errno));
+			break;
+		}
+		pat_fill(b, len, SEED(i, 3), 0);
+		if (madvise(b, len, MADV_PAGEOUT)) {
+			ret = tc_fail(t, "MADV_PAGEOUT: %s", strerror(errno));
+			break;
+		}
+		if (!check_pat(t, "CPU-written pages after MADV_FREE + reclaim", b, len, SEED(i, 3), 0))
+			ret = ODPT_FAIL;
+	});
+	munmap(b, len);
 	return ret ? ret : ODPT_PASS;
 }

@@ -75,6 +75,11 @@ int op_iter(struct rig *g, enum odpt_vop op, uint64_t i, size_t loff, size_t rof
 	ret = rig_force_faults(g, true, true);
 	if (ret)
 		return ret;
+	/* Pinned buffers cannot be made absent: give them the guard value. */
+	if (!sentinel && !(g->lflags & (ODPT_MR_ODP | ODPT_MR_IMPLICIT)))
+		memset(g->lbuf, 0, g->len);
+	if (!sentinel && !(g->rflags & (ODPT_MR_ODP | ODPT_MR_IMPLICIT)))
+		memset(g->rbuf, 0, g->len);
 	wr.sge[0] = sge_of(g, false, loff, len);
 	tc_stage(t, "preparing %s iteration %llu", odpt_vop_name(op), (unsigned long long)i);
 	switch (op) {
@@ -227,7 +232,7 @@ int run_rc_op(struct odpt_tctx *t)
 			variant_mem(variant), len, flags, flags);
 	if (ret)
 		goto teardown;
-	for (uint64_t i = 0; i < t->cfg->iters && !ret; i++)
+	for (uint64_t i = 0; i < case_iters(t) && !ret; i++)
 		ret = op_iter(&g, op, i, pg, pg, xfer, t->c->flags & CASE_FLUSH_MR,
 			      variant != V_MULTI && variant != V_MULTI_PINNED);
 	if (!ret && variant == V_THP) {

@@ -1037,21 +1037,46 @@ static void drain_cq(struct ibv_cq *cq)
 		;
 }
 
-int odpt_vpair_reset(struct odpt_vpair *p)
+/* Destroy and create both QPs again (CQs, SRQ and AHs are kept). */
+static int pair_recreate(struct odpt_vpair *p)
 {
-	struct ibv_qp_attr a = { .qp_state = IBV_QPS_RESET };
+	bool ex = p->qpx[0] != NULL;
 	int ret;
 
 	for (int s = 0; s < 2; s++) {
-		ret = ibv_modify_qp(p->qp[s], &a, IBV_QP_STATE);
-		if (ret)
-			return verbs_err(ret);
+		if (p->qp[s])
+			ibv_destroy_qp(p->qp[s]);
+		p->qp[s] = NULL;
+		p->qpx[s] = NULL;
 	}
 	for (int s = 0; s < 2; s++) {
 		drain_cq(p->scq[s]);
 		drain_cq(p->rcq[s]);
 	}
+	for (int s = 0; s < 2; s++) {
+		ret = create_qp(p, s, ex);
+		if (ret)
+			return ret;
+	}
 	return pair_connect(p);
+}
+
+int odpt_vpair_reset(struct odpt_vpair *p)
+{
+	struct ibv_qp_attr a = { .qp_state = IBV_QPS_RESET };
+	int ret = 0;
+
+	for (int s = 0; s < 2 && !ret; s++)
+		ret = verbs_err(ibv_modify_qp(p->qp[s], &a, IBV_QP_STATE));
+	if (!ret) {
+		for (int s = 0; s < 2; s++) {
+			drain_cq(p->scq[s]);
+			drain_cq(p->rcq[s]);
+		}
+		ret = pair_connect(p);
+	}
+	/* A QP the provider will not take back through RESET is replaced. */
+	return ret ? pair_recreate(p) : 0;
 }
 
 static void to_ibv_sges(const struct odpt_vsge *in, int n, struct ibv_sge *out)
