@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * Unit tests of the suite runner without a device: the verdicts of forked
+ * cases (pass, fail, skip, hang, crash), the watchdog reporting the stage a
+ * hung case was in, filters, kernel version comparison, and the known-bug
+ * table turning failures into XFAIL and passes into XPASS.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "odpt/suite.h"
+#include "report_int.h"
+
+static int run_pass(struct odpt_tctx *t)
+{
+	tc_iteration_done(t);
+	tc_iteration_done(t);
+	tc_faults_forced(t, 7);
+	return ODPT_PASS;
+}
+
+static int run_fail_data(struct odpt_tctx *t)
+{
+	tc_stage(t, "validating responder");
+	return tc_fail(t, "responder: 3 of 8 bytes wrong, first at offset 1");
+}
+
+static int run_fail_other(struct odpt_tctx *t)
+{
+	return tc_fail(t, "posting RDMA_WRITE: Invalid argument");
+}
+
+static int run_skip(struct odpt_tctx *t)
+{
+	return tc_skip(t, "no widget");
+}
+
+static int run_hang(struct odpt_tctx *t)
+{
+	tc_stage(t, "polling send CQ of QP side 0 (requester) for RDMA_WRITE");
+	for (;;)
+		pause();
+	return ODPT_PASS;
+}
+
+static int run_crash(struct odpt_tctx *t)
+{
+	tc_stage(t, "posting SEND");
+	abort();
+	return ODPT_PASS;
+}
+
+static int run_exit(struct odpt_tctx *t)
+{
+	tc_stage(t, "registering");
+	_exit(3);
+}
+
+static const struct odpt_case cases[] = {
+	{ "t_pass", "passes", NULL, run_pass, 0 },
+	{ "t_fail_data", "fails with data", NULL, run_fail_data, 0 },
+	{ "t_fail_other", "fails otherwise", NULL, run_fail_other, 0 },
+	{ "t_skip", "skips", NULL, run_skip, 0 },
+	{ "t_hang", "hangs", NULL, run_hang, 0 },
+	{ "t_crash", "crashes", NULL, run_crash, 0 },
+	{ "t_exit", "exits early", NULL, run_exit, 0 },
+	{ "t_known_pass", "listed bug but passes", NULL, run_pass, 0 },
+};
+
+static const struct odpt_known_bug bugs[] = {
+	{ .driver = "fake", .kver_min = "7.3", .kver_end = "7.4",
+	  .tests = "t_fail_data,t_fail_other,t_known_pass", .symptom = "bytes wrong",
+	  .what = "fake copy bug", .evidence = "unit test" },
+};
+
+static const struct odpt_test_record *find(const struct odpt_report *r, const char *name)
+{
+	for (int i = 0; i < r->ntests; i++)
+		if (!strcmp(r->tests[i].name, name))
+			return &r->tests[i];
+	return NULL;
+}
+
+static struct odpt_report *run_all(const char *filter, const char *krel)
+{
+	struct odpt_suite_cfg cfg = { .filter = filter, .iters = 1, .timeout_s = 1 };
+	struct odpt_suite_env env = { .driver = "fake", .krelease = krel,
+				      .bugs = bugs, .nbugs = 1 };
+	struct odpt_report *r = NULL;
+
+	assert_int_equal(odpt_report_create("suite run", &r), 0);
+	assert_int_equal(odpt_suite_run_cases(cases, sizeof(cases) / sizeof(cases[0]),
+					      &cfg, &env, r), 0);
+	return r;
+}
+
+static void test_verdicts(void **state)
+{
+	struct odpt_report *r = run_all(NULL, "7.3.4+deb13-amd64");
+	const struct odpt_test_record *t;
+
+	assert_int_equal(r->ntests, 8);
+	t = find(r, "t_pass");
+	assert_int_equal(t->result, ODPT_PASS);
+	assert_int_equal(t->iterations, 2);
+	assert_int_equal(t->faults_forced, 7);
+	assert_null(t->reason);
+
+	t = find(r, "t_skip");
+	assert_int_equal(t->result, ODPT_SKIP);
+	assert_string_equal(t->reason, "no widget");
+
+	/* Watchdog: killed after 1 s, the stage it was in is reported. */
+	t = find(r, "t_hang");
+	assert_int_equal(t->result, ODPT_FAIL);
+	assert_non_null(strstr(t->reason, "timed out after 1 s"));
+	assert_non_null(strstr(t->reason, "polling send CQ of QP side 0"));
+	assert_true(t->duration_ns >= 1000000000ull);
+
+	t = find(r, "t_crash");
+	assert_int_equal(t->result, ODPT_FAIL);
+	assert_non_null(strstr(t->reason, "killed by signal 6"));
+	assert_non_null(strstr(t->reason, "posting SEND"));
+
+	t = find(r, "t_exit");
+	assert_int_equal(t->result, ODPT_FAIL);
+	assert_non_null(strstr(t->reason, "without a verdict in stage: registering"));
+
+	/* Known bug with its symptom: XFAIL naming driver, kernel, evidence. */
+	t = find(r, "t_fail_data");
+	assert_int_equal(t->result, ODPT_XFAIL);
+	assert_non_null(strstr(t->reason, "known fake bug on kernel 7.3.4+deb13-amd64"));
+	assert_non_null(strstr(t->reason, "unit test"));
+	/* Listed case, different failure: stays a failure. */
+	t = find(r, "t_fail_other");
+	assert_int_equal(t->result, ODPT_FAIL);
+	assert_non_null(strstr(t->reason, "not the known fake bug"));
+	/* Listed case that passes: XPASS. */
+	t = find(r, "t_known_pass");
+	assert_int_equal(t->result, ODPT_XPASS);
+	assert_non_null(strstr(t->reason, "update the known-bug table"));
+	odpt_report_destroy(r);
+}
+
+static void test_other_kernel(void **state)
+{
+	struct odpt_report *r = run_all("t_fail_data,t_known_pass", "7.4.0");
+
+	assert_int_equal(r->ntests, 2);
+	assert_int_equal(find(r, "t_fail_data")->result, ODPT_FAIL);
+	assert_int_equal(find(r, "t_known_pass")->result, ODPT_PASS);
+	odpt_report_destroy(r);
+}
+
+static void test_filter(void **state)
+{
+	struct odpt_suite_cfg cfg = { .filter = "nothing*", .iters = 1, .timeout_s = 1 };
+	struct odpt_suite_env env = { 0 };
+	struct odpt_report *r = NULL;
+
+	assert_true(odpt_suite_filter_match(NULL, "x"));
+	assert_true(odpt_suite_filter_match("rc_*", "rc_write"));
+	assert_false(odpt_suite_filter_match("rc_*", "ud_send_recv"));
+	assert_true(odpt_suite_filter_match("ud_*,rc_w*", "rc_write"));
+	assert_false(odpt_suite_filter_match("ud_*,rc_w*", "rc_read"));
+	assert_int_equal(odpt_report_create("suite run", &r), 0);
+	assert_int_equal(odpt_suite_run_cases(cases, 1, &cfg, &env, r), -ENOENT);
+	assert_int_equal(r->ntests, 0);
+	odpt_report_destroy(r);
+}
+
+static void test_kver(void **state)
+{
+	assert_true(odpt_kver_cmp("7.3.4+deb13-amd64", "7.3") > 0);
+	assert_true(odpt_kver_cmp("7.3.4+deb13-amd64", "7.4") < 0);
+	assert_int_equal(odpt_kver_cmp("7.3", "7.3.0"), 0);
+	assert_true(odpt_kver_cmp("6.18.44-fc-v669", "7.3") < 0);
+	assert_true(odpt_kver_cmp("10.1", "9.9") > 0);
+	assert_null(odpt_known_bug_find(bugs, 1, "fake", "7.4.1", "t_fail_data"));
+	assert_null(odpt_known_bug_find(bugs, 1, "rxe", "7.3.4", "t_fail_data"));
+	assert_non_null(odpt_known_bug_find(bugs, 1, "fake", "7.3.0", "t_fail_data"));
+	assert_true(odpt_known_bug_symptom(&bugs[0], "x: 3 bytes wrong"));
+	assert_false(odpt_known_bug_symptom(&bugs[0], "timed out"));
+}
+
+/* The real catalogue: unique names, every case runnable and described,
+ * and every known-bug entry names cases that exist. */
+static void test_catalogue(void **state)
+{
+	for (int i = 0; i < odpt_suite_ncases; i++) {
+		assert_non_null(odpt_suite_cases[i].run);
+		assert_true(strlen(odpt_suite_cases[i].summary) > 10);
+		for (int j = i + 1; j < odpt_suite_ncases; j++)
+			assert_string_not_equal(odpt_suite_cases[i].name, odpt_suite_cases[j].name);
+	}
+	assert_true(odpt_suite_ncases >= 30);
+	for (int b = 0; b < odpt_nknown_bugs; b++) {
+		int hits = 0;
+
+		for (int i = 0; i < odpt_suite_ncases; i++)
+			hits += odpt_suite_filter_match(odpt_known_bugs[b].tests,
+							odpt_suite_cases[i].name);
+		assert_true(hits > 0);
+		assert_non_null(odpt_known_bugs[b].evidence);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_verdicts),
+		cmocka_unit_test(test_other_kernel),
+		cmocka_unit_test(test_filter),
+		cmocka_unit_test(test_kver),
+		cmocka_unit_test(test_catalogue),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
