@@ -138,22 +138,39 @@ static int test_clock_monotonic(struct odpt_report *r)
 	return add_test(r, "clock_monotonic", ok, why, t0);
 }
 
+/* A (clock, raw) pair read close together: the tightest of 16 tries. */
+static void read_pair(uint64_t *now, uint64_t *raw)
+{
+	uint64_t best = UINT64_MAX;
+	int i;
+
+	for (i = 0; i < 16; i++) {
+		uint64_t a = odpt_clock_raw_ns(), t = odpt_now_ns(), b = odpt_clock_raw_ns();
+
+		if (b - a < best) {
+			best = b - a;
+			*now = t;
+			*raw = a + (b - a) / 2;
+		}
+	}
+}
+
 /* The clock agrees with CLOCK_MONOTONIC_RAW within 0.1% over 100 ms. */
 static int test_clock_rate(struct odpt_report *r)
 {
-	uint64_t t0 = odpt_now_ns(), r0 = odpt_clock_raw_ns(), t1, r1, d, e;
+	uint64_t start = odpt_now_ns(), t0 = 0, r0 = 0, t1 = 0, r1 = 0, d, e;
 	char why[128] = "";
 
+	read_pair(&t0, &r0);
 	while (odpt_clock_raw_ns() - r0 < 100000000ULL)
 		;
-	t1 = odpt_now_ns();
-	r1 = odpt_clock_raw_ns();
+	read_pair(&t1, &r1);
 	d = r1 - r0;
 	e = (t1 - t0) > d ? (t1 - t0) - d : d - (t1 - t0);
 	if (e * 1000 > d)
 		snprintf(why, sizeof(why), "%llu ns measured against %llu ns of CLOCK_MONOTONIC_RAW",
 			 (unsigned long long)(t1 - t0), (unsigned long long)d);
-	return add_test(r, "clock_rate_matches_monotonic_raw", e * 1000 <= d, why, t0);
+	return add_test(r, "clock_rate_matches_monotonic_raw", e * 1000 <= d, why, start);
 }
 
 /* The error bound of hist.h at every power of two +-1 in range. */

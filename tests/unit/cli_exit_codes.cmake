@@ -3,6 +3,7 @@
 # 2 usage), where usage goes (stdout for help, stderr for errors) and the
 # one-line messages for bad input. Run by ctest with -DODPT_BIN=...
 # -DODPT_VERSION=... -DWORK_DIR=...
+cmake_minimum_required(VERSION 3.20)
 set(failures 0)
 
 # run(<expected exit> <stream: out|err|none> <expected substring> args...)
