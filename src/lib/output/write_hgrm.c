@@ -36,9 +36,11 @@ static void java_fixed(char *out, size_t len, double v, int prec)
 	bool neg = v < 0;
 	char *e;
 
+	if (prec < 0)
+		prec = 0;
 	if (neg)
 		v = -v;
-	if (v == 0 || !isfinite(v)) {
+	if (v == 0 || !isfinite(v) || prec > 300) {
 		snprintf(out, len, "%.*f", prec, neg ? -v : v);
 		return;
 	}
@@ -57,7 +59,7 @@ static void java_fixed(char *out, size_t len, double v, int prec)
 	/* integer digits, then prec fraction digits, then one to round on */
 	nint = pt > 0 ? pt : 1;
 	total = nint + prec;
-	if (total + 2 > (int)sizeof(res)) {
+	if (pt > 300 || pt < -300 || total < 1 || total + 2 > (int)sizeof(res)) {
 		snprintf(out, len, "%.*f", prec, neg ? -v : v);
 		return;
 	}
