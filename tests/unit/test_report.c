@@ -366,6 +366,55 @@ static void test_formats_agree(void **state)
 	odpt_report_destroy(r);
 }
 
+/* The table's unit scaling at each boundary. */
+static void test_table_units(void **state)
+{
+	static const struct { double ns; const char *text; } cases[] = {
+		{ 0, "0 ns" }, { 2.5, "2.500 ns" }, { 999, "999 ns" },
+		{ 1000, "1.000 us" }, { 999999, "999.999 us" }, { 1000000, "1.000 ms" },
+		{ 1234567, "1.235 ms" }, { 1500000000, "1.500 s" },
+	};
+	struct odpt_report *r = NULL;
+	char name[32], want[96], *out;
+	unsigned i;
+
+	assert_int_equal(odpt_report_create("units", &r), 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(name, sizeof(name), "case%u_ns", i);
+		assert_int_equal(odpt_report_scalar(r, name, NULL, 0, cases[i].ns), 0);
+	}
+	out = render(r, ODPT_FMT_TABLE, NULL);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *line;
+
+		snprintf(name, sizeof(name), "case%u_ns ", i);
+		line = strstr(out, name);
+		assert_non_null(line);
+		snprintf(want, sizeof(want), " %s\n", cases[i].text);
+		if (strncmp(strchr(line, '\n') - strlen(want) + 1, want, strlen(want)))
+			fail_msg("%s: want '%s' in '%.60s'", name, cases[i].text, line);
+	}
+	free(out);
+	odpt_report_destroy(r);
+}
+
+/* A '#' or newline in a test name cannot forge a TAP directive. */
+static void test_tap_names(void **state)
+{
+	struct odpt_test_record t = { .name = "evil # SKIP not really\nok 9 x",
+				      .result = ODPT_FAIL, .reason = "r" };
+	struct odpt_report *r = NULL;
+	char *out;
+
+	assert_int_equal(odpt_report_create("tap", &r), 0);
+	assert_int_equal(odpt_report_test(r, &t), 0);
+	out = render(r, ODPT_FMT_TAP, NULL);
+	assert_non_null(strstr(out, "not ok 1 evil _ SKIP not really_ok 9 x\n"));
+	assert_null(strstr(out, "\nok 9"));
+	free(out);
+	odpt_report_destroy(r);
+}
+
 /* --- model input checks ------------------------------------------------- */
 
 static void test_model_checks(void **state)
@@ -500,6 +549,8 @@ int main(void)
 		cmocka_unit_test(test_golden_junit),
 		cmocka_unit_test(test_json_shape),
 		cmocka_unit_test(test_formats_agree),
+		cmocka_unit_test(test_table_units),
+		cmocka_unit_test(test_tap_names),
 		cmocka_unit_test(test_model_checks),
 		cmocka_unit_test(test_atomic_write),
 	};
