@@ -14,14 +14,23 @@ if ! command -v java >/dev/null || ! command -v javac >/dev/null || [ ! -r "$jar
 fi
 mkdir -p "$work/hgrm_java" || exit 1
 javac -d "$work/hgrm_java" -cp "$jar" "$src/hgrm_java/HgrmDump.java" || exit 1
-fail=0 n=0
-for spec in lognormal:1:100000 lognormal:2:3 bimodal:3:10000 wide:4:5000 tiny:5:333 constant:6:1000 lognormal:7:1; do
+specs="lognormal:1:100000 lognormal:2:3 bimodal:3:10000 wide:4:5000 tiny:5:333 constant:6:1000 lognormal:7:1"
+set --
+for spec in $specs; do
 	kind=${spec%%:*} rest=${spec#*:} seed=${rest%%:*} count=${rest#*:}
 	vals="$work/hgrm_java/$kind-$seed.txt"
 	"$dump" gen "$kind" "$seed" "$count" > "$vals" || exit 1
 	for sig in 1 2 3 4 5; do
+		set -- "$@" "$vals" "$sig" "$vals.$sig.java"
+	done
+done
+java -cp "$jar:$work/hgrm_java" HgrmDump "$@" || exit 1
+fail=0 n=0
+for spec in $specs; do
+	kind=${spec%%:*} rest=${spec#*:} seed=${rest%%:*} count=${rest#*:}
+	vals="$work/hgrm_java/$kind-$seed.txt"
+	for sig in 1 2 3 4 5; do
 		n=$((n + 1))
-		java -cp "$jar:$work/hgrm_java" HgrmDump "$vals" "$sig" > "$vals.$sig.java" || exit 1
 		"$dump" "$vals" "$sig" > "$vals.$sig.odpt" || exit 1
 		if cmp -s "$vals.$sig.java" "$vals.$sig.odpt"; then
 			echo "ok $kind seed=$seed n=$count sig=$sig"
