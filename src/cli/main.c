@@ -204,6 +204,7 @@ unknown:
 		global_usage(print_err);
 		return ODPT_EXIT_USAGE;
 	}
+	odpt_cli_set_object(obj->name);
 	i++;
 	if (i < argc && (!strcmp(argv[i], "help") || !strcmp(argv[i], "-h") ||
 			 !strcmp(argv[i], "--help"))) {
