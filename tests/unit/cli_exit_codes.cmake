@@ -65,6 +65,8 @@ run(2 err "unknown format 'xml'" --format=xml hist)
 run(2 err "--format needs a value" --format)
 run(2 err "conflicting options" -j --format=csv hist)
 run(2 err "needs a file name" -o)
+run(2 err "needs a file name" --output=)
+run(2 err "unknown global option '--outputx'" --outputx hist)
 run(2 err "out of range 1..5" hist bench --sig-figs 6)
 
 # Successful runs, every format, and -o FILE.
