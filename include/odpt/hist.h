@@ -14,10 +14,11 @@
  *    1 ns .. 3.6e12 ns = 1 hour); any other value is counted in 'overflow',
  *    returns false and changes nothing else.
  *  - Error bound: the counter holding v covers [lo, hi] with lo <= v <= hi and
- *    hi - lo + 1 <= max(2^u, lo / half). Since half >= 10^S, the highest
- *    equivalent value hi reported for v satisfies v <= hi and
- *    (hi - v) < v / half <= v * 10^-S (S=3: < 1/1024 of v; S=2: < 1/128).
- *    Values below sub_bucket_count << u (2048 ns at S=3, u=0) are exact.
+ *    hi - lo + 1 <= max(2^u, lo / half). With lowest = 1 (u = 0, as in all
+ *    of odpt's histograms) and since half >= 10^S, the highest equivalent
+ *    value hi reported for v satisfies v <= hi and (hi - v) < v / half <=
+ *    v * 10^-S (S=3: below 1/1024 of v; S=2: below 1/128), and values below
+ *    sub_bucket_count (2048 at S=3, 256 at S=2) are exact.
  *    odpt_hist_value_at_percentile() and odpt_hist_max() return hi (an upper
  *    bound, never below the true sample).
  *  - Memory: sizeof(struct odpt_hist) + counts_len * 8 bytes, allocated once

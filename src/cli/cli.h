@@ -62,5 +62,7 @@ bool odpt_cli_parse(const struct odpt_verb *verb, void *cfg, int argc,
 int odpt_cli_meta(struct odpt_report *r);
 /* Set by main() from --stable; odpt_cli_meta() applies it to reports. */
 void odpt_cli_set_stable(bool stable);
+/* Set by main(): the object being run, for usage messages. */
+void odpt_cli_set_object(const char *name);
 
 #endif

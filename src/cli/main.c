@@ -154,13 +154,9 @@ int main(int argc, char **argv)
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			global_usage(print_out);
 			return ODPT_EXIT_OK;
-		} else if (!strcmp(a, "-o") || !strncmp(a, "--output", 8)) {
-			if (!strcmp(a, "-o"))
-				cli.output = opt_value(argc, argv, &i, a, 2, &bad);
-			else if (a[8] == '\0' || a[8] == '=')
-				cli.output = opt_value(argc, argv, &i, a, 8, &bad);
-			else
-				goto unknown;
+		} else if (!strcmp(a, "-o") || !strcmp(a, "--output") ||
+			   !strncmp(a, "--output=", 9)) {
+			cli.output = opt_value(argc, argv, &i, a, a[1] == 'o' ? 2 : 8, &bad);
 			if (bad || !cli.output || !*cli.output) {
 				odpt_usage_err("odpt: %s needs a file name\n", a);
 				return ODPT_EXIT_USAGE;
@@ -177,7 +173,6 @@ int main(int argc, char **argv)
 				return ODPT_EXIT_USAGE;
 			}
 		} else {
-unknown:
 			odpt_usage_err("odpt: unknown global option '%s'\n\n", a);
 			global_usage(print_err);
 			return ODPT_EXIT_USAGE;
@@ -206,6 +201,7 @@ unknown:
 		global_usage(print_err);
 		return ODPT_EXIT_USAGE;
 	}
+	odpt_cli_set_object(obj->name);
 	i++;
 	if (i < argc && (!strcmp(argv[i], "help") || !strcmp(argv[i], "-h") ||
 			 !strcmp(argv[i], "--help"))) {

@@ -90,21 +90,22 @@ static void grid_print(struct grid *g, FILE *f)
 				w[c] = l;
 		}
 	for (r = 0; r < g->nrows; r++) {
-		fputs("  ", f);
-		for (c = 0; c < g->ncols; c++) {
-			const char *s = cell(g, r, c);
-			bool last = c == g->ncols - 1;
+		char line[64 * (CELL + 2) + 4];
+		size_t off = 0, n;
 
-			if (g->right[c])
-				fprintf(f, "%*s", w[c], s);
-			else if (last)
-				fputs(s, f);
-			else
-				fprintf(f, "%-*s", w[c], s);
-			if (!last)
-				fputs("  ", f);
+		off += (size_t)snprintf(line, sizeof(line), "  ");
+		for (c = 0; c < g->ncols && c < 64; c++) {
+			const char *s = cell(g, r, c);
+
+			off += (size_t)snprintf(line + off, sizeof(line) - off,
+						g->right[c] ? "%*s%s" : "%-*s%s", w[c], s,
+						c == g->ncols - 1 ? "" : "  ");
 		}
-		fputc('\n', f);
+		/* no trailing blanks when the last cells are empty */
+		n = strlen(line);
+		while (n && line[n - 1] == ' ')
+			line[--n] = '\0';
+		fprintf(f, "%s\n", line);
 	}
 	free(g->cells);
 	free(g->right);
