@@ -233,7 +233,9 @@ static void run_child(const struct odpt_case *c, const struct odpt_suite_cfg *cf
 	if (result == ODPT_FAIL && !shm->reason[0])
 		snprintf(shm->reason, sizeof(shm->reason), "failed in stage: %s",
 			 shm->stage);
-	tc_stage(&t, "tearing down");
+	/* Keep the stage a failure happened in; a hang in teardown still shows. */
+	if (shm->result != ODPT_FAIL)
+		tc_stage(&t, "tearing down");
 	odpt_vctx_close(t.v);
 	_exit(0);
 }
