@@ -184,7 +184,6 @@ int op_iter(struct rig *g, enum odpt_vop op, uint64_t i, size_t loff, size_t rof
 			return ODPT_FAIL;
 		break;
 	}
-	tc_iteration_done(t);
 	return 0;
 }
 
@@ -232,9 +231,12 @@ int run_rc_op(struct odpt_tctx *t)
 			variant_mem(variant), len, flags, flags);
 	if (ret)
 		goto teardown;
-	for (uint64_t i = 0; i < case_iters(t) && !ret; i++)
+	for (uint64_t i = 0; i < case_iters(t) && !ret; i++) {
 		ret = op_iter(&g, op, i, pg, pg, xfer, t->c->flags & CASE_FLUSH_MR,
 			      variant != V_MULTI && variant != V_MULTI_PINNED);
+		if (!ret)
+			tc_iteration_done(t);
+	}
 	if (!ret && variant == V_THP) {
 		long kb = anon_huge_kb(g.rbuf);
 
@@ -264,13 +266,16 @@ int run_unaligned(struct odpt_tctx *t)
 	int ret;
 
 	ret = rig_setup(&g, t, ODPT_QP_RC, RIG_MEM_ANON, 4 * pg, flags, flags);
-	for (uint64_t i = 0; i < t->cfg->iters && !ret; i++)
+	for (uint64_t i = 0; i < t->cfg->iters && !ret; i++) {
 		for (size_t k = 0; k < sizeof(v) / sizeof(v[0]) && !ret; k++) {
 			ret = op_iter(&g, t->c->op, i, v[k].loff, v[k].roff, v[k].len, false, false);
 			if (ret)
 				tc_diag(t, "failing transfer: %s of %zu bytes, requester offset %zu, responder offset %zu",
 					odpt_vop_name(t->c->op), v[k].len, v[k].loff, v[k].roff);
 		}
+		if (!ret)
+			tc_iteration_done(t);
+	}
 	rig_teardown(&g);
 	return ret ? ret : ODPT_PASS;
 }
@@ -383,8 +388,11 @@ int run_xrc_send(struct odpt_tctx *t)
 	int ret;
 
 	ret = rig_setup(&g, t, ODPT_QP_XRC, RIG_MEM_ANON, 4 * pg, ODPT_MR_ODP, ODPT_MR_ODP);
-	for (uint64_t i = 0; i < t->cfg->iters && !ret; i++)
+	for (uint64_t i = 0; i < t->cfg->iters && !ret; i++) {
 		ret = op_iter(&g, ODPT_OP_SEND, i, pg, pg, 2 * pg, false, true);
+		if (!ret)
+			tc_iteration_done(t);
+	}
 	rig_teardown(&g);
 	return ret ? ret : ODPT_PASS;
 }
