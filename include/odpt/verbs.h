@@ -47,6 +47,10 @@ struct odpt_vcaps {
 	uint32_t vendor_id, vendor_part_id;
 	char fw_ver[64];
 	char driver[32];             /* sysfs driver (mlx5_core) or "rxe", "siw" */
+	/* ibv_advise_mr(PREFETCH, FLUSH) tried on a one-page ODP MR: 0, or
+	 * -errno (-EOPNOTSUPP: the provider lacks advise_mr); 1 = not tried
+	 * (no ODP). Filled by odpt_verbs_list(). */
+	int prefetch_probe;
 	/* Build-time facts of the library odpt was built against. */
 	bool lib_flush;              /* IBV_WR_FLUSH / ibv_wr_flush */
 	bool lib_atomic_write;       /* ibv_wr_atomic_write */

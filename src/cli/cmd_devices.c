@@ -65,6 +65,13 @@ static struct json_object *device_obj(const struct odpt_dev_info *d)
 	json_object_object_add(o, "xrc", json_object_new_boolean(d->caps.xrc));
 	json_object_object_add(odp, "supported", json_object_new_boolean(d->caps.odp));
 	json_object_object_add(odp, "implicit", json_object_new_boolean(d->caps.odp_implicit));
+	/* Prefetch is only known by trying it (see odpt_verbs_list()). */
+	json_object_object_add(odp, "prefetch",
+			       json_object_new_string(d->caps.prefetch_probe == 1 ? "not tried (no ODP)" :
+						      d->caps.prefetch_probe == 0 ? "supported" :
+						      d->caps.prefetch_probe == -EOPNOTSUPP ?
+						      "not supported (ibv_advise_mr: EOPNOTSUPP)" :
+						      strerror(-d->caps.prefetch_probe)));
 	for (int t = 0; t < ODPT_TR_NR; t++) {
 		char key[16];
 

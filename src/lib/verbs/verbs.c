@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -248,6 +249,7 @@ static int query_caps(struct ibv_context *ctx, const char *name,
 
 	memset(&attr, 0, sizeof(attr));
 	memset(c, 0, sizeof(*c));
+	c->prefetch_probe = 1;
 	ret = ibv_query_device_ex(ctx, NULL, &attr);
 	if (ret)
 		return verbs_err(ret);
@@ -321,6 +323,43 @@ static int list_gids(struct ibv_context *ctx, int port, int tbl_len,
 	return 0;
 }
 
+/* Prefetch support is only known by trying it: one page, ODP MR, sync. */
+static int probe_prefetch(struct ibv_context *ctx)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	struct ibv_sge sge;
+	struct ibv_mr *mr;
+	struct ibv_pd *pd;
+	void *buf;
+	int ret;
+
+	pd = ibv_alloc_pd(ctx);
+	if (!pd)
+		return verbs_err(-1);
+	buf = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED) {
+		ret = -errno;
+		goto dealloc_pd;
+	}
+	mr = ibv_reg_mr(pd, buf, pg, IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_ON_DEMAND);
+	if (!mr) {
+		ret = verbs_err(-1);
+		goto unmap_buf;
+	}
+	sge.addr = (uintptr_t)buf;
+	sge.length = (uint32_t)pg;
+	sge.lkey = mr->lkey;
+	errno = 0;
+	ret = verbs_err(ibv_advise_mr(pd, IBV_ADVISE_MR_ADVICE_PREFETCH,
+				      IBV_ADVISE_MR_FLAG_FLUSH, &sge, 1));
+	ibv_dereg_mr(mr);
+unmap_buf:
+	munmap(buf, pg);
+dealloc_pd:
+	ibv_dealloc_pd(pd);
+	return ret;
+}
+
 static int describe_device(struct ibv_device *dev, struct odpt_dev_info *di)
 {
 	struct ibv_device_attr attr;
@@ -336,6 +375,7 @@ static int describe_device(struct ibv_device *dev, struct odpt_dev_info *di)
 	ret = query_caps(ctx, di->name, &di->caps);
 	if (ret)
 		goto close_ctx;
+	di->caps.prefetch_probe = di->caps.odp ? probe_prefetch(ctx) : 1;
 	ret = ibv_query_device(ctx, &attr);
 	if (ret) {
 		ret = verbs_err(ret);
