@@ -13,7 +13,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <net/if.h>
-#include <sched.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +60,7 @@ struct odpt_vpair {
 	struct odpt_vctx *v;
 	enum odpt_qp_kind kind;
 	struct ibv_cq *scq[2], *rcq[2];
+	struct ibv_comp_channel *sch[2], *rch[2];   /* one per CQ, to sleep on */
 	struct ibv_qp *qp[2];
 	struct ibv_qp_ex *qpx[2];   /* set when created with send_ops_flags */
 	struct ibv_ah *ah[2];       /* UD: address of the other side */
@@ -995,6 +996,10 @@ void odpt_vpair_destroy(struct odpt_vpair *p)
 			ibv_destroy_cq(p->scq[s]);
 		if (p->rcq[s])
 			ibv_destroy_cq(p->rcq[s]);
+		if (p->sch[s])
+			ibv_destroy_comp_channel(p->sch[s]);
+		if (p->rch[s])
+			ibv_destroy_comp_channel(p->rch[s]);
 	}
 	free(p);
 }
@@ -1014,8 +1019,10 @@ int odpt_vpair_create(struct odpt_vctx *v, enum odpt_qp_kind kind,
 	p->qkey = 0x11111111;
 	for (int s = 0; s < 2; s++) {
 		errno = 0;
-		p->scq[s] = ibv_create_cq(v->ctx, PAIR_DEPTH, NULL, NULL, 0);
-		p->rcq[s] = p->scq[s] ? ibv_create_cq(v->ctx, PAIR_DEPTH, NULL, NULL, 0) : NULL;
+		p->sch[s] = ibv_create_comp_channel(v->ctx);
+		p->rch[s] = p->sch[s] ? ibv_create_comp_channel(v->ctx) : NULL;
+		p->scq[s] = p->rch[s] ? ibv_create_cq(v->ctx, PAIR_DEPTH, NULL, p->sch[s], 0) : NULL;
+		p->rcq[s] = p->scq[s] ? ibv_create_cq(v->ctx, PAIR_DEPTH, NULL, p->rch[s], 0) : NULL;
 		if (!p->rcq[s]) {
 			ret = verbs_err(-1);
 			goto destroy_pair;
@@ -1264,24 +1271,53 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/*
+ * Spin briefly, then sleep on the CQ's completion channel: a busy poller
+ * would take the CPU from the kernel work items of a software provider
+ * (rxe), which on a small or shared machine only makes the wait longer.
+ */
+#define POLL_SPINS 256
+
 int odpt_vpair_poll(struct odpt_vpair *p, int side, enum odpt_cq_which which,
 		    uint64_t timeout_ns, struct odpt_vwc *wc)
 {
 	struct ibv_cq *cq = which == ODPT_CQ_SEND ? p->scq[side] : p->rcq[side];
+	struct ibv_comp_channel *ch = which == ODPT_CQ_SEND ? p->sch[side] : p->rch[side];
 	uint64_t deadline = mono_ns() + timeout_ns;
+	unsigned spins = 0;
 	struct ibv_wc w;
 
 	for (;;) {
+		struct pollfd pfd = { .fd = ch->fd, .events = POLLIN };
+		uint64_t now;
 		int n = ibv_poll_cq(cq, 1, &w);
 
 		if (n < 0)
 			return -EIO;   /* ibv_poll_cq gives no errno */
 		if (n == 1)
 			break;
-		if (mono_ns() > deadline)
+		if (++spins < POLL_SPINS)
+			continue;
+		if (ibv_req_notify_cq(cq, 0))
+			return -EIO;
+		/* A completion that arrived before the arm raises no event. */
+		n = ibv_poll_cq(cq, 1, &w);
+		if (n < 0)
+			return -EIO;
+		if (n == 1)
+			break;
+		now = mono_ns();
+		if (now > deadline)
 			return -ETIMEDOUT;
-		/* The responder runs in kernel work items: let them have the CPU. */
-		sched_yield();
+		n = poll(&pfd, 1, (int)((deadline - now) / 1000000 > 100 ? 100 :
+					(deadline - now) / 1000000 + 1));
+		if (n > 0) {
+			struct ibv_cq *ev_cq;
+			void *ev_ctx;
+
+			if (!ibv_get_cq_event(ch, &ev_cq, &ev_ctx))
+				ibv_ack_cq_events(ev_cq, 1);
+		}
 	}
 	wc->wr_id = w.wr_id;
 	wc->status = w.status;
