@@ -72,6 +72,11 @@ int op_iter(struct rig *g, enum odpt_vop op, uint64_t i, size_t loff, size_t rof
 	char what[64];
 	int ret;
 
+	/* The atomics' assertions need three distinct values. */
+	if (v1 == v0)
+		v1 = ~v0;
+	if (v2 == v0 || v2 == v1)
+		v2 = v0 ^ v1 ^ 0x5a5a5a5a5a5a5a5aull;
 	ret = rig_force_faults(g, true, true);
 	if (ret)
 		return ret;

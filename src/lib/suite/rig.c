@@ -25,11 +25,13 @@
  */
 uint8_t pat_byte(uint64_t seed, size_t off)
 {
-	uint32_t x = ((uint32_t)off + 1) * 0x9E3779B1u;
+	uint32_t x = ((uint32_t)off + 1) * 0x9E3779B1u +
+		     ((uint32_t)seed ^ (uint32_t)(seed >> 32)) * 0x85EBCA6Bu;
 
-	x ^= (uint32_t)(seed * 0x85EBCA6Bu) ^ (uint32_t)(seed >> 32);
+	x ^= x >> 16;
+	x *= 0x7FEB352Du;
 	x ^= x >> 15;
-	return (uint8_t)(x >> 23 ^ x);
+	return (uint8_t)(x >> 24);
 }
 
 void pat_fill(uint8_t *p, size_t len, uint64_t seed, size_t off0)
