@@ -304,5 +304,7 @@ int odpt_write_table(const struct odpt_report *r, const struct odpt_write_opts *
 		return ret;
 	if (r->ntests && (ret = print_tests(r, f)))
 		return ret;
+	if (r->summary_result)
+		fprintf(f, "summary: %s\n", r->summary_text);
 	return 0;
 }

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * `odpt compare BASE NEW`: says whether a change regressed. Reads two odpt
+ * JSON results written with --raw-buckets, compares every series present
+ * in both (include/odpt/compare.h: Mann-Whitney U over the buckets plus a
+ * percentile threshold) and renders the outcome through the report
+ * writers. Exit 0: no series regressed; 1: at least one regressed (or the
+ * output could not be written); 2: bad usage or a file odpt cannot compare,
+ * with one line saying how to produce a valid one.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "odpt/compare.h"
+#include "odpt/log.h"
+#include "cli.h"
+
+struct compare_cfg {
+	const char *threshold_pct;
+	const char *alpha;
+	const char *metric;
+	uint64_t min_samples;
+};
+
+static const struct odpt_opt compare_opts[] = {
+	{ .name = "threshold-pct", .short_name = 't', .type = ODPT_OPT_STR,
+	  .offset = offsetof(struct compare_cfg, threshold_pct), .def = "5",
+	  .metavar = "P",
+	  .help = "practical significance: a chosen percentile must move by more than P % (0..1000)" },
+	{ .name = "alpha", .short_name = 'a', .type = ODPT_OPT_STR,
+	  .offset = offsetof(struct compare_cfg, alpha), .def = "0.01",
+	  .metavar = "A",
+	  .help = "statistical significance: Mann-Whitney two-sided p must be below A (0 < A <= 0.5)" },
+	{ .name = "metric", .short_name = 'm', .type = ODPT_OPT_STR,
+	  .offset = offsetof(struct compare_cfg, metric), .def = "p50,p99",
+	  .metavar = "LIST",
+	  .help = "percentiles that decide, from p50,p90,p99,p99.9 (all four are reported)" },
+	{ .name = "min-samples", .type = ODPT_OPT_U64,
+	  .offset = offsetof(struct compare_cfg, min_samples), .def = "30",
+	  .min = 2, .max = 1000000000000ULL, .metavar = "N",
+	  .help = "samples needed on each side for a verdict" },
+	ODPT_OPT_END,
+};
+
+static void usage_tail(void)
+{
+	odpt_usage_err("\nusage: odpt [GLOBAL-OPTIONS] compare BASE.json NEW.json [OPTIONS]\n"
+		       "compare options:\n");
+	odpt_opts_usage(compare_opts);
+}
+
+/* A finite number in [lo, hi] (lo excluded when lo_open). */
+static bool parse_num(const char *opt, const char *s, double lo, bool lo_open,
+		      double hi, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = s && *s ? strtod(s, &end) : NAN;
+	if (!s || !*s || *end || errno || !isfinite(v) || v > hi ||
+	    (lo_open ? v <= lo : v < lo)) {
+		odpt_usage_err("odpt: compare: --%s: '%s' is not a number in %s%g..%g%s\n",
+			       opt, s ? s : "", lo_open ? "(" : "[", lo, hi, "]");
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+static int run_compare(struct odpt_cli *cli, int argc, char **argv)
+{
+	struct odpt_result *base = NULL, *new_r = NULL;
+	struct odpt_compare_summary sum;
+	struct odpt_compare_opts o;
+	struct odpt_report *r = NULL;
+	struct compare_cfg cfg;
+	char err[640];
+	int npos, ret, code;
+
+	ret = odpt_opts_parse(compare_opts, &cfg, argc, argv, &npos);
+	if (ret == -EAGAIN)
+		return ODPT_EXIT_OK;
+	if (ret) {
+		usage_tail();
+		return ODPT_EXIT_USAGE;
+	}
+	if (npos != 2) {
+		odpt_usage_err("odpt: compare needs two result files, BASE and NEW (got %d)\n",
+			       npos);
+		usage_tail();
+		return ODPT_EXIT_USAGE;
+	}
+	odpt_compare_opts_default(&o);
+	o.min_samples = cfg.min_samples;
+	if (!parse_num("threshold-pct", cfg.threshold_pct, 0, false, 1000, &o.threshold_pct) ||
+	    !parse_num("alpha", cfg.alpha, 0, true, 0.5, &o.alpha))
+		return ODPT_EXIT_USAGE;
+	if (odpt_compare_parse_metrics(cfg.metric, &o.metric_mask)) {
+		odpt_usage_err("odpt: compare: --metric: '%s' is not a list of p50, p90, p99, p99.9\n",
+			       cfg.metric);
+		return ODPT_EXIT_USAGE;
+	}
+
+	/* Bad input files are usage errors: one line, exit 2. */
+	ret = odpt_result_read(argv[0], &base, err, sizeof(err));
+	if (!ret)
+		ret = odpt_result_read(argv[1], &new_r, err, sizeof(err));
+	if (ret) {
+		code = ret == -ENOMEM ? ODPT_EXIT_FAIL : ODPT_EXIT_USAGE;
+		if (ret == -ENOMEM)
+			odpt_err("out of memory reading the results");
+		else
+			odpt_usage_err("odpt: compare: %s\n", err);
+		goto out_results;
+	}
+
+	code = ODPT_EXIT_FAIL;
+	if (odpt_report_create("compare", &r) || odpt_cli_meta(r) ||
+	    odpt_report_meta(r, "base", argv[0]) || odpt_report_meta(r, "new", argv[1]) ||
+	    (base->command && odpt_report_meta(r, "base_command", base->command)) ||
+	    (new_r->command && odpt_report_meta(r, "new_command", new_r->command)) ||
+	    odpt_opts_echo(compare_opts, &cfg, r)) {
+		odpt_err("out of memory");
+		goto out_report;
+	}
+	ret = odpt_compare_results(base, new_r, &o, r, &sum);
+	if (ret) {
+		odpt_err("compare: %s", strerror(-ret));
+		goto out_report;
+	}
+	code = odpt_cli_emit(cli, r);
+	if (code == ODPT_EXIT_OK && sum.regressed)
+		code = ODPT_EXIT_FAIL;
+out_report:
+	odpt_report_destroy(r);
+out_results:
+	odpt_result_destroy(new_r);
+	odpt_result_destroy(base);
+	return code;
+}
+
+static const struct odpt_verb compare_verbs[] = {
+	{ .name = "files", .run = run_compare, .opts = compare_opts,
+	  .summary = "compare two odpt JSON results (written with --raw-buckets)" },
+	{ .name = NULL },
+};
+
+const struct odpt_object odpt_obj_compare = {
+	.name = "compare",
+	.summary = "A/B: did NEW regress against BASE? (exit 1 if a series regressed)",
+	.verbs = compare_verbs,
+	.default_verb = "files",
+	.args_usage = "BASE.json NEW.json [OPTIONS]",
+};

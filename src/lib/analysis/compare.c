@@ -1,0 +1,453 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * The A/B verdict (include/odpt/compare.h): Mann-Whitney U computed over
+ * histogram counters, the percentile deltas, the rule that turns both into
+ * regressed / improved / no change, and the report that shows it.
+ *
+ * Why Mann-Whitney: it needs no distribution shape (latencies are skewed
+ * and multi-modal), it only uses the order of samples, which a histogram
+ * keeps exactly between counters, and samples within one counter are ties
+ * it has a standard correction for. Its normal approximation is accurate
+ * for the sample sizes a verdict is given at (>= min_samples per side).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "odpt/compare.h"
+
+const double odpt_compare_percentiles[ODPT_COMPARE_NPCT] = { 50, 90, 99, 99.9 };
+static const char *const pct_names[ODPT_COMPARE_NPCT] = { "p50", "p90", "p99", "p99.9" };
+
+void odpt_compare_opts_default(struct odpt_compare_opts *o)
+{
+	o->threshold_pct = ODPT_COMPARE_DEFAULT_THRESHOLD_PCT;
+	o->alpha = ODPT_COMPARE_DEFAULT_ALPHA;
+	o->min_samples = ODPT_COMPARE_DEFAULT_MIN_SAMPLES;
+	o->metric_mask = (1u << 0) | (1u << 2);   /* p50 and p99 */
+}
+
+int odpt_compare_parse_metrics(const char *list, unsigned *mask)
+{
+	unsigned m = 0;
+	const char *p = list;
+
+	if (!list || !mask)
+		return -EINVAL;
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		int i;
+
+		for (i = 0; i < ODPT_COMPARE_NPCT; i++)
+			if (strlen(pct_names[i]) == n && !strncmp(p, pct_names[i], n))
+				break;
+		if (i == ODPT_COMPARE_NPCT)
+			return -EINVAL;
+		m |= 1u << i;
+		p += n;
+		if (*p == ',' && *++p == '\0')
+			return -EINVAL;   /* trailing comma */
+	}
+	if (!m)
+		return -EINVAL;
+	*mask = m;
+	return 0;
+}
+
+static bool same_layout(const struct odpt_hist *a, const struct odpt_hist *b)
+{
+	return a->lowest == b->lowest && a->highest == b->highest &&
+	       a->sig_figs == b->sig_figs && a->counts_len == b->counts_len;
+}
+
+int odpt_mwu_hist(const struct odpt_hist *base, const struct odpt_hist *new_h,
+		  struct odpt_mwu *out)
+{
+	long double below = 0, u = 0, ties = 0, n1, n2, n, var, d;
+	int32_t i;
+
+	if (!base || !new_h || !out || !same_layout(base, new_h))
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->n_base = base->total_count;
+	out->n_new = new_h->total_count;
+	out->p_value = 1;
+	n1 = (long double)base->total_count;
+	n2 = (long double)new_h->total_count;
+	n = n1 + n2;
+	/*
+	 * U of the new sample: for each counter, every new sample beats the
+	 * base samples in lower counters and ties (1/2) with the base samples
+	 * in its own counter. Equivalent to the rank-sum form with mid-ranks.
+	 */
+	for (i = 0; i < base->counts_len; i++) {
+		long double a = (long double)base->counts[i], b = (long double)new_h->counts[i];
+		long double t = a + b;
+
+		if (t == 0)
+			continue;
+		u += b * (below + a / 2);
+		below += a;
+		ties += t * t * t - t;
+	}
+	if (n1 == 0 || n2 == 0)
+		return 0;
+	out->u_new = (double)u;
+	out->effect = (double)(u / (n1 * n2));
+	if (n < 2)
+		return 0;
+	/* Var(U) = n1 n2 / 12 * ((n + 1) - sum(t^3 - t) / (n (n - 1))) */
+	var = n1 * n2 / 12 * ((n + 1) - ties / (n * (n - 1)));
+	if (!(var > 0))
+		return 0;   /* every sample in one counter: no evidence of a difference */
+	out->sigma = (double)sqrtl(var);
+	d = u - n1 * n2 / 2;
+	/* continuity correction: U moves in steps of 1/2 */
+	if (fabsl(d) <= 0.5L)
+		d = 0;
+	else
+		d -= d > 0 ? 0.5L : -0.5L;
+	out->z = (double)(d / sqrtl(var));
+	out->p_value = erfc(fabs(out->z) / sqrt(2.0));
+	return 0;
+}
+
+int odpt_hist_common_layout(const struct odpt_hist *a, const struct odpt_hist *b,
+			    struct odpt_hist **a_out, struct odpt_hist **b_out)
+{
+	struct odpt_hist *x = NULL, *y = NULL;
+	uint64_t lowest, highest;
+	int sig, ret;
+
+	if (!a || !b || !a_out || !b_out)
+		return -EINVAL;
+	if (same_layout(a, b)) {
+		ret = odpt_hist_dup(a, &x);
+		if (ret)
+			return ret;
+		ret = odpt_hist_dup(b, &y);
+		if (ret) {
+			odpt_hist_destroy(x);
+			return ret;
+		}
+		*a_out = x;
+		*b_out = y;
+		return 0;
+	}
+	lowest = a->lowest < b->lowest ? a->lowest : b->lowest;
+	highest = a->highest > b->highest ? a->highest : b->highest;
+	sig = a->sig_figs < b->sig_figs ? a->sig_figs : b->sig_figs;
+	ret = odpt_hist_create(lowest, highest, sig, &x);
+	if (ret)
+		return ret;
+	ret = odpt_hist_create(lowest, highest, sig, &y);
+	if (ret)
+		goto out_x;
+	/* the union range holds every sample of both: nothing is dropped */
+	ret = odpt_hist_merge(x, a, NULL);
+	if (!ret)
+		ret = odpt_hist_merge(y, b, NULL);
+	if (ret)
+		goto out_y;
+	*a_out = x;
+	*b_out = y;
+	return 0;
+out_y:
+	odpt_hist_destroy(y);
+out_x:
+	odpt_hist_destroy(x);
+	return ret;
+}
+
+int odpt_compare_hist(const struct odpt_hist *base, const struct odpt_hist *new_h,
+		      const struct odpt_compare_opts *o, struct odpt_series_cmp *out)
+{
+	struct odpt_hist *a = NULL, *b = NULL;
+	int i, worst = -1, best = -1, ret;
+
+	if (!base || !new_h || !o || !out || !(o->threshold_pct >= 0) ||
+	    !(o->alpha > 0 && o->alpha < 1) ||
+	    !(o->metric_mask & ((1u << ODPT_COMPARE_NPCT) - 1)))
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->decisive = -1;
+	ret = odpt_hist_common_layout(base, new_h, &a, &b);
+	if (ret)
+		return ret;
+	out->layout_converted = !same_layout(base, new_h);
+	for (i = 0; i < ODPT_COMPARE_NPCT; i++) {
+		out->base_ns[i] = odpt_hist_value_at_percentile(a, odpt_compare_percentiles[i]);
+		out->new_ns[i] = odpt_hist_value_at_percentile(b, odpt_compare_percentiles[i]);
+		out->delta_ns[i] = (int64_t)(out->new_ns[i] - out->base_ns[i]);
+		/* base_ns >= lowest >= 1 whenever the base is not empty */
+		out->delta_pct[i] = out->base_ns[i] ?
+			100.0 * ((double)out->new_ns[i] - (double)out->base_ns[i]) /
+			(double)out->base_ns[i] : 0;
+	}
+	ret = odpt_mwu_hist(a, b, &out->mwu);
+	odpt_hist_destroy(b);
+	odpt_hist_destroy(a);
+	if (ret)
+		return ret;
+
+	out->verdict = ODPT_VERDICT_NO_CHANGE;
+	if (out->mwu.n_base < o->min_samples || out->mwu.n_new < o->min_samples ||
+	    !out->mwu.n_base || !out->mwu.n_new) {
+		out->why = ODPT_WHY_TOO_FEW_SAMPLES;
+		return 0;
+	}
+	for (i = 0; i < ODPT_COMPARE_NPCT; i++) {
+		if (!(o->metric_mask & (1u << i)))
+			continue;
+		if (worst < 0 || out->delta_pct[i] > out->delta_pct[worst])
+			worst = i;
+		if (best < 0 || out->delta_pct[i] < out->delta_pct[best])
+			best = i;
+	}
+	if (!(out->mwu.p_value < o->alpha)) {
+		out->why = ODPT_WHY_NOT_SIGNIFICANT;
+		out->decisive = fabs(out->delta_pct[best]) > fabs(out->delta_pct[worst]) ?
+				best : worst;
+		return 0;
+	}
+	/* A worse chosen percentile outweighs a better one: latency tails matter. */
+	if (out->delta_pct[worst] > o->threshold_pct) {
+		out->verdict = ODPT_VERDICT_REGRESSED;
+		out->decisive = worst;
+	} else if (out->delta_pct[best] < -o->threshold_pct) {
+		out->verdict = ODPT_VERDICT_IMPROVED;
+		out->decisive = best;
+	} else {
+		out->why = ODPT_WHY_BELOW_THRESHOLD;
+		out->decisive = fabs(out->delta_pct[best]) > fabs(out->delta_pct[worst]) ?
+				best : worst;
+	}
+	return 0;
+}
+
+/* ---- The report --------------------------------------------------------- */
+
+/* labels of s plus one more (side=base|new, or series=NAME) in front */
+static struct odpt_label *labels_plus(const struct odpt_result_series *s,
+				      const char *key, const char *value)
+{
+	struct odpt_label *l = calloc((size_t)s->nlabels + 1, sizeof(*l));
+
+	if (!l)
+		return NULL;
+	l[0].key = key;
+	l[0].value = value;
+	memcpy(l + 1, s->labels, (size_t)s->nlabels * sizeof(*l));
+	return l;
+}
+
+static int add_side(struct odpt_report *r, const struct odpt_result_series *s,
+		    const char *side)
+{
+	struct odpt_label *l = calloc((size_t)s->nlabels + 1, sizeof(*l));
+	int ret;
+
+	if (!l)
+		return -ENOMEM;
+	/* side goes last: the series' own labels read first in a table */
+	memcpy(l, s->labels, (size_t)s->nlabels * sizeof(*l));
+	l[s->nlabels].key = "side";
+	l[s->nlabels].value = side;
+	ret = odpt_report_hist(r, s->name, l, s->nlabels + 1, s->h);
+	free(l);
+	return ret;
+}
+
+static void fmt_p(double p, char *buf, size_t len)
+{
+	if (p < 1e-300)
+		snprintf(buf, len, "< 1e-300");
+	else
+		snprintf(buf, len, "%.3g", p);
+}
+
+static void fmt_reason(const struct odpt_series_cmp *c, const struct odpt_compare_opts *o,
+		       char *buf, size_t len)
+{
+	char p[32], move[160] = "";
+	int d = c->decisive;
+
+	fmt_p(c->mwu.p_value, p, sizeof(p));
+	if (d >= 0)
+		snprintf(move, sizeof(move), "%s %+.2f%% (%" PRIu64 " -> %" PRIu64 " ns)",
+			 pct_names[d], c->delta_pct[d], c->base_ns[d], c->new_ns[d]);
+	switch (c->verdict) {
+	case ODPT_VERDICT_REGRESSED:
+		snprintf(buf, len, "regressed: %s, worse than %g%%; Mann-Whitney p = %s < %g",
+			 move, o->threshold_pct, p, o->alpha);
+		return;
+	case ODPT_VERDICT_IMPROVED:
+		snprintf(buf, len, "improved: %s, better than %g%%; Mann-Whitney p = %s < %g",
+			 move, o->threshold_pct, p, o->alpha);
+		return;
+	case ODPT_VERDICT_NO_CHANGE:
+		break;
+	}
+	switch (c->why) {
+	case ODPT_WHY_TOO_FEW_SAMPLES:
+		snprintf(buf, len, "no change: too few samples (base %" PRIu64 ", new %" PRIu64
+			 ", need %" PRIu64 " each)", c->mwu.n_base, c->mwu.n_new,
+			 o->min_samples);
+		return;
+	case ODPT_WHY_NOT_SIGNIFICANT:
+		snprintf(buf, len, "no change: not significant (Mann-Whitney p = %s >= %g); %s",
+			 p, o->alpha, move);
+		return;
+	case ODPT_WHY_BELOW_THRESHOLD:
+	case ODPT_WHY_NONE:
+		snprintf(buf, len, "no change: below threshold (largest move %s, within %g%%; p = %s)",
+			 move, o->threshold_pct, p);
+		return;
+	}
+}
+
+static int add_scalars(struct odpt_report *r, const struct odpt_result_series *s,
+		       const struct odpt_series_cmp *c)
+{
+	struct odpt_label *l = labels_plus(s, "series", s->name);
+	char name[64];
+	int i, n = s->nlabels + 1, ret = 0;
+
+	if (!l)
+		return -ENOMEM;
+	for (i = 0; i < ODPT_COMPARE_NPCT && !ret; i++) {
+		snprintf(name, sizeof(name), "delta_%s_ns", pct_names[i]);
+		ret = odpt_report_scalar(r, name, l, n, (double)c->delta_ns[i]);
+		if (ret)
+			break;
+		snprintf(name, sizeof(name), "delta_%s_pct", pct_names[i]);
+		ret = odpt_report_scalar(r, name, l, n, round(c->delta_pct[i] * 1000) / 1000);
+	}
+	if (!ret)
+		ret = odpt_report_scalar(r, "mwu_p_value", l, n, c->mwu.p_value);
+	if (!ret)
+		ret = odpt_report_scalar(r, "mwu_z", l, n, round(c->mwu.z * 1000) / 1000);
+	/* P(new > base) + P(tie)/2: 0.5 means neither side tends to be slower */
+	if (!ret)
+		ret = odpt_report_scalar(r, "prob_new_slower", l, n,
+					 round(c->mwu.effect * 1e6) / 1e6);
+	free(l);
+	return ret;
+}
+
+static const struct odpt_result_series *find_series(const struct odpt_result *res,
+						    const struct odpt_result_series *s)
+{
+	int i, j;
+
+	for (i = 0; i < res->nseries; i++) {
+		const struct odpt_result_series *t = &res->series[i];
+
+		if (strcmp(t->name, s->name) || t->nlabels != s->nlabels)
+			continue;
+		for (j = 0; j < s->nlabels; j++)
+			if (strcmp(t->labels[j].key, s->labels[j].key) ||
+			    strcmp(t->labels[j].value, s->labels[j].value))
+				break;
+		if (j == s->nlabels)
+			return t;
+	}
+	return NULL;
+}
+
+static int add_one_sided(struct odpt_report *r, const struct odpt_result_series *s,
+			 bool in_base, struct odpt_compare_summary *sum)
+{
+	struct odpt_test_record t = { .result = ODPT_SKIP };
+	char key[512];
+	int ret;
+
+	odpt_result_series_key(s, key, sizeof(key));
+	t.name = key;
+	t.reason = in_base ? "only in base (missing from new): not compared" :
+			     "only in new (missing from base): not compared";
+	ret = add_side(r, s, in_base ? "base" : "new");
+	if (!ret)
+		ret = odpt_report_test(r, &t);
+	if (in_base)
+		sum->only_base++;
+	else
+		sum->only_new++;
+	return ret;
+}
+
+int odpt_compare_results(const struct odpt_result *base,
+			 const struct odpt_result *new_r,
+			 const struct odpt_compare_opts *o,
+			 struct odpt_report *r, struct odpt_compare_summary *sum)
+{
+	char key[512], reason[512], text[512];
+	int i, ret;
+
+	if (!base || !new_r || !o || !r || !sum)
+		return -EINVAL;
+	memset(sum, 0, sizeof(*sum));
+	for (i = 0; i < base->nseries; i++) {
+		const struct odpt_result_series *s = &base->series[i];
+		const struct odpt_result_series *m = find_series(new_r, s);
+		struct odpt_test_record t = { .result = ODPT_PASS };
+		struct odpt_series_cmp c;
+
+		if (!m) {
+			ret = add_one_sided(r, s, true, sum);
+			if (ret)
+				return ret;
+			continue;
+		}
+		ret = odpt_compare_hist(s->h, m->h, o, &c);
+		if (!ret)
+			ret = add_side(r, s, "base");
+		if (!ret)
+			ret = add_side(r, m, "new");
+		if (!ret)
+			ret = add_scalars(r, s, &c);
+		if (ret)
+			return ret;
+		odpt_result_series_key(s, key, sizeof(key));
+		fmt_reason(&c, o, reason, sizeof(reason));
+		if (c.layout_converted) {
+			size_t n = strlen(reason);
+
+			snprintf(reason + n, sizeof(reason) - n,
+				 " [layouts differ: compared at %d significant figures]",
+				 s->h->sig_figs < m->h->sig_figs ? s->h->sig_figs : m->h->sig_figs);
+		}
+		t.name = key;
+		t.reason = reason;
+		switch (c.verdict) {
+		case ODPT_VERDICT_REGRESSED:
+			t.result = ODPT_FAIL;
+			sum->regressed++;
+			break;
+		case ODPT_VERDICT_IMPROVED:
+			sum->improved++;
+			break;
+		case ODPT_VERDICT_NO_CHANGE:
+			sum->no_change++;
+			break;
+		}
+		ret = odpt_report_test(r, &t);
+		if (ret)
+			return ret;
+	}
+	for (i = 0; i < new_r->nseries; i++) {
+		if (find_series(base, &new_r->series[i]))
+			continue;
+		ret = add_one_sided(r, &new_r->series[i], false, sum);
+		if (ret)
+			return ret;
+	}
+	snprintf(text, sizeof(text),
+		 "%s: %u regressed, %u improved, %u no change; %u only in base, %u only in new",
+		 sum->regressed ? "REGRESSION" : "no regression", sum->regressed,
+		 sum->improved, sum->no_change, sum->only_base, sum->only_new);
+	return odpt_report_summary(r, sum->regressed ? "regression" : "no_regression", text);
+}
