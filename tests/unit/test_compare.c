@@ -1,0 +1,626 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * The A/B comparison (include/odpt/compare.h): Mann-Whitney U over
+ * histogram counters against a hand-computed example, the verdict rule on
+ * synthetic runs (identical, shifted, shifted below the threshold,
+ * improved, tail-only, too few samples, different layouts), the JSON
+ * reader (write with raw buckets, read back, same counters; every kind of
+ * bad input refused with a message saying what is wrong), and the report
+ * it renders (series listed on one side only, summary line in each format).
+ */
+#define _GNU_SOURCE   /* asprintf */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "odpt/compare.h"
+#include "odpt/report.h"
+
+static uint64_t xorshift(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/*
+ * n samples, uniform over 10..15 us, each multiplied by scale; with
+ * tail_frac of them (the largest ones) further multiplied by tail_scale.
+ */
+static struct odpt_hist *make_hist(uint64_t seed, int n, double scale,
+				   double tail_frac, double tail_scale)
+{
+	struct odpt_hist *h = NULL;
+	uint64_t x = seed;
+	int i;
+
+	assert_int_equal(odpt_hist_create_default(&h), 0);
+	for (i = 0; i < n; i++) {
+		double v = 10000 + (double)(xorshift(&x) % 5000);
+
+		/* the top tail_frac of the uniform range: the slowest samples */
+		if (v >= 15000 - 5000 * tail_frac)
+			v *= tail_scale;
+		assert_true(odpt_hist_record(h, (uint64_t)(v * scale)));
+	}
+	return h;
+}
+
+static struct odpt_hist *from_values(const uint64_t *v, int n)
+{
+	struct odpt_hist *h = NULL;
+	int i;
+
+	assert_int_equal(odpt_hist_create_default(&h), 0);
+	for (i = 0; i < n; i++)
+		assert_true(odpt_hist_record(h, v[i]));
+	return h;
+}
+
+static void defaults(struct odpt_compare_opts *o)
+{
+	odpt_compare_opts_default(o);
+	assert_true(o->threshold_pct == 5.0);
+	assert_true(o->alpha == 0.01);
+	assert_int_equal(o->min_samples, 30);
+}
+
+/*
+ * Hand-computed: base {1,2,2,3}, new {2,3,4,5,5}.
+ * U_new = pairs with new > base, ties 1/2:
+ *   y=2: 1 + 2*0.5 = 2;  y=3: 3 + 0.5 = 3.5;  y=4, 5, 5: 4 each  -> 17.5
+ *   (rank sum: mid-ranks 3, 5.5, 7, 8.5, 8.5 = 32.5; 32.5 - 5*6/2 = 17.5)
+ * Tie groups in the 9 pooled values: {2}x3, {3}x2, {5}x2:
+ *   sum(t^3 - t) = 24 + 6 + 6 = 36
+ * Var(U) = 4*5/12 * ((9 + 1) - 36 / (9*8)) = (5/3) * 9.5 = 15.8333...
+ * z = (17.5 - 10 - 0.5) / sqrt(15.8333) = 7 / 3.979112 = 1.759186
+ * p = erfc(z / sqrt 2) = 0.078546 (two-sided)
+ */
+static void test_mwu_hand_example(void **state)
+{
+	static const uint64_t xb[] = { 1, 2, 2, 3 }, yn[] = { 2, 3, 4, 5, 5 };
+	struct odpt_hist *a = from_values(xb, 4), *b = from_values(yn, 5);
+	struct odpt_mwu m;
+
+	assert_int_equal(odpt_mwu_hist(a, b, &m), 0);
+	assert_int_equal(m.n_base, 4);
+	assert_int_equal(m.n_new, 5);
+	assert_true(m.u_new == 17.5);
+	assert_true(m.effect == 17.5 / 20);
+	assert_true(fabs(m.sigma * m.sigma - 95.0 / 6) < 1e-12);
+	assert_true(fabs(m.z - 1.759186414825121) < 1e-9);
+	assert_true(fabs(m.p_value - 0.0785458509511907) < 1e-9);
+
+	/* swapped: U is the complement, z changes sign, p is the same */
+	assert_int_equal(odpt_mwu_hist(b, a, &m), 0);
+	assert_true(m.u_new == 20 - 17.5);
+	assert_true(fabs(m.z + 1.759186414825121) < 1e-9);
+	assert_true(fabs(m.p_value - 0.0785458509511907) < 1e-9);
+	odpt_hist_destroy(a);
+	odpt_hist_destroy(b);
+}
+
+/* All samples in one counter: no evidence either way, never NaN. */
+static void test_mwu_degenerate(void **state)
+{
+	static const uint64_t v[] = { 7, 7, 7 };
+	struct odpt_hist *a = from_values(v, 3), *b = from_values(v, 2), *e = NULL, *s2 = NULL;
+	struct odpt_mwu m;
+
+	assert_int_equal(odpt_mwu_hist(a, b, &m), 0);
+	assert_true(m.sigma == 0 && m.z == 0 && m.p_value == 1);
+	assert_true(m.effect == 0.5);
+	assert_int_equal(odpt_hist_create_default(&e), 0);
+	assert_int_equal(odpt_mwu_hist(a, e, &m), 0);
+	assert_true(m.p_value == 1 && m.n_new == 0);
+	/* different layouts are refused (compare converts them first) */
+	assert_int_equal(odpt_hist_create(1, ODPT_HIST_HIGHEST_NS, 2, &s2), 0);
+	assert_int_equal(odpt_mwu_hist(a, s2, &m), -EINVAL);
+	odpt_hist_destroy(s2);
+	odpt_hist_destroy(e);
+	odpt_hist_destroy(a);
+	odpt_hist_destroy(b);
+}
+
+static void test_identical_no_change(void **state)
+{
+	struct odpt_hist *a = make_hist(1, 10000, 1, 0, 1);
+	struct odpt_compare_opts o;
+	struct odpt_series_cmp c;
+	int i;
+
+	defaults(&o);
+	assert_int_equal(odpt_compare_hist(a, a, &o, &c), 0);
+	assert_int_equal(c.verdict, ODPT_VERDICT_NO_CHANGE);
+	assert_int_equal(c.why, ODPT_WHY_NOT_SIGNIFICANT);
+	assert_true(c.mwu.p_value == 1);
+	assert_true(c.mwu.effect == 0.5);
+	for (i = 0; i < ODPT_COMPARE_NPCT; i++) {
+		assert_int_equal(c.delta_ns[i], 0);
+		assert_true(c.delta_pct[i] == 0);
+	}
+	assert_false(c.layout_converted);
+	odpt_hist_destroy(a);
+}
+
+/* Two draws from the same distribution: no verdict at alpha 0.01. */
+static void test_same_distribution_no_change(void **state)
+{
+	struct odpt_hist *a = make_hist(1, 20000, 1, 0, 1), *b = make_hist(99, 20000, 1, 0, 1);
+	struct odpt_compare_opts o;
+	struct odpt_series_cmp c;
+
+	defaults(&o);
+	assert_int_equal(odpt_compare_hist(a, b, &o, &c), 0);
+	assert_int_equal(c.verdict, ODPT_VERDICT_NO_CHANGE);
+	assert_true(fabs(c.delta_pct[0]) < 1 && fabs(c.delta_pct[2]) < 1);
+	odpt_hist_destroy(a);
+	odpt_hist_destroy(b);
+}
+
+/* Everything 20% slower: regressed, p vanishingly small. */
+static void test_shift_regressed(void **state)
+{
+	struct odpt_hist *a = make_hist(1, 10000, 1, 0, 1), *b = make_hist(2, 10000, 1.2, 0, 1);
+	struct odpt_compare_opts o;
+	struct odpt_series_cmp c;
+
+	defaults(&o);
+	assert_int_equal(odpt_compare_hist(a, b, &o, &c), 0);
+	assert_int_equal(c.verdict, ODPT_VERDICT_REGRESSED);
+	assert_int_equal(c.why, ODPT_WHY_NONE);
+	assert_true(c.mwu.p_value < 1e-100);
+	assert_true(c.mwu.z > 20);
+	assert_true(c.mwu.effect > 0.8);
+	assert_true(c.decisive == 0 || c.decisive == 2);
+	assert_true(c.delta_pct[0] > 15 && c.delta_pct[0] < 25);
+	assert_true(c.delta_ns[0] > 0);
+	assert_int_equal(c.delta_ns[0], (int64_t)(c.new_ns[0] - c.base_ns[0]));
+
+	/* the mirror image is an improvement */
+	assert_int_equal(odpt_compare_hist(b, a, &o, &c), 0);
+	assert_int_equal(c.verdict, ODPT_VERDICT_IMPROVED);
+	assert_true(c.delta_pct[0] < -10);
+	odpt_hist_destroy(a);
+	odpt_hist_destroy(b);
+}
+
+/* 2% slower on 10^4 samples: significant, but below the 5% threshold. */
+static void test_small_shift_below_threshold(void **state)
+{
+	struct odpt_hist *a = make_hist(1, 10000, 1, 0, 1), *b = make_hist(2, 10000, 1.02, 0, 1);
+	struct odpt_compare_opts o;
+	struct odpt_series_cmp c;
+
+	defaults(&o);
+	assert_int_equal(odpt_compare_hist(a, b, &o, &c), 0);
+	assert_int_equal(c.verdict, ODPT_VERDICT_NO_CHANGE);
+	assert_int_equal(c.why, ODPT_WHY_BELOW_THRESHOLD);
+	assert_true(c.mwu.p_value < o.alpha);
+	assert_true(c.delta_pct[c.decisive] > 0 && c.delta_pct[c.decisive] < 5);
+	/* a 1% threshold makes the same data a regression */
+	o.threshold_pct = 1;
+	assert_int_equal(odpt_compare_hist(a, b, &o, &c), 0);
+	assert_int_equal(c.verdict, ODPT_VERDICT_REGRESSED);
+	odpt_hist_destroy(a);
+	odpt_hist_destroy(b);
+}
+
+/* A large shift on 10 samples a side: no verdict, and says why. */
+static void test_too_few_samples(void **state)
+{
+	struct odpt_hist *a = make_hist(1, 10, 1, 0, 1), *b = make_hist(2, 10, 3, 0, 1);
+	struct odpt_compare_opts o;
+	struct odpt_series_cmp c;
+
+	defaults(&o);
+	assert_int_equal(odpt_compare_hist(a, b, &o, &c), 0);
+	assert_int_equal(c.verdict, ODPT_VERDICT_NO_CHANGE);
+	assert_int_equal(c.why, ODPT_WHY_TOO_FEW_SAMPLES);
+	/* the figures are still computed and reported */
+	assert_true(c.delta_pct[0] > 100);
+	o.min_samples = 10;
+	assert_int_equal(odpt_compare_hist(a, b, &o, &c), 0);
+	assert_int_equal(c.verdict, ODPT_VERDICT_REGRESSED);
+	odpt_hist_destroy(a);
+	odpt_hist_destroy(b);
+}
+
+/*
+ * Only the slowest 3% get 3x slower (10^5 samples): p99 regresses, p50
+ * does not move; --metric decides which counts.
+ */
+static void test_tail_only_metric(void **state)
+{
+	struct odpt_hist *a = make_hist(1, 100000, 1, 0, 1);
+	struct odpt_hist *b = make_hist(2, 100000, 1, 0.03, 3);
+	struct odpt_compare_opts o;
+	struct odpt_series_cmp c;
+
+	defaults(&o);
+	assert_int_equal(odpt_compare_parse_metrics("p50", &o.metric_mask), 0);
+	assert_int_equal(odpt_compare_hist(a, b, &o, &c), 0);
+	assert_true(c.mwu.p_value < o.alpha);
+	assert_true(fabs(c.delta_pct[0]) < 1);
+	assert_true(c.delta_pct[2] > 100);
+	assert_int_equal(c.verdict, ODPT_VERDICT_NO_CHANGE);
+	assert_int_equal(c.why, ODPT_WHY_BELOW_THRESHOLD);
+	assert_int_equal(odpt_compare_parse_metrics("p50,p99", &o.metric_mask), 0);
+	assert_int_equal(odpt_compare_hist(a, b, &o, &c), 0);
+	assert_int_equal(c.verdict, ODPT_VERDICT_REGRESSED);
+	assert_int_equal(c.decisive, 2);
+	odpt_hist_destroy(a);
+	odpt_hist_destroy(b);
+}
+
+/* The bulk 10% faster, the tail 2x slower: a worse tail wins. */
+static void test_mixed_worse_tail_wins(void **state)
+{
+	struct odpt_hist *a = make_hist(1, 100000, 1, 0, 1);
+	struct odpt_hist *b = make_hist(2, 100000, 0.9, 0.03, 2);
+	struct odpt_compare_opts o;
+	struct odpt_series_cmp c;
+
+	defaults(&o);
+	assert_int_equal(odpt_compare_hist(a, b, &o, &c), 0);
+	assert_true(c.delta_pct[0] < -5 && c.delta_pct[2] > 5);
+	assert_int_equal(c.verdict, ODPT_VERDICT_REGRESSED);
+	assert_int_equal(c.decisive, 2);
+	odpt_hist_destroy(a);
+	odpt_hist_destroy(b);
+}
+
+/* Same samples in a 3- and a 2-significant-figure layout: no change. */
+static void test_different_layouts(void **state)
+{
+	struct odpt_hist *a = make_hist(1, 10000, 1, 0, 1), *b = NULL, *x = NULL, *y = NULL;
+	struct odpt_compare_opts o;
+	struct odpt_series_cmp c;
+
+	assert_int_equal(odpt_hist_create(1, 1000000000, 2, &b), 0);
+	assert_int_equal(odpt_hist_merge(b, a, NULL), 0);
+	defaults(&o);
+	assert_int_equal(odpt_compare_hist(a, b, &o, &c), 0);
+	assert_true(c.layout_converted);
+	assert_int_equal(c.verdict, ODPT_VERDICT_NO_CHANGE);
+	assert_true(c.mwu.p_value > 0.5);
+	assert_int_equal(odpt_hist_common_layout(a, b, &x, &y), 0);
+	assert_int_equal(x->sig_figs, 2);
+	assert_true(x->highest >= ODPT_HIST_HIGHEST_NS && x->counts_len == y->counts_len);
+	assert_int_equal(odpt_hist_count(x), 10000);
+	assert_int_equal(odpt_hist_count(y), 10000);
+	odpt_hist_destroy(x);
+	odpt_hist_destroy(y);
+	odpt_hist_destroy(a);
+	odpt_hist_destroy(b);
+}
+
+static void test_parse_metrics_and_opts(void **state)
+{
+	struct odpt_compare_opts o;
+	struct odpt_series_cmp c;
+	struct odpt_hist *a = make_hist(1, 100, 1, 0, 1);
+	unsigned m = 0;
+
+	assert_int_equal(odpt_compare_parse_metrics("p50,p90,p99,p99.9", &m), 0);
+	assert_int_equal(m, 0xf);
+	assert_int_equal(odpt_compare_parse_metrics("p99.9", &m), 0);
+	assert_int_equal(m, 8);
+	assert_int_equal(odpt_compare_parse_metrics("p99.", &m), -EINVAL);
+	assert_int_equal(odpt_compare_parse_metrics("p95", &m), -EINVAL);
+	assert_int_equal(odpt_compare_parse_metrics("", &m), -EINVAL);
+	assert_int_equal(odpt_compare_parse_metrics("p50,", &m), -EINVAL);
+	assert_int_equal(odpt_compare_parse_metrics("p50,,p99", &m), -EINVAL);
+	defaults(&o);
+	o.alpha = 0;
+	assert_int_equal(odpt_compare_hist(a, a, &o, &c), -EINVAL);
+	defaults(&o);
+	o.metric_mask = 0;
+	assert_int_equal(odpt_compare_hist(a, a, &o, &c), -EINVAL);
+	defaults(&o);
+	o.threshold_pct = NAN;
+	assert_int_equal(odpt_compare_hist(a, a, &o, &c), -EINVAL);
+	odpt_hist_destroy(a);
+}
+
+/* ---- JSON round trip and bad input ------------------------------------ */
+
+static char *render(const struct odpt_report *r, enum odpt_format f, bool raw)
+{
+	struct odpt_write_opts wo = { .raw_buckets = raw };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+
+	assert_non_null(m);
+	assert_int_equal(odpt_report_write(r, f, &wo, m), 0);
+	fclose(m);
+	return buf;
+}
+
+static void assert_same_hist(const struct odpt_hist *a, const struct odpt_hist *b)
+{
+	assert_true(a->lowest == b->lowest && a->highest == b->highest);
+	assert_int_equal(a->sig_figs, b->sig_figs);
+	assert_int_equal(a->counts_len, b->counts_len);
+	assert_int_equal(a->total_count, b->total_count);
+	assert_int_equal(a->overflow, b->overflow);
+	assert_int_equal(odpt_hist_min(a), odpt_hist_min(b));
+	assert_int_equal(odpt_hist_max(a), odpt_hist_max(b));
+	assert_memory_equal(a->counts, b->counts, (size_t)a->counts_len * sizeof(a->counts[0]));
+	assert_int_equal(odpt_hist_value_at_percentile(a, 99.9),
+			 odpt_hist_value_at_percentile(b, 99.9));
+	assert_true(odpt_hist_mean(a) == odpt_hist_mean(b));
+}
+
+static void test_json_round_trip(void **state)
+{
+	static const struct odpt_label la[] = { { "size_bytes", "4096" }, { "mode", "hmm" } };
+	struct odpt_hist *a = make_hist(5, 50000, 1, 0.01, 100), *s2 = NULL, *e = NULL;
+	struct odpt_report *r = NULL;
+	struct odpt_result *res = NULL;
+	char path[] = "/tmp/odpt-test-compare-XXXXXX", err[512], key[256];
+	int fd;
+
+	/* out-of-range samples, a second layout and an empty series */
+	odpt_hist_record(a, 0);
+	odpt_hist_record(a, ODPT_HIST_HIGHEST_NS + 1);
+	assert_int_equal(odpt_hist_create(1, 1000000000, 2, &s2), 0);
+	assert_int_equal(odpt_hist_merge(s2, a, NULL), 0);
+	assert_int_equal(odpt_hist_create_default(&e), 0);
+	assert_int_equal(odpt_report_create("round trip", &r), 0);
+	assert_int_equal(odpt_report_hist(r, "lat_ns", la, 2, a), 0);
+	assert_int_equal(odpt_report_hist(r, "lat_ns", NULL, 0, s2), 0);
+	assert_int_equal(odpt_report_hist(r, "empty_ns", NULL, 0, e), 0);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	{
+		struct odpt_write_opts wo = { .raw_buckets = true };
+
+		assert_int_equal(odpt_report_write_file(r, ODPT_FMT_JSON, &wo, path), 0);
+	}
+	assert_int_equal(odpt_result_read(path, &res, err, sizeof(err)), 0);
+	unlink(path);
+	assert_string_equal(res->command, "round trip");
+	assert_int_equal(res->nseries, 3);
+	assert_string_equal(res->series[0].name, "lat_ns");
+	/* labels come back sorted by key */
+	assert_int_equal(res->series[0].nlabels, 2);
+	odpt_result_series_key(&res->series[0], key, sizeof(key));
+	assert_string_equal(key, "lat_ns{mode=hmm,size_bytes=4096}");
+	assert_same_hist(a, res->series[0].h);
+	assert_int_equal(res->series[0].h->overflow, 2);
+	assert_same_hist(s2, res->series[1].h);
+	assert_same_hist(e, res->series[2].h);
+	odpt_result_destroy(res);
+	odpt_report_destroy(r);
+	odpt_hist_destroy(e);
+	odpt_hist_destroy(s2);
+	odpt_hist_destroy(a);
+}
+
+/* A file with one series: value 1000 x n1 (or as given). */
+static char *one_series_json(const char *extra_top, const char *series_body)
+{
+	char *s = NULL;
+
+	assert_true(asprintf(&s,
+		"{\"schema_version\": 1, \"tool\": {\"name\": \"odpt\", \"version\": \"x\"},%s"
+		" \"series\": [{\"name\": \"lat_ns\", %s}]}", extra_top, series_body) > 0);
+	return s;
+}
+
+#define LAYOUT "\"layout\": {\"lowest_ns\": 1, \"highest_ns\": 3600000000000, " \
+	       "\"sig_figs\": 3, \"counts_len\": 33792}"
+
+static void expect_bad(const char *text, int want, const char *msg)
+{
+	struct odpt_result *res = NULL;
+	char err[512] = "";
+
+	assert_int_equal(odpt_result_parse(text, &res, err, sizeof(err)), want);
+	assert_null(res);
+	if (!strstr(err, msg))
+		fail_msg("error '%s' lacks '%s'", err, msg);
+	assert_null(strchr(err, '\n'));
+}
+
+static void test_bad_input(void **state)
+{
+	char *t;
+
+	expect_bad("hello", -EINVAL, "not JSON");
+	expect_bad("{\"schema_version\": 1", -EINVAL, "not JSON");
+	expect_bad("{} {}", -EINVAL, "not JSON");
+	expect_bad("[1, 2]", -EINVAL, "not an odpt JSON result");
+	expect_bad("{\"schema_version\": 1, \"tool\": {\"name\": \"fio\"}}", -EINVAL,
+		   "--raw-buckets");
+	expect_bad("{\"schema_version\": 2, \"tool\": {\"name\": \"odpt\"}, \"series\": []}",
+		   -EPROTO, "schema_version 2, this odpt reads 1");
+	expect_bad("{\"schema_version\": 1, \"tool\": {\"name\": \"odpt\"}, \"series\": []}",
+		   -ENODATA, "no latency series");
+
+	t = one_series_json("", "\"count\": 1, " LAYOUT);
+	expect_bad(t, -ENODATA, "has no raw buckets (write results with: odpt --format=json --raw-buckets");
+	free(t);
+	t = one_series_json("", "\"count\": 1, \"buckets\": []");
+	expect_bad(t, -EINVAL, "no layout");
+	free(t);
+	/* count disagrees with the buckets */
+	t = one_series_json("", "\"count\": 3, " LAYOUT ", \"buckets\": [{\"index\": 1000, "
+			    "\"lowest_ns\": 1000, \"highest_ns\": 1000, \"count\": 2}]");
+	expect_bad(t, -EINVAL, "buckets hold 2 samples, count says 3");
+	free(t);
+	/* a bucket whose bounds do not match its index in this layout */
+	t = one_series_json("", "\"count\": 2, " LAYOUT ", \"buckets\": [{\"index\": 1000, "
+			    "\"lowest_ns\": 1001, \"highest_ns\": 1001, \"count\": 2}]");
+	expect_bad(t, -EINVAL, "does not fit the layout");
+	free(t);
+	t = one_series_json("", "\"count\": 2, " LAYOUT ", \"buckets\": [{\"index\": 40000, "
+			    "\"lowest_ns\": 1, \"highest_ns\": 1, \"count\": 2}]");
+	expect_bad(t, -EINVAL, "does not fit the layout");
+	free(t);
+	t = one_series_json("", "\"count\": 2, \"layout\": {\"lowest_ns\": 1, \"highest_ns\": 3600000000000, "
+			    "\"sig_figs\": 3, \"counts_len\": 4608}, \"buckets\": []");
+	expect_bad(t, -EINVAL, "counts_len 4608 does not match");
+	free(t);
+	t = one_series_json("", "\"count\": 2, \"layout\": {\"lowest_ns\": 1, \"highest_ns\": 3600000000000, "
+			    "\"sig_figs\": 9, \"counts_len\": 4608}, \"buckets\": []");
+	expect_bad(t, -EINVAL, "sig_figs 9 outside 1..5");
+	free(t);
+	t = one_series_json("", "\"count\": -2, " LAYOUT ", \"buckets\": []");
+	expect_bad(t, -EINVAL, "no count");
+	free(t);
+	t = one_series_json("", "\"count\": 2, \"min_ns\": 5, " LAYOUT ", \"buckets\": [{\"index\": 1000, "
+			    "\"lowest_ns\": 1000, \"highest_ns\": 1000, \"count\": 2}]");
+	expect_bad(t, -EINVAL, "min_ns 5 is not in the first bucket");
+	free(t);
+	/* the same name and labels twice cannot be matched */
+	{
+		char *s = NULL;
+
+		assert_true(asprintf(&s, "{\"schema_version\": 1, \"tool\": {\"name\": \"odpt\"}, "
+				     "\"series\": [{\"name\": \"x\", \"labels\": {\"a\": \"1\", \"b\": \"2\"}, "
+				     "\"count\": 0, " LAYOUT ", \"buckets\": []}, {\"name\": \"x\", "
+				     "\"labels\": {\"b\": \"2\", \"a\": \"1\"}, \"count\": 0, " LAYOUT
+				     ", \"buckets\": []}]}") > 0);
+		expect_bad(s, -EINVAL, "series x{a=1,b=2} appears twice");
+		free(s);
+	}
+}
+
+static void test_read_file_errors(void **state)
+{
+	struct odpt_result *res = NULL;
+	char err[512];
+
+	assert_int_equal(odpt_result_read("/nonexistent-odpt/x.json", &res, err, sizeof(err)),
+			 -ENOENT);
+	assert_non_null(strstr(err, "cannot read /nonexistent-odpt/x.json"));
+	assert_int_equal(odpt_result_read("/dev/null", &res, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "/dev/null: not JSON"));
+	assert_null(res);
+}
+
+/* ---- The report ------------------------------------------------------- */
+
+static struct odpt_result *result_of(struct odpt_report *r)
+{
+	struct odpt_result *res = NULL;
+	char *text = render(r, ODPT_FMT_JSON, true), err[512];
+
+	if (odpt_result_parse(text, &res, err, sizeof(err)))
+		fail_msg("%s", err);
+	free(text);
+	return res;
+}
+
+static void test_compare_results_report(void **state)
+{
+	static const struct odpt_label l1[] = { { "mode", "hmm" } };
+	static const struct odpt_label l2[] = { { "mode", "page" } };
+	struct odpt_hist *a = make_hist(1, 10000, 1, 0, 1), *slow = make_hist(2, 10000, 1.3, 0, 1);
+	struct odpt_hist *same = make_hist(3, 10000, 1, 0, 1);
+	struct odpt_report *rb = NULL, *rn = NULL, *out = NULL;
+	struct odpt_result *base, *new_r;
+	struct odpt_compare_summary sum;
+	struct odpt_compare_opts o;
+	char *txt;
+
+	assert_int_equal(odpt_report_create("base run", &rb), 0);
+	assert_int_equal(odpt_report_create("new run", &rn), 0);
+	assert_int_equal(odpt_report_hist(rb, "lat_ns", l1, 1, a), 0);
+	assert_int_equal(odpt_report_hist(rb, "lat_ns", l2, 1, a), 0);
+	assert_int_equal(odpt_report_hist(rb, "gone_ns", NULL, 0, a), 0);
+	assert_int_equal(odpt_report_hist(rn, "lat_ns", l2, 1, same), 0);
+	assert_int_equal(odpt_report_hist(rn, "lat_ns", l1, 1, slow), 0);
+	assert_int_equal(odpt_report_hist(rn, "added_ns", NULL, 0, a), 0);
+	base = result_of(rb);
+	new_r = result_of(rn);
+
+	defaults(&o);
+	assert_int_equal(odpt_report_create("compare", &out), 0);
+	assert_int_equal(odpt_compare_results(base, new_r, &o, out, &sum), 0);
+	assert_int_equal(sum.regressed, 1);
+	assert_int_equal(sum.improved, 0);
+	assert_int_equal(sum.no_change, 1);
+	assert_int_equal(sum.only_base, 1);
+	assert_int_equal(sum.only_new, 1);
+
+	txt = render(out, ODPT_FMT_TABLE, false);
+	assert_non_null(strstr(txt, "lat_ns{mode=hmm,side=base}"));
+	assert_non_null(strstr(txt, "lat_ns{mode=hmm,side=new}"));
+	assert_non_null(strstr(txt, "FAIL  lat_ns{mode=hmm}"));
+	assert_non_null(strstr(txt, "regressed: p"));
+	assert_non_null(strstr(txt, "SKIP  gone_ns"));
+	assert_non_null(strstr(txt, "only in base"));
+	assert_non_null(strstr(txt, "only in new"));
+	assert_non_null(strstr(txt, "delta_p99_pct{series=lat_ns,mode=hmm}"));
+	assert_non_null(strstr(txt, "\nsummary: REGRESSION: 1 regressed, 0 improved, 1 no change; "
+				    "1 only in base, 1 only in new\n"));
+	free(txt);
+	txt = render(out, ODPT_FMT_JSON, false);
+	assert_non_null(strstr(txt, "\"summary\": {\"result\": \"regression\", \"text\": \"REGRESSION: 1 regressed"));
+	free(txt);
+	txt = render(out, ODPT_FMT_CSV, false);
+	assert_non_null(strstr(txt, "\nsummary,,,,,,,,,,,,,,,regression,REGRESSION: 1 regressed"));
+	assert_non_null(strstr(txt, "\ntest,lat_ns{mode=hmm},"));
+	free(txt);
+	txt = render(out, ODPT_FMT_TAP, false);
+	assert_non_null(strstr(txt, "# summary: REGRESSION"));
+	assert_non_null(strstr(txt, "not ok 1 lat_ns{mode=hmm}"));
+	free(txt);
+	odpt_report_destroy(out);
+
+	/* the new run against itself: nothing regressed */
+	assert_int_equal(odpt_report_create("compare", &out), 0);
+	assert_int_equal(odpt_compare_results(new_r, new_r, &o, out, &sum), 0);
+	assert_int_equal(sum.regressed + sum.improved + sum.only_base + sum.only_new, 0);
+	assert_int_equal(sum.no_change, 3);
+	txt = render(out, ODPT_FMT_TABLE, false);
+	assert_non_null(strstr(txt, "summary: no regression: 0 regressed"));
+	free(txt);
+	odpt_report_destroy(out);
+
+	odpt_result_destroy(base);
+	odpt_result_destroy(new_r);
+	odpt_report_destroy(rb);
+	odpt_report_destroy(rn);
+	odpt_hist_destroy(a);
+	odpt_hist_destroy(slow);
+	odpt_hist_destroy(same);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mwu_hand_example),
+		cmocka_unit_test(test_mwu_degenerate),
+		cmocka_unit_test(test_identical_no_change),
+		cmocka_unit_test(test_same_distribution_no_change),
+		cmocka_unit_test(test_shift_regressed),
+		cmocka_unit_test(test_small_shift_below_threshold),
+		cmocka_unit_test(test_too_few_samples),
+		cmocka_unit_test(test_tail_only_metric),
+		cmocka_unit_test(test_mixed_worse_tail_wins),
+		cmocka_unit_test(test_different_layouts),
+		cmocka_unit_test(test_parse_metrics_and_opts),
+		cmocka_unit_test(test_json_round_trip),
+		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_read_file_errors),
+		cmocka_unit_test(test_compare_results_report),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
