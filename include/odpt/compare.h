@@ -3,11 +3,13 @@
  * A/B comparison of two odpt runs: read odpt JSON results written with
  * --raw-buckets back into histograms (exactly: the same counters), match
  * series by name and labels, and decide per series whether the new run
- * regressed, improved or did not change. The decision needs both a
- * statistically significant difference (Mann-Whitney U over the buckets,
- * two-sided p < alpha) and a practically significant one (a chosen
- * percentile worse, or better, by more than threshold_pct). The method and
- * its assumptions are in docs/metrics.md ("Comparing two runs").
+ * regressed, improved or did not change. For each chosen percentile the
+ * decision needs both a statistically significant difference (a quantile
+ * test over the buckets, two-sided p < alpha / number of chosen
+ * percentiles) and a practically significant one (that percentile worse,
+ * or better, by more than threshold_pct). Mann-Whitney U is reported next
+ * to it as the shift of the distribution as a whole. The method and its
+ * assumptions are in docs/metrics.md ("Comparing two runs").
  */
 #ifndef ODPT_COMPARE_H
 #define ODPT_COMPARE_H
@@ -54,7 +56,10 @@ void odpt_result_series_key(const struct odpt_result_series *s, char *buf,
 /* ---- The statistical test -------------------------------------------- */
 
 /*
- * Mann-Whitney U of two histograms in the same layout. Samples in the same
+ * Mann-Whitney U of two histograms in the same layout: whether one run
+ * tends to be slower as a whole (reported, not part of the verdict: it
+ * hardly sees a tail that gets slower, because the slowest samples already
+ * outrank nearly all others). Samples in the same
  * counter are ties (they cannot be told apart) and get the mid-rank; the
  * variance carries the tie correction; the p-value is two-sided from the
  * normal approximation with a continuity correction.
@@ -71,6 +76,35 @@ struct odpt_mwu {
 /* 0, or -EINVAL when the layouts differ or an input is NULL. */
 int odpt_mwu_hist(const struct odpt_hist *base, const struct odpt_hist *new_h,
 		  struct odpt_mwu *out);
+
+/*
+ * Quantile test at percentile q (Mood's median test taken to any
+ * percentile), for two histograms in the same layout: cut the pooled
+ * samples at an edge of the counter that holds the pooled q-th percentile
+ * (the edge whose pooled fraction below is nearer q, or the other one if
+ * nothing lies beyond it); if both runs come from one distribution they
+ * put the same fraction of their samples at or below the cut (cut_ns).
+ * Two-proportion z with the pooled fraction
+ * pbar: z = (base_le/n_base - new_le/n_new) /
+ * sqrt(pbar (1 - pbar) (1/n_base + 1/n_new)); z > 0: new has more samples
+ * above the cut (slower at q). Two-sided p from the normal approximation,
+ * which wants about 5 expected samples on each side of the cut in each
+ * run: testable is false below that. Every sample in one counter: z = 0,
+ * p = 1, testable (no difference to find).
+ */
+struct odpt_qtest {
+	double q;                 /* percentile, 0 < q < 100 */
+	uint64_t cut_ns;          /* highest value of the cut counter */
+	uint64_t base_le, new_le; /* samples at or below the cut */
+	double z;
+	double p_value;
+	bool testable;
+};
+
+/* 0, or -EINVAL when the layouts differ, q is outside (0, 100) or a side
+ * is empty. */
+int odpt_qtest_hist(const struct odpt_hist *base, const struct odpt_hist *new_h,
+		    double q, struct odpt_qtest *out);
 
 /*
  * Copies of a and b in one layout both can be compared in: the union of the
@@ -109,9 +143,9 @@ enum odpt_verdict {
 
 enum odpt_no_change_why {
 	ODPT_WHY_NONE,              /* a verdict was reached */
-	ODPT_WHY_TOO_FEW_SAMPLES,
-	ODPT_WHY_NOT_SIGNIFICANT,   /* p >= alpha */
-	ODPT_WHY_BELOW_THRESHOLD,   /* significant, but no metric moved enough */
+	ODPT_WHY_TOO_FEW_SAMPLES,   /* below min_samples, or no chosen percentile testable */
+	ODPT_WHY_NOT_SIGNIFICANT,   /* the largest move could be chance */
+	ODPT_WHY_BELOW_THRESHOLD,   /* significant, but within threshold_pct */
 };
 
 struct odpt_series_cmp {
@@ -121,6 +155,8 @@ struct odpt_series_cmp {
 	uint64_t base_ns[ODPT_COMPARE_NPCT], new_ns[ODPT_COMPARE_NPCT];
 	int64_t delta_ns[ODPT_COMPARE_NPCT];
 	double delta_pct[ODPT_COMPARE_NPCT];   /* 100 * (new - base) / base */
+	struct odpt_qtest qtest[ODPT_COMPARE_NPCT];
+	double alpha_each;          /* alpha / number of chosen percentiles */
 	struct odpt_mwu mwu;
 	bool layout_converted;      /* the layouts differed (see common_layout) */
 };
