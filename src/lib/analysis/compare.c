@@ -333,7 +333,8 @@ static struct odpt_label *labels_plus(const struct odpt_result_series *s,
 		return NULL;
 	l[0].key = key;
 	l[0].value = value;
-	memcpy(l + 1, s->labels, (size_t)s->nlabels * sizeof(*l));
+	if (s->nlabels)
+		memcpy(l + 1, s->labels, (size_t)s->nlabels * sizeof(*l));
 	return l;
 }
 
@@ -346,7 +347,8 @@ static int add_side(struct odpt_report *r, const struct odpt_result_series *s,
 	if (!l)
 		return -ENOMEM;
 	/* side goes last: the series' own labels read first in a table */
-	memcpy(l, s->labels, (size_t)s->nlabels * sizeof(*l));
+	if (s->nlabels)
+		memcpy(l, s->labels, (size_t)s->nlabels * sizeof(*l));
 	l[s->nlabels].key = "side";
 	l[s->nlabels].value = side;
 	ret = odpt_report_hist(r, s->name, l, s->nlabels + 1, s->h);
