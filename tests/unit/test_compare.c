@@ -230,6 +230,69 @@ static void test_same_distribution_no_change(void **state)
 	odpt_hist_destroy(b);
 }
 
+/*
+ * Calibration under the null hypothesis: 400 pairs of runs drawn from one
+ * distribution (2000 samples each; fine counters, and a discrete one where
+ * 90% of samples tie in one counter). The quantile test's p must be about
+ * uniform: p < 0.01 in about 1% of pairs, p < 0.5 in about half.
+ */
+static struct odpt_hist *null_hist(uint64_t seed, int n, bool ties)
+{
+	struct odpt_hist *h = NULL;
+	uint64_t x = seed * 2654435761ULL + 1;
+	int i;
+
+	assert_int_equal(odpt_hist_create_default(&h), 0);
+	for (i = 0; i < n; i++) {
+		uint64_t r = xorshift(&x) % 1000;
+
+		if (!ties)
+			odpt_hist_record(h, 10000 + xorshift(&x) % 5000);
+		else
+			odpt_hist_record(h, r < 900 ? 30 : r < 990 ? 31 + r % 5 : 40 + r % 200);
+	}
+	return h;
+}
+
+static void test_null_calibration(void **state)
+{
+	const int pairs = 400;
+	int kind, i, t;
+
+	for (kind = 0; kind < 2; kind++) {
+		int below_alpha[2] = { 0 }, below_half[2] = { 0 }, verdicts = 0;
+
+		for (t = 0; t < pairs; t++) {
+			struct odpt_hist *a = null_hist(2 * (uint64_t)t + 1, 2000, kind);
+			struct odpt_hist *b = null_hist(2 * (uint64_t)t + 2, 2000, kind);
+			struct odpt_compare_opts o;
+			struct odpt_series_cmp c;
+
+			defaults(&o);
+			assert_int_equal(odpt_compare_hist(a, b, &o, &c), 0);
+			verdicts += c.verdict != ODPT_VERDICT_NO_CHANGE;
+			for (i = 0; i < 2; i++) {
+				const struct odpt_qtest *q = &c.qtest[i ? 2 : 0];   /* p50, p99 */
+
+				assert_true(q->testable);
+				below_alpha[i] += q->p_value < 0.01;
+				below_half[i] += q->p_value < 0.5;
+			}
+			odpt_hist_destroy(a);
+			odpt_hist_destroy(b);
+		}
+		for (i = 0; i < 2; i++) {
+			if (below_alpha[i] > pairs * 3 / 100 ||
+			    below_half[i] < pairs * 35 / 100 || below_half[i] > pairs * 65 / 100)
+				fail_msg("kind %d %s: p < 0.01 in %d, p < 0.5 in %d of %d pairs",
+					 kind, i ? "p99" : "p50", below_alpha[i], below_half[i], pairs);
+		}
+		/* false verdicts at alpha 0.01: about 1% at most, expect ~4 */
+		if (verdicts > pairs * 2 / 100)
+			fail_msg("kind %d: %d false verdicts in %d pairs", kind, verdicts, pairs);
+	}
+}
+
 /* Everything 20% slower: regressed, p vanishingly small. */
 static void test_shift_regressed(void **state)
 {
@@ -677,6 +740,7 @@ int main(void)
 		cmocka_unit_test(test_qtest_hand_example),
 		cmocka_unit_test(test_mwu_degenerate),
 		cmocka_unit_test(test_identical_no_change),
+		cmocka_unit_test(test_null_calibration),
 		cmocka_unit_test(test_same_distribution_no_change),
 		cmocka_unit_test(test_shift_regressed),
 		cmocka_unit_test(test_small_shift_below_threshold),
