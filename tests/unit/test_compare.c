@@ -22,6 +22,7 @@
 
 #include <cmocka.h>
 
+#include "odpt_config.h"
 #include "odpt/compare.h"
 #include "odpt/report.h"
 
@@ -733,6 +734,106 @@ static void test_compare_results_report(void **state)
 	odpt_hist_destroy(same);
 }
 
+/* The version changes between releases; golden files say @ODPT_VERSION@. */
+static char *unversion(const char *s)
+{
+	const char *v = ODPT_VERSION, *p;
+	size_t vl = strlen(v), o = 0;
+	char *out = malloc(strlen(s) * 2 + 64);
+
+	assert_non_null(out);
+	for (p = s; *p;) {
+		if (!strncmp(p, v, vl)) {
+			o += (size_t)sprintf(out + o, "@ODPT_VERSION@");
+			p += vl;
+		} else {
+			out[o++] = *p++;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* Compare with golden/<name>; ODPT_UPDATE_GOLDEN=1 rewrites it. */
+static void check_golden(const char *name, const char *got_raw)
+{
+	const char *upd = getenv("ODPT_UPDATE_GOLDEN");
+	char path[512], *got = unversion(got_raw), *want = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", ODPT_GOLDEN_DIR, name);
+	if (upd && *upd == '1') {
+		f = fopen(path, "w");
+		assert_non_null(f);
+		fputs(got, f);
+		fclose(f);
+	}
+	f = fopen(path, "r");
+	if (!f)
+		fail_msg("golden file %s missing (run with ODPT_UPDATE_GOLDEN=1)", path);
+	assert_true(getdelim(&want, &len, '\0', f) >= 0);
+	fclose(f);
+	if (strcmp(got, want)) {
+		size_t i = 0, line = 1;
+
+		while (got[i] && got[i] == want[i])
+			line += got[i++] == '\n';
+		fail_msg("%s differs from the golden file at line %zu:\n got: %.80s\nwant: %.80s",
+			 name, line, got + i, want + i);
+	}
+	free(want);
+	free(got);
+}
+
+/* One report of each verdict, pinned in every tabular format. */
+static void test_golden_compare(void **state)
+{
+	static const struct odpt_label lh[] = { { "mode", "hmm" } };
+	static const struct odpt_label lp[] = { { "mode", "page" } };
+	struct odpt_hist *a = make_hist(1, 2000, 1, 0, 1), *slow = make_hist(2, 2000, 1.1, 0, 1);
+	struct odpt_hist *same = make_hist(3, 2000, 1, 0, 1), *few = make_hist(4, 20, 1, 0, 1);
+	struct odpt_report *rb = NULL, *rn = NULL, *out = NULL;
+	struct odpt_result *base, *new_r;
+	struct odpt_compare_summary sum;
+	struct odpt_compare_opts o;
+	char *txt;
+
+	assert_int_equal(odpt_report_create("base", &rb), 0);
+	assert_int_equal(odpt_report_create("new", &rn), 0);
+	assert_int_equal(odpt_report_hist(rb, "lat_ns", lh, 1, a), 0);
+	assert_int_equal(odpt_report_hist(rb, "lat_ns", lp, 1, a), 0);
+	assert_int_equal(odpt_report_hist(rb, "setup_ns", NULL, 0, few), 0);
+	assert_int_equal(odpt_report_hist(rb, "gone_ns", NULL, 0, a), 0);
+	assert_int_equal(odpt_report_hist(rn, "lat_ns", lh, 1, slow), 0);
+	assert_int_equal(odpt_report_hist(rn, "lat_ns", lp, 1, same), 0);
+	assert_int_equal(odpt_report_hist(rn, "setup_ns", NULL, 0, few), 0);
+	base = result_of(rb);
+	new_r = result_of(rn);
+	defaults(&o);
+	assert_int_equal(odpt_report_create("compare", &out), 0);
+	odpt_report_set_stable(out, true);
+	assert_int_equal(odpt_compare_results(base, new_r, &o, out, &sum), 0);
+	txt = render(out, ODPT_FMT_TABLE, false);
+	check_golden("compare.txt", txt);
+	free(txt);
+	txt = render(out, ODPT_FMT_JSON, false);
+	check_golden("compare.json", txt);
+	free(txt);
+	txt = render(out, ODPT_FMT_CSV, false);
+	check_golden("compare.csv", txt);
+	free(txt);
+	odpt_report_destroy(out);
+	odpt_result_destroy(base);
+	odpt_result_destroy(new_r);
+	odpt_report_destroy(rb);
+	odpt_report_destroy(rn);
+	odpt_hist_destroy(a);
+	odpt_hist_destroy(slow);
+	odpt_hist_destroy(same);
+	odpt_hist_destroy(few);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -753,6 +854,7 @@ int main(void)
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_read_file_errors),
 		cmocka_unit_test(test_compare_results_report),
+		cmocka_unit_test(test_golden_compare),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -438,6 +438,12 @@ void odpt_pct_fmt(double p, char *buf, size_t len)
 				return;
 		}
 	}
+	/* Very small or large (e.g. a p-value of 1e-45): shortest exponent form. */
+	for (prec = 1; prec < 17; prec++) {
+		snprintf(buf, len, "%.*g", prec, p);
+		if (strtod(buf, NULL) == p)
+			return;
+	}
 	snprintf(buf, len, "%.17g", p);
 }
 
