@@ -498,7 +498,8 @@ static void assert_same_hist(const struct odpt_hist *a, const struct odpt_hist *
 static void test_json_round_trip(void **state)
 {
 	static const struct odpt_label la[] = { { "size_bytes", "4096" }, { "mode", "hmm" } };
-	struct odpt_hist *a = make_hist(5, 50000, 1, 0.01, 100), *s2 = NULL, *e = NULL;
+	struct odpt_hist *a = make_hist(5, 50000, 1, 0.01, 100), *s2 = NULL, *e = NULL, *fine = NULL;
+	struct odpt_hist *coarse = NULL;
 	struct odpt_report *r = NULL;
 	struct odpt_result *res = NULL;
 	char path[] = "/tmp/odpt-test-compare-XXXXXX", err[512], key[256];
@@ -514,6 +515,18 @@ static void test_json_round_trip(void **state)
 	assert_int_equal(odpt_report_hist(r, "lat_ns", la, 2, a), 0);
 	assert_int_equal(odpt_report_hist(r, "lat_ns", NULL, 0, s2), 0);
 	assert_int_equal(odpt_report_hist(r, "empty_ns", NULL, 0, e), 0);
+	/*
+	 * Merged into a finer layout: the 2-figure counter [1499136, 1507327]
+	 * is re-recorded at its lowest value, the exact max 1507000 is kept,
+	 * so max lies above the last non-empty counter.
+	 */
+	assert_int_equal(odpt_hist_create(1, 1000000000, 2, &coarse), 0);
+	odpt_hist_record(coarse, 1000);
+	odpt_hist_record(coarse, 1507000);
+	assert_int_equal(odpt_hist_create_default(&fine), 0);
+	assert_int_equal(odpt_hist_merge(fine, coarse, NULL), 0);
+	assert_int_equal(odpt_hist_max(fine), 1507327);
+	assert_int_equal(odpt_report_hist(r, "fine_ns", NULL, 0, fine), 0);
 	fd = mkstemp(path);
 	assert_true(fd >= 0);
 	close(fd);
@@ -525,7 +538,7 @@ static void test_json_round_trip(void **state)
 	assert_int_equal(odpt_result_read(path, &res, err, sizeof(err)), 0);
 	unlink(path);
 	assert_string_equal(res->command, "round trip");
-	assert_int_equal(res->nseries, 3);
+	assert_int_equal(res->nseries, 4);
 	assert_string_equal(res->series[0].name, "lat_ns");
 	/* labels come back sorted by key */
 	assert_int_equal(res->series[0].nlabels, 2);
@@ -535,7 +548,10 @@ static void test_json_round_trip(void **state)
 	assert_int_equal(res->series[0].h->overflow, 2);
 	assert_same_hist(s2, res->series[1].h);
 	assert_same_hist(e, res->series[2].h);
+	assert_same_hist(fine, res->series[3].h);
 	odpt_result_destroy(res);
+	odpt_hist_destroy(fine);
+	odpt_hist_destroy(coarse);
 	odpt_report_destroy(r);
 	odpt_hist_destroy(e);
 	odpt_hist_destroy(s2);

@@ -229,9 +229,11 @@ static int read_hist(struct json_object *so, struct odpt_result_series *s,
 	if (!total)
 		return 0;
 	/*
-	 * min_ns is the exact smallest sample and max_ns the highest value of
-	 * the largest sample's counter; both must lie in the end buckets. A
-	 * file without them keeps the counters' bounds (as an import does).
+	 * min_ns is the exact smallest sample, in the first bucket. max_ns is
+	 * the highest value of the largest sample's counter: normally the last
+	 * bucket, but a merge into a finer layout re-records a counter at its
+	 * lowest value and keeps the exact max, which may lie in a higher,
+	 * empty counter. A file without them keeps the counters' bounds.
 	 */
 	min_ns = odpt_hist_lowest_at_index(s->h, first);
 	max_ns = odpt_hist_highest_at_index(s->h, last);
@@ -242,10 +244,13 @@ static int read_hist(struct json_object *so, struct odpt_result_series *s,
 				    s->name, v);
 		min_ns = v;
 	}
-	if (get_u64(so, "max_ns", &v) && v != max_ns)
-		return fail(err, errlen, -EINVAL,
-			    "series '%s': max_ns %" PRIu64 " is not the last bucket's highest value %"
-			    PRIu64, s->name, v, max_ns);
+	if (get_u64(so, "max_ns", &v)) {
+		if (v < odpt_hist_lowest_at_index(s->h, last) || v > s->h->highest)
+			return fail(err, errlen, -EINVAL,
+				    "series '%s': max_ns %" PRIu64 " is below the last bucket or"
+				    " above the layout", s->name, v);
+		max_ns = v;
+	}
 	s->h->min = min_ns;
 	s->h->max = max_ns;
 	return 0;
