@@ -18,8 +18,8 @@
  * struct odpt_object and add one line here (the declarations are in cli.h).
  */
 static const struct odpt_object *const objects[] = {
-	&odpt_obj_hist,
 	&odpt_obj_compare,
+	&odpt_obj_hist,
 	NULL,
 };
 
