@@ -366,12 +366,13 @@ static double round_sig(double v)
 	return strtod(buf, NULL);
 }
 
+/* "= 0.0182" or "< 1e-300": a p-value with its relation, for the reasons. */
 static void fmt_p(double p, char *buf, size_t len)
 {
 	if (p < 1e-300)
 		snprintf(buf, len, "< 1e-300");
 	else
-		snprintf(buf, len, "%.3g", p);
+		snprintf(buf, len, "= %.3g", p);
 }
 
 static void fmt_reason(const struct odpt_series_cmp *c, const struct odpt_compare_opts *o,
@@ -388,11 +389,11 @@ static void fmt_reason(const struct odpt_series_cmp *c, const struct odpt_compar
 	}
 	switch (c->verdict) {
 	case ODPT_VERDICT_REGRESSED:
-		snprintf(buf, len, "regressed: %s, worse by more than %g%%; quantile test p = %s < %s",
+		snprintf(buf, len, "regressed: %s, worse by more than %g%%; quantile test p %s < %s",
 			 move, o->threshold_pct, p, lvl);
 		return;
 	case ODPT_VERDICT_IMPROVED:
-		snprintf(buf, len, "improved: %s, better by more than %g%%; quantile test p = %s < %s",
+		snprintf(buf, len, "improved: %s, better by more than %g%%; quantile test p %s < %s",
 			 move, o->threshold_pct, p, lvl);
 		return;
 	case ODPT_VERDICT_NO_CHANGE:
@@ -410,12 +411,12 @@ static void fmt_reason(const struct odpt_series_cmp *c, const struct odpt_compar
 				 "samples above it per run", c->mwu.n_base, c->mwu.n_new);
 		return;
 	case ODPT_WHY_NOT_SIGNIFICANT:
-		snprintf(buf, len, "no change: not significant (largest move %s; quantile test p = %s >= %s)",
+		snprintf(buf, len, "no change: not significant (largest move %s; quantile test p %s >= %s)",
 			 move, p, lvl);
 		return;
 	case ODPT_WHY_BELOW_THRESHOLD:
 	case ODPT_WHY_NONE:
-		snprintf(buf, len, "no change: below threshold (largest move %s, within %g%%; p = %s)",
+		snprintf(buf, len, "no change: below threshold (largest move %s, within %g%%; p %s)",
 			 move, o->threshold_pct, p);
 		return;
 	}
