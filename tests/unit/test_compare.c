@@ -648,6 +648,65 @@ static void test_bad_input(void **state)
 	}
 }
 
+/*
+ * Every prefix of a valid file, and the file with each byte replaced in
+ * turn by characters that matter to JSON, is either read or refused with a
+ * message: never a crash, a leak (ASan builds) or a silent success on a
+ * truncated file.
+ */
+static void test_reader_mangled(void **state)
+{
+	static const char subst[] = { '"', '{', '}', '[', ']', ',', ':', '-', '9', ' ', 'x', '\0' };
+	static const struct odpt_label l[] = { { "mode", "hmm" } };
+	static const uint64_t v[] = { 5, 700, 3000, 3000, 90000 };
+	struct odpt_hist *h = from_values(v, 5);
+	struct odpt_report *r = NULL;
+	struct odpt_result *res = NULL;
+	char *text, *copy, err[512];
+	size_t len, i, k;
+	int ret;
+
+	assert_int_equal(odpt_report_create("mangle", &r), 0);
+	assert_int_equal(odpt_report_hist(r, "lat_ns", l, 1, h), 0);
+	text = render(r, ODPT_FMT_JSON, true);
+	len = strlen(text);
+	copy = malloc(len + 1);
+	assert_non_null(copy);
+	assert_int_equal(odpt_result_parse(text, &res, err, sizeof(err)), 0);
+	odpt_result_destroy(res);
+	for (i = 0; i + 2 < len; i++) {
+		memcpy(copy, text, i);
+		copy[i] = '\0';
+		res = NULL;
+		ret = odpt_result_parse(copy, &res, err, sizeof(err));
+		if (!ret)
+			fail_msg("a %zu-byte prefix of a %zu-byte file was read", i, len);
+		assert_null(res);
+		assert_true(err[0] != '\0');
+	}
+	for (i = 0; i < len; i++) {
+		for (k = 0; k < sizeof(subst); k++) {
+			memcpy(copy, text, len + 1);
+			copy[i] = subst[k];
+			res = NULL;
+			ret = odpt_result_parse(copy, &res, err, sizeof(err));
+			if (ret) {
+				assert_null(res);
+				assert_true(err[0] != '\0');
+				assert_null(strchr(err, '\n'));
+			} else {
+				/* what was read is self-consistent */
+				assert_int_equal(res->nseries, 1);
+				odpt_result_destroy(res);
+			}
+		}
+	}
+	free(copy);
+	free(text);
+	odpt_report_destroy(r);
+	odpt_hist_destroy(h);
+}
+
 static void test_read_file_errors(void **state)
 {
 	struct odpt_result *res = NULL;
@@ -868,6 +927,7 @@ int main(void)
 		cmocka_unit_test(test_parse_metrics_and_opts),
 		cmocka_unit_test(test_json_round_trip),
 		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_reader_mangled),
 		cmocka_unit_test(test_read_file_errors),
 		cmocka_unit_test(test_compare_results_report),
 		cmocka_unit_test(test_golden_compare),
