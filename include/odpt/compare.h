@@ -146,6 +146,7 @@ enum odpt_no_change_why {
 	ODPT_WHY_TOO_FEW_SAMPLES,   /* below min_samples, or no chosen percentile testable */
 	ODPT_WHY_NOT_SIGNIFICANT,   /* the largest move could be chance */
 	ODPT_WHY_BELOW_THRESHOLD,   /* significant, but within threshold_pct */
+	ODPT_WHY_RUNS_DISAGREE,     /* pooled runs differ, but the runs overlap */
 };
 
 struct odpt_series_cmp {
@@ -159,11 +160,26 @@ struct odpt_series_cmp {
 	double alpha_each;          /* alpha / number of chosen percentiles */
 	struct odpt_mwu mwu;
 	bool layout_converted;      /* the layouts differed (see common_layout) */
+	int runs_base, runs_new;    /* runs pooled on each side */
+	/* per side (0 base, 1 new): lowest and highest percentile of one run */
+	uint64_t run_lo_ns[2][ODPT_COMPARE_NPCT], run_hi_ns[2][ODPT_COMPARE_NPCT];
 };
 
 /* Compare two histograms (any layouts): 0, -EINVAL or -ENOMEM. */
 int odpt_compare_hist(const struct odpt_hist *base, const struct odpt_hist *new_h,
 		      const struct odpt_compare_opts *o, struct odpt_series_cmp *out);
+
+/*
+ * The same over repeated runs: each side's runs are pooled (merged) for the
+ * percentiles and the tests, and when either side has more than one run a
+ * verdict also needs the runs to agree: every new run's percentile worse
+ * (regressed) or better (improved) than every base run's. Runs of one
+ * binary differ from each other on a busy machine (docs/metrics.md), and
+ * no test on the pooled samples can tell that from a change.
+ */
+int odpt_compare_runs_hist(const struct odpt_hist *const *base, int nbase,
+			   const struct odpt_hist *const *new_h, int nnew,
+			   const struct odpt_compare_opts *o, struct odpt_series_cmp *out);
 
 struct odpt_compare_summary {
 	unsigned regressed, improved, no_change, only_base, only_new;
@@ -180,5 +196,16 @@ int odpt_compare_results(const struct odpt_result *base,
 			 const struct odpt_result *new_r,
 			 const struct odpt_compare_opts *o,
 			 struct odpt_report *r, struct odpt_compare_summary *sum);
+/*
+ * The same over repeated runs (nbase, nnew >= 1): a series is matched when
+ * at least one run of each side has it, and compared over the runs that
+ * have it (odpt_compare_runs_hist). With one run a side this is
+ * odpt_compare_results(); the report then also carries base_runs and
+ * new_runs per series.
+ */
+int odpt_compare_runs(const struct odpt_result *const *base, int nbase,
+		      const struct odpt_result *const *new_r, int nnew,
+		      const struct odpt_compare_opts *o,
+		      struct odpt_report *r, struct odpt_compare_summary *sum);
 
 #endif

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
- * `odpt compare BASE NEW`: says whether a change regressed. Reads two odpt
- * JSON results written with --raw-buckets, compares every series present
- * in both (include/odpt/compare.h: Mann-Whitney U over the buckets plus a
- * percentile threshold) and renders the outcome through the report
- * writers. Exit 0: no series regressed; 1: at least one regressed (or the
+ * `odpt compare BASE NEW`: says whether a change regressed. Reads odpt JSON
+ * results written with --raw-buckets (BASE and NEW may each be several
+ * runs, comma-separated), compares every series present on both sides
+ * (include/odpt/compare.h: a quantile test over the buckets plus a
+ * percentile threshold, and with repeated runs their agreement) and
+ * renders the outcome through the report writers. Exit 0: no series regressed; 1: at least one regressed (or the
  * output could not be written); 2: bad usage or a file odpt cannot compare,
  * with one line saying how to produce a valid one.
  */
@@ -16,6 +17,8 @@
 #include "odpt/compare.h"
 #include "odpt/log.h"
 #include "cli.h"
+
+#define MAX_RUNS 64
 
 struct compare_cfg {
 	const char *threshold_pct;
@@ -46,7 +49,7 @@ static const struct odpt_opt compare_opts[] = {
 
 static void usage_tail(void)
 {
-	odpt_usage_err("\nusage: odpt [GLOBAL-OPTIONS] compare BASE.json NEW.json [OPTIONS]\n"
+	odpt_usage_err("\nusage: odpt [GLOBAL-OPTIONS] compare BASE.json[,...] NEW.json[,...] [OPTIONS]\n"
 		       "compare options:\n");
 	odpt_opts_usage(compare_opts);
 }
@@ -70,14 +73,53 @@ static bool parse_num(const char *opt, const char *s, double lo, bool lo_open,
 	return true;
 }
 
+/* Read the comma-separated files of one side; exit code, 0 on success. */
+static int read_side(const char *list, struct odpt_result **res, int *n)
+{
+	char *copy = strdup(list), *save = NULL, *path, err[640];
+	int ret = 0;
+
+	*n = 0;
+	if (!copy) {
+		odpt_err("out of memory");
+		return ODPT_EXIT_FAIL;
+	}
+	for (path = strtok_r(copy, ",", &save); path; path = strtok_r(NULL, ",", &save)) {
+		if (*n == MAX_RUNS) {
+			odpt_usage_err("odpt: compare: more than %d runs in '%s'\n", MAX_RUNS, list);
+			ret = ODPT_EXIT_USAGE;
+			break;
+		}
+		ret = odpt_result_read(path, &res[*n], err, sizeof(err));
+		if (ret == -ENOMEM) {
+			odpt_err("out of memory reading %s", path);
+			ret = ODPT_EXIT_FAIL;
+			break;
+		}
+		if (ret) {
+			/* Bad input files are usage errors: one line, exit 2. */
+			odpt_usage_err("odpt: compare: %s\n", err);
+			ret = ODPT_EXIT_USAGE;
+			break;
+		}
+		(*n)++;
+	}
+	if (!ret && !*n) {
+		odpt_usage_err("odpt: compare: no file in '%s'\n", list);
+		ret = ODPT_EXIT_USAGE;
+	}
+	free(copy);
+	return ret;
+}
+
 static int run_compare(struct odpt_cli *cli, int argc, char **argv)
 {
-	struct odpt_result *base = NULL, *new_r = NULL;
+	struct odpt_result *base[MAX_RUNS] = { NULL }, *new_r[MAX_RUNS] = { NULL };
+	int nbase = 0, nnew = 0, k;
 	struct odpt_compare_summary sum;
 	struct odpt_compare_opts o;
 	struct odpt_report *r = NULL;
 	struct compare_cfg cfg;
-	char err[640];
 	int npos, ret, code;
 
 	ret = odpt_opts_parse(compare_opts, &cfg, argc, argv, &npos);
@@ -104,29 +146,23 @@ static int run_compare(struct odpt_cli *cli, int argc, char **argv)
 		return ODPT_EXIT_USAGE;
 	}
 
-	/* Bad input files are usage errors: one line, exit 2. */
-	ret = odpt_result_read(argv[0], &base, err, sizeof(err));
-	if (!ret)
-		ret = odpt_result_read(argv[1], &new_r, err, sizeof(err));
-	if (ret) {
-		code = ret == -ENOMEM ? ODPT_EXIT_FAIL : ODPT_EXIT_USAGE;
-		if (ret == -ENOMEM)
-			odpt_err("out of memory reading the results");
-		else
-			odpt_usage_err("odpt: compare: %s\n", err);
+	code = read_side(argv[0], base, &nbase);
+	if (!code)
+		code = read_side(argv[1], new_r, &nnew);
+	if (code)
 		goto out_results;
-	}
 
 	code = ODPT_EXIT_FAIL;
 	if (odpt_report_create("compare", &r) || odpt_cli_meta(r) ||
 	    odpt_report_meta(r, "base", argv[0]) || odpt_report_meta(r, "new", argv[1]) ||
-	    (base->command && odpt_report_meta(r, "base_command", base->command)) ||
-	    (new_r->command && odpt_report_meta(r, "new_command", new_r->command)) ||
+	    (base[0]->command && odpt_report_meta(r, "base_command", base[0]->command)) ||
+	    (new_r[0]->command && odpt_report_meta(r, "new_command", new_r[0]->command)) ||
 	    odpt_opts_echo(compare_opts, &cfg, r)) {
 		odpt_err("out of memory");
 		goto out_report;
 	}
-	ret = odpt_compare_results(base, new_r, &o, r, &sum);
+	ret = odpt_compare_runs((const struct odpt_result *const *)base, nbase,
+				(const struct odpt_result *const *)new_r, nnew, &o, r, &sum);
 	if (ret) {
 		odpt_err("compare: %s", strerror(-ret));
 		goto out_report;
@@ -137,8 +173,10 @@ static int run_compare(struct odpt_cli *cli, int argc, char **argv)
 out_report:
 	odpt_report_destroy(r);
 out_results:
-	odpt_result_destroy(new_r);
-	odpt_result_destroy(base);
+	for (k = 0; k < MAX_RUNS; k++) {
+		odpt_result_destroy(new_r[k]);
+		odpt_result_destroy(base[k]);
+	}
 	return code;
 }
 
@@ -153,5 +191,5 @@ const struct odpt_object odpt_obj_compare = {
 	.summary = "A/B: did NEW regress against BASE? (exit 1 if a series regressed)",
 	.verbs = compare_verbs,
 	.default_verb = "files",
-	.args_usage = "BASE.json NEW.json [OPTIONS]",
+	.args_usage = "BASE.json[,BASE2.json...] NEW.json[,NEW2.json...] [OPTIONS]",
 };

@@ -465,6 +465,57 @@ static void test_parse_metrics_and_opts(void **state)
 	odpt_hist_destroy(a);
 }
 
+/*
+ * Repeated runs: three base runs against three new runs 20% slower is a
+ * regression; when one of the new runs is a base run again the pooled
+ * samples still differ, but the runs overlap: no change, runs disagree.
+ */
+static void test_runs_must_agree(void **state)
+{
+	struct odpt_hist *b[3], *n[3], *slow_again = make_hist(40, 5000, 1.2, 0, 1);
+	const struct odpt_hist *bp[3], *np[3];
+	struct odpt_compare_opts o;
+	struct odpt_series_cmp c;
+	int k;
+
+	for (k = 0; k < 3; k++) {
+		b[k] = make_hist(10 + (uint64_t)k, 5000, 1, 0, 1);
+		n[k] = make_hist(20 + (uint64_t)k, 5000, 1.2, 0, 1);
+		bp[k] = b[k];
+		np[k] = n[k];
+	}
+	defaults(&o);
+	assert_int_equal(odpt_compare_runs_hist(bp, 3, np, 3, &o, &c), 0);
+	assert_int_equal(c.verdict, ODPT_VERDICT_REGRESSED);
+	assert_int_equal(c.runs_base, 3);
+	assert_int_equal(c.runs_new, 3);
+	assert_int_equal(c.mwu.n_base, 15000);
+	assert_int_equal(c.mwu.n_new, 15000);
+	assert_true(c.run_lo_ns[1][c.decisive] > c.run_hi_ns[0][c.decisive]);
+
+	np[2] = b[0];
+	assert_int_equal(odpt_compare_runs_hist(bp, 3, np, 3, &o, &c), 0);
+	assert_true(c.delta_pct[0] > 5 && c.qtest[0].p_value < 1e-10);
+	assert_int_equal(c.verdict, ODPT_VERDICT_NO_CHANGE);
+	assert_int_equal(c.why, ODPT_WHY_RUNS_DISAGREE);
+	assert_true(c.run_lo_ns[1][c.decisive] <= c.run_hi_ns[0][c.decisive]);
+
+	/* one base run against two slower runs: they agree */
+	np[0] = n[0];
+	np[1] = slow_again;
+	assert_int_equal(odpt_compare_runs_hist(bp, 1, np, 2, &o, &c), 0);
+	assert_int_equal(c.verdict, ODPT_VERDICT_REGRESSED);
+	/* bad arguments */
+	assert_int_equal(odpt_compare_runs_hist(bp, 0, np, 2, &o, &c), -EINVAL);
+	np[1] = NULL;
+	assert_int_equal(odpt_compare_runs_hist(bp, 1, np, 2, &o, &c), -EINVAL);
+	for (k = 0; k < 3; k++) {
+		odpt_hist_destroy(b[k]);
+		odpt_hist_destroy(n[k]);
+	}
+	odpt_hist_destroy(slow_again);
+}
+
 /* ---- JSON round trip and bad input ------------------------------------ */
 
 static char *render(const struct odpt_report *r, enum odpt_format f, bool raw)
@@ -809,6 +860,60 @@ static void test_compare_results_report(void **state)
 	odpt_hist_destroy(same);
 }
 
+/* Series matched across runs: present in some runs only, listed once. */
+static void test_compare_runs_report(void **state)
+{
+	struct odpt_hist *a = make_hist(1, 3000, 1, 0, 1), *a2 = make_hist(2, 3000, 1, 0, 1);
+	struct odpt_report *rb[2] = { NULL }, *rn[2] = { NULL }, *out = NULL;
+	struct odpt_result *base[2], *new_r[2];
+	struct odpt_compare_summary sum;
+	struct odpt_compare_opts o;
+	char *txt;
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		assert_int_equal(odpt_report_create("run", &rb[k]), 0);
+		assert_int_equal(odpt_report_create("run", &rn[k]), 0);
+		assert_int_equal(odpt_report_hist(rb[k], "lat_ns", NULL, 0, k ? a2 : a), 0);
+		assert_int_equal(odpt_report_hist(rn[k], "lat_ns", NULL, 0, k ? a : a2), 0);
+	}
+	/* in base run 2 only; in both new runs but no base run */
+	assert_int_equal(odpt_report_hist(rb[1], "late_ns", NULL, 0, a), 0);
+	assert_int_equal(odpt_report_hist(rn[0], "added_ns", NULL, 0, a), 0);
+	assert_int_equal(odpt_report_hist(rn[1], "added_ns", NULL, 0, a), 0);
+	for (k = 0; k < 2; k++) {
+		base[k] = result_of(rb[k]);
+		new_r[k] = result_of(rn[k]);
+	}
+	defaults(&o);
+	assert_int_equal(odpt_report_create("compare", &out), 0);
+	assert_int_equal(odpt_compare_runs((const struct odpt_result *const *)base, 2,
+					   (const struct odpt_result *const *)new_r, 2,
+					   &o, out, &sum), 0);
+	assert_int_equal(sum.no_change, 1);
+	assert_int_equal(sum.only_base, 1);
+	assert_int_equal(sum.only_new, 1);
+	assert_int_equal(sum.regressed + sum.improved, 0);
+	txt = render(out, ODPT_FMT_TABLE, false);
+	/* the same pooled samples on both sides */
+	assert_non_null(strstr(txt, "lat_ns{side=base}    6000"));
+	assert_non_null(strstr(txt, "lat_ns{side=new}     6000"));
+	assert_non_null(strstr(txt, "base_runs{series=lat_ns}"));
+	assert_non_null(strstr(txt, "SKIP  late_ns"));
+	assert_non_null(strstr(txt, "SKIP  added_ns"));
+	assert_null(strstr(strstr(txt, "SKIP  added_ns") + 1, "SKIP  added_ns"));
+	free(txt);
+	odpt_report_destroy(out);
+	for (k = 0; k < 2; k++) {
+		odpt_result_destroy(base[k]);
+		odpt_result_destroy(new_r[k]);
+		odpt_report_destroy(rb[k]);
+		odpt_report_destroy(rn[k]);
+	}
+	odpt_hist_destroy(a);
+	odpt_hist_destroy(a2);
+}
+
 /* The version changes between releases; golden files say @ODPT_VERSION@. */
 static char *unversion(const char *s)
 {
@@ -924,12 +1029,14 @@ int main(void)
 		cmocka_unit_test(test_tail_only_metric),
 		cmocka_unit_test(test_mixed_worse_tail_wins),
 		cmocka_unit_test(test_different_layouts),
+		cmocka_unit_test(test_runs_must_agree),
 		cmocka_unit_test(test_parse_metrics_and_opts),
 		cmocka_unit_test(test_json_round_trip),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_reader_mangled),
 		cmocka_unit_test(test_read_file_errors),
 		cmocka_unit_test(test_compare_results_report),
+		cmocka_unit_test(test_compare_runs_report),
 		cmocka_unit_test(test_golden_compare),
 	};
 

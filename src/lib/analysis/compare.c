@@ -238,22 +238,88 @@ out_x:
 	return ret;
 }
 
-int odpt_compare_hist(const struct odpt_hist *base, const struct odpt_hist *new_h,
-		      const struct odpt_compare_opts *o, struct odpt_series_cmp *out)
+/* Every new run beyond every base run in direction dir (+1 slower, -1 faster). */
+static bool runs_agree(const struct odpt_series_cmp *c, int i, int dir)
 {
-	struct odpt_hist *a = NULL, *b = NULL;
-	int i, nchosen = 0, ntestable = 0, worst = -1, best = -1, biggest = -1, ret;
+	if (c->runs_base < 2 && c->runs_new < 2)
+		return true;
+	return dir > 0 ? c->run_lo_ns[1][i] > c->run_hi_ns[0][i] :
+			 c->run_hi_ns[1][i] < c->run_lo_ns[0][i];
+}
 
-	if (!base || !new_h || !o || !out || !(o->threshold_pct >= 0) ||
-	    !(o->alpha > 0 && o->alpha < 1) ||
+/* Each run's percentiles into the per-side range. */
+static void run_ranges(const struct odpt_hist *const *runs, int n, int side,
+		       struct odpt_series_cmp *out)
+{
+	int i, k;
+
+	for (i = 0; i < ODPT_COMPARE_NPCT; i++) {
+		out->run_lo_ns[side][i] = UINT64_MAX;
+		out->run_hi_ns[side][i] = 0;
+	}
+	for (k = 0; k < n; k++) {
+		for (i = 0; i < ODPT_COMPARE_NPCT; i++) {
+			uint64_t v = odpt_hist_value_at_percentile(runs[k], odpt_compare_percentiles[i]);
+
+			if (!odpt_hist_count(runs[k]))
+				continue;
+			if (v < out->run_lo_ns[side][i])
+				out->run_lo_ns[side][i] = v;
+			if (v > out->run_hi_ns[side][i])
+				out->run_hi_ns[side][i] = v;
+		}
+	}
+	for (i = 0; i < ODPT_COMPARE_NPCT; i++)
+		if (out->run_lo_ns[side][i] == UINT64_MAX)
+			out->run_lo_ns[side][i] = 0;
+}
+
+/* The pooled samples of n runs (in the first run's layout). */
+static int pool(const struct odpt_hist *const *runs, int n, struct odpt_hist **out)
+{
+	int k, ret = odpt_hist_dup(runs[0], out);
+
+	for (k = 1; k < n && !ret; k++)
+		ret = odpt_hist_merge(*out, runs[k], NULL);
+	if (ret) {
+		odpt_hist_destroy(*out);
+		*out = NULL;
+	}
+	return ret;
+}
+
+int odpt_compare_runs_hist(const struct odpt_hist *const *base, int nbase,
+			   const struct odpt_hist *const *new_h, int nnew,
+			   const struct odpt_compare_opts *o, struct odpt_series_cmp *out)
+{
+	struct odpt_hist *pb = NULL, *pn = NULL, *a = NULL, *b = NULL;
+	int i, k, nchosen = 0, ntestable = 0, worst = -1, best = -1, biggest = -1;
+	int disagree = -1, ret;
+
+	if (!base || !new_h || nbase < 1 || nnew < 1 || !o || !out ||
+	    !(o->threshold_pct >= 0) || !(o->alpha > 0 && o->alpha < 1) ||
 	    !(o->metric_mask & ((1u << ODPT_COMPARE_NPCT) - 1)))
 		return -EINVAL;
+	for (k = 0; k < nbase; k++)
+		if (!base[k])
+			return -EINVAL;
+	for (k = 0; k < nnew; k++)
+		if (!new_h[k])
+			return -EINVAL;
 	memset(out, 0, sizeof(*out));
 	out->decisive = -1;
-	ret = odpt_hist_common_layout(base, new_h, &a, &b);
+	out->runs_base = nbase;
+	out->runs_new = nnew;
+	run_ranges(base, nbase, 0, out);
+	run_ranges(new_h, nnew, 1, out);
+	ret = pool(base, nbase, &pb);
+	if (!ret)
+		ret = pool(new_h, nnew, &pn);
+	if (!ret)
+		ret = odpt_hist_common_layout(pb, pn, &a, &b);
 	if (ret)
-		return ret;
-	out->layout_converted = !same_layout(base, new_h);
+		goto out_pools;
+	out->layout_converted = !same_layout(pb, pn);
 	for (i = 0; i < ODPT_COMPARE_NPCT; i++) {
 		double q = odpt_compare_percentiles[i];
 
@@ -275,7 +341,7 @@ int odpt_compare_hist(const struct odpt_hist *base, const struct odpt_hist *new_
 	odpt_hist_destroy(b);
 	odpt_hist_destroy(a);
 	if (ret)
-		return ret;
+		goto out_pools;
 	/* Bonferroni: the chance of any false verdict stays below alpha */
 	out->alpha_each = o->alpha / nchosen;
 
@@ -283,11 +349,11 @@ int odpt_compare_hist(const struct odpt_hist *base, const struct odpt_hist *new_
 	if (out->mwu.n_base < o->min_samples || out->mwu.n_new < o->min_samples ||
 	    !out->mwu.n_base || !out->mwu.n_new) {
 		out->why = ODPT_WHY_TOO_FEW_SAMPLES;
-		return 0;
+		goto out_pools;
 	}
 	for (i = 0; i < ODPT_COMPARE_NPCT; i++) {
 		const struct odpt_qtest *t = &out->qtest[i];
-		bool sig;
+		bool sig, slower, faster;
 
 		if (!(o->metric_mask & (1u << i)) || !t->testable)
 			continue;
@@ -296,16 +362,21 @@ int odpt_compare_hist(const struct odpt_hist *base, const struct odpt_hist *new_
 			biggest = i;
 		sig = t->p_value < out->alpha_each;
 		/* significant and large, in the same direction */
-		if (sig && t->z > 0 && out->delta_pct[i] > o->threshold_pct &&
-		    (worst < 0 || out->delta_pct[i] > out->delta_pct[worst]))
+		slower = sig && t->z > 0 && out->delta_pct[i] > o->threshold_pct;
+		faster = sig && t->z < 0 && out->delta_pct[i] < -o->threshold_pct;
+		if ((slower && !runs_agree(out, i, 1)) || (faster && !runs_agree(out, i, -1))) {
+			if (disagree < 0 || fabs(out->delta_pct[i]) > fabs(out->delta_pct[disagree]))
+				disagree = i;
+			continue;
+		}
+		if (slower && (worst < 0 || out->delta_pct[i] > out->delta_pct[worst]))
 			worst = i;
-		if (sig && t->z < 0 && out->delta_pct[i] < -o->threshold_pct &&
-		    (best < 0 || out->delta_pct[i] < out->delta_pct[best]))
+		if (faster && (best < 0 || out->delta_pct[i] < out->delta_pct[best]))
 			best = i;
 	}
 	if (!ntestable) {
 		out->why = ODPT_WHY_TOO_FEW_SAMPLES;
-		return 0;
+		goto out_pools;
 	}
 	/* A worse chosen percentile outweighs a better one: latency tails matter. */
 	if (worst >= 0) {
@@ -314,12 +385,24 @@ int odpt_compare_hist(const struct odpt_hist *base, const struct odpt_hist *new_
 	} else if (best >= 0) {
 		out->verdict = ODPT_VERDICT_IMPROVED;
 		out->decisive = best;
+	} else if (disagree >= 0) {
+		out->decisive = disagree;
+		out->why = ODPT_WHY_RUNS_DISAGREE;
 	} else {
 		out->decisive = biggest;
 		out->why = out->qtest[biggest].p_value < out->alpha_each ?
 			   ODPT_WHY_BELOW_THRESHOLD : ODPT_WHY_NOT_SIGNIFICANT;
 	}
-	return 0;
+out_pools:
+	odpt_hist_destroy(pn);
+	odpt_hist_destroy(pb);
+	return ret;
+}
+
+int odpt_compare_hist(const struct odpt_hist *base, const struct odpt_hist *new_h,
+		      const struct odpt_compare_opts *o, struct odpt_series_cmp *out)
+{
+	return odpt_compare_runs_hist(&base, 1, &new_h, 1, o, out);
 }
 
 /* ---- The report --------------------------------------------------------- */
@@ -414,6 +497,14 @@ static void fmt_reason(const struct odpt_series_cmp *c, const struct odpt_compar
 		snprintf(buf, len, "no change: not significant (largest move %s; quantile test p %s >= %s)",
 			 move, p, lvl);
 		return;
+	case ODPT_WHY_RUNS_DISAGREE:
+		snprintf(buf, len, "no change: runs disagree (pooled %s, quantile test p %s; "
+			 "but %s spans %" PRIu64 "..%" PRIu64 " ns over %d base run%s and %"
+			 PRIu64 "..%" PRIu64 " ns over %d new run%s)", move, p, pct_names[d],
+			 c->run_lo_ns[0][d], c->run_hi_ns[0][d], c->runs_base,
+			 c->runs_base == 1 ? "" : "s", c->run_lo_ns[1][d], c->run_hi_ns[1][d],
+			 c->runs_new, c->runs_new == 1 ? "" : "s");
+		return;
 	case ODPT_WHY_BELOW_THRESHOLD:
 	case ODPT_WHY_NONE:
 		snprintf(buf, len, "no change: below threshold (largest move %s, within %g%%; p %s)",
@@ -423,7 +514,7 @@ static void fmt_reason(const struct odpt_series_cmp *c, const struct odpt_compar
 }
 
 static int add_scalars(struct odpt_report *r, const struct odpt_result_series *s,
-		       const struct odpt_series_cmp *c)
+		       const struct odpt_series_cmp *c, bool multi)
 {
 	struct odpt_label *l = labels_plus(s, "series", s->name);
 	char name[64];
@@ -449,6 +540,10 @@ static int add_scalars(struct odpt_report *r, const struct odpt_result_series *s
 	if (!ret)
 		ret = odpt_report_scalar(r, "prob_new_slower", l, n,
 					 round(c->mwu.effect * 1e6) / 1e6);
+	if (!ret && multi)
+		ret = odpt_report_scalar(r, "base_runs", l, n, c->runs_base);
+	if (!ret && multi)
+		ret = odpt_report_scalar(r, "new_runs", l, n, c->runs_new);
 	free(l);
 	return ret;
 }
@@ -494,75 +589,170 @@ static int add_one_sided(struct odpt_report *r, const struct odpt_result_series 
 	return ret;
 }
 
+/* The runs of one side that hold series s (by name and labels). */
+static int collect(const struct odpt_result *const *res, int n,
+		   const struct odpt_result_series *s,
+		   const struct odpt_result_series **found)
+{
+	int k, m = 0;
+
+	for (k = 0; k < n; k++) {
+		const struct odpt_result_series *t = find_series(res[k], s);
+
+		if (t)
+			found[m++] = t;
+	}
+	return m;
+}
+
+/* Whether series s was met earlier: in runs[0..k) or earlier in runs[k]. */
+static bool seen_before(const struct odpt_result *const *res, int k, int idx,
+			const struct odpt_result_series *s)
+{
+	const struct odpt_result_series *t;
+	int j;
+
+	for (j = 0; j < k; j++)
+		if (find_series(res[j], s))
+			return true;
+	t = find_series(res[k], s);
+	return t && t != &res[k]->series[idx];
+}
+
+static int compare_one(struct odpt_report *r, const struct odpt_result_series *const *bs,
+		       int nb, const struct odpt_result_series *const *ns, int nn,
+		       const struct odpt_compare_opts *o, bool multi,
+		       struct odpt_compare_summary *sum)
+{
+	const struct odpt_hist **hb = calloc((size_t)nb, sizeof(*hb));
+	const struct odpt_hist **hn = calloc((size_t)nn, sizeof(*hn));
+	struct odpt_test_record t = { .result = ODPT_PASS };
+	struct odpt_result_series pb = *bs[0], pn = *ns[0];
+	char key[512], reason[768];
+	struct odpt_series_cmp c;
+	int k, ret = -ENOMEM;
+
+	pb.h = NULL;
+	pn.h = NULL;
+	if (!hb || !hn)
+		goto out_free;
+	for (k = 0; k < nb; k++)
+		hb[k] = bs[k]->h;
+	for (k = 0; k < nn; k++)
+		hn[k] = ns[k]->h;
+	ret = odpt_compare_runs_hist(hb, nb, hn, nn, o, &c);
+	/* the report shows the pooled histograms */
+	if (!ret)
+		ret = pool(hb, nb, &pb.h);
+	if (!ret)
+		ret = pool(hn, nn, &pn.h);
+	if (!ret)
+		ret = add_side(r, &pb, "base");
+	if (!ret)
+		ret = add_side(r, &pn, "new");
+	if (!ret)
+		ret = add_scalars(r, &pb, &c, multi);
+	if (ret)
+		goto out_free;
+	odpt_result_series_key(&pb, key, sizeof(key));
+	fmt_reason(&c, o, reason, sizeof(reason));
+	if (c.layout_converted) {
+		size_t n = strlen(reason);
+
+		snprintf(reason + n, sizeof(reason) - n,
+			 " [layouts differ: compared at %d significant figures]",
+			 pb.h->sig_figs < pn.h->sig_figs ? pb.h->sig_figs : pn.h->sig_figs);
+	}
+	t.name = key;
+	t.reason = reason;
+	switch (c.verdict) {
+	case ODPT_VERDICT_REGRESSED:
+		t.result = ODPT_FAIL;
+		sum->regressed++;
+		break;
+	case ODPT_VERDICT_IMPROVED:
+		sum->improved++;
+		break;
+	case ODPT_VERDICT_NO_CHANGE:
+		sum->no_change++;
+		break;
+	}
+	ret = odpt_report_test(r, &t);
+out_free:
+	odpt_hist_destroy(pb.h);
+	odpt_hist_destroy(pn.h);
+	free(hb);
+	free(hn);
+	return ret;
+}
+
+int odpt_compare_runs(const struct odpt_result *const *base, int nbase,
+		      const struct odpt_result *const *new_r, int nnew,
+		      const struct odpt_compare_opts *o,
+		      struct odpt_report *r, struct odpt_compare_summary *sum)
+{
+	const struct odpt_result_series **bs = NULL, **ns = NULL;
+	bool multi = nbase > 1 || nnew > 1;
+	char text[512];
+	int k, i, ret = 0;
+
+	if (!base || !new_r || nbase < 1 || nnew < 1 || !o || !r || !sum)
+		return -EINVAL;
+	for (k = 0; k < nbase; k++)
+		if (!base[k])
+			return -EINVAL;
+	for (k = 0; k < nnew; k++)
+		if (!new_r[k])
+			return -EINVAL;
+	memset(sum, 0, sizeof(*sum));
+	bs = calloc((size_t)nbase, sizeof(*bs));
+	ns = calloc((size_t)nnew, sizeof(*ns));
+	if (!bs || !ns) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	/* Every series of the base runs in order of appearance, then the new ones. */
+	for (k = 0; k < nbase && !ret; k++) {
+		for (i = 0; i < base[k]->nseries && !ret; i++) {
+			const struct odpt_result_series *s = &base[k]->series[i];
+			int nb, nn;
+
+			if (seen_before(base, k, i, s))
+				continue;
+			nb = collect(base, nbase, s, bs);
+			nn = collect(new_r, nnew, s, ns);
+			if (!nn)
+				ret = add_one_sided(r, s, true, sum);
+			else
+				ret = compare_one(r, bs, nb, ns, nn, o, multi, sum);
+		}
+	}
+	for (k = 0; k < nnew && !ret; k++) {
+		for (i = 0; i < new_r[k]->nseries && !ret; i++) {
+			const struct odpt_result_series *s = &new_r[k]->series[i];
+
+			if (seen_before(new_r, k, i, s) || collect(base, nbase, s, bs))
+				continue;
+			ret = add_one_sided(r, s, false, sum);
+		}
+	}
+	if (ret)
+		goto out_free;
+	snprintf(text, sizeof(text),
+		 "%s: %u regressed, %u improved, %u no change; %u only in base, %u only in new",
+		 sum->regressed ? "REGRESSION" : "no regression", sum->regressed,
+		 sum->improved, sum->no_change, sum->only_base, sum->only_new);
+	ret = odpt_report_summary(r, sum->regressed ? "regression" : "no_regression", text);
+out_free:
+	free(bs);
+	free(ns);
+	return ret;
+}
+
 int odpt_compare_results(const struct odpt_result *base,
 			 const struct odpt_result *new_r,
 			 const struct odpt_compare_opts *o,
 			 struct odpt_report *r, struct odpt_compare_summary *sum)
 {
-	char key[512], reason[512], text[512];
-	int i, ret;
-
-	if (!base || !new_r || !o || !r || !sum)
-		return -EINVAL;
-	memset(sum, 0, sizeof(*sum));
-	for (i = 0; i < base->nseries; i++) {
-		const struct odpt_result_series *s = &base->series[i];
-		const struct odpt_result_series *m = find_series(new_r, s);
-		struct odpt_test_record t = { .result = ODPT_PASS };
-		struct odpt_series_cmp c;
-
-		if (!m) {
-			ret = add_one_sided(r, s, true, sum);
-			if (ret)
-				return ret;
-			continue;
-		}
-		ret = odpt_compare_hist(s->h, m->h, o, &c);
-		if (!ret)
-			ret = add_side(r, s, "base");
-		if (!ret)
-			ret = add_side(r, m, "new");
-		if (!ret)
-			ret = add_scalars(r, s, &c);
-		if (ret)
-			return ret;
-		odpt_result_series_key(s, key, sizeof(key));
-		fmt_reason(&c, o, reason, sizeof(reason));
-		if (c.layout_converted) {
-			size_t n = strlen(reason);
-
-			snprintf(reason + n, sizeof(reason) - n,
-				 " [layouts differ: compared at %d significant figures]",
-				 s->h->sig_figs < m->h->sig_figs ? s->h->sig_figs : m->h->sig_figs);
-		}
-		t.name = key;
-		t.reason = reason;
-		switch (c.verdict) {
-		case ODPT_VERDICT_REGRESSED:
-			t.result = ODPT_FAIL;
-			sum->regressed++;
-			break;
-		case ODPT_VERDICT_IMPROVED:
-			sum->improved++;
-			break;
-		case ODPT_VERDICT_NO_CHANGE:
-			sum->no_change++;
-			break;
-		}
-		ret = odpt_report_test(r, &t);
-		if (ret)
-			return ret;
-	}
-	for (i = 0; i < new_r->nseries; i++) {
-		if (find_series(base, &new_r->series[i]))
-			continue;
-		ret = add_one_sided(r, &new_r->series[i], false, sum);
-		if (ret)
-			return ret;
-	}
-	snprintf(text, sizeof(text),
-		 "%s: %u regressed, %u improved, %u no change; %u only in base, %u only in new",
-		 sum->regressed ? "REGRESSION" : "no regression", sum->regressed,
-		 sum->improved, sum->no_change, sum->only_base, sum->only_new);
-	return odpt_report_summary(r, sum->regressed ? "regression" : "no_regression", text);
+	return odpt_compare_runs(&base, 1, &new_r, 1, o, r, sum);
 }
