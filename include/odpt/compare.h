@@ -7,9 +7,10 @@
  * decision needs both a statistically significant difference (a quantile
  * test over the buckets, two-sided p < alpha / number of chosen
  * percentiles) and a practically significant one (that percentile worse,
- * or better, by more than threshold_pct). Mann-Whitney U is reported next
- * to it as the shift of the distribution as a whole. The method and its
- * assumptions are in docs/metrics.md ("Comparing two runs").
+ * or better, by more than threshold_pct); with repeated runs per side,
+ * also every new run beyond every base run. Mann-Whitney U is reported
+ * next to it as the shift of the distribution as a whole. The method and
+ * its assumptions are in docs/metrics.md ("Comparing two runs").
  */
 #ifndef ODPT_COMPARE_H
 #define ODPT_COMPARE_H
