@@ -40,10 +40,17 @@ struct odpt_object {
 	const char *summary;
 	const struct odpt_verb *verbs;   /* NULL-name terminated */
 	const char *default_verb;        /* verb run when none is given, or NULL */
+	/*
+	 * Non-NULL for an object without verbs that takes arguments (e.g.
+	 * "BASE NEW [OPTIONS]"): everything after OBJECT goes to default_verb,
+	 * and usage shows these words instead of VERB.
+	 */
+	const char *args_usage;
 };
 
 extern const struct odpt_object odpt_obj_devices;
 extern const struct odpt_object odpt_obj_hist;
+extern const struct odpt_object odpt_obj_compare;
 extern const struct odpt_object odpt_obj_suite;
 extern const struct odpt_object odpt_obj_shim;
 

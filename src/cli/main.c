@@ -18,6 +18,7 @@
  * struct odpt_object and add one line here (the declarations are in cli.h).
  */
 static const struct odpt_object *const objects[] = {
+	&odpt_obj_compare,
 	&odpt_obj_devices,
 	&odpt_obj_hist,
 	&odpt_obj_suite,
@@ -70,11 +71,24 @@ static void print_err(const char *fmt, ...)
 	odpt_usage_err("%s", buf);
 }
 
+static const struct odpt_verb *find_verb(const struct odpt_object *obj,
+					 const char *name);
+
 static void object_usage(const struct odpt_object *obj,
 			 void (*pr)(const char *, ...), bool with_opts)
 {
 	const struct odpt_verb *v;
 
+	if (obj->args_usage) {
+		pr("usage: odpt [GLOBAL-OPTIONS] %s %s\n\n%s: %s\n", obj->name,
+		   obj->args_usage, obj->name, obj->summary);
+		v = find_verb(obj, obj->default_verb);
+		if (with_opts && v && v->opts && v->opts->name) {
+			odpt_out("\n%s options:\n", obj->name);
+			odpt_opts_help(v->opts);
+		}
+		return;
+	}
 	pr("usage: odpt [GLOBAL-OPTIONS] %s VERB [OPTIONS]\n\n%s: %s\n\nverbs:\n",
 	   obj->name, obj->name, obj->summary);
 	for (v = obj->verbs; v->name; v++)
@@ -208,7 +222,10 @@ int main(int argc, char **argv)
 		object_usage(obj, print_out, true);
 		return ODPT_EXIT_OK;
 	}
-	if (i >= argc || argv[i][0] == '-') {
+	if (obj->args_usage) {
+		/* No verbs: the arguments are the object's own (e.g. two files). */
+		verb = find_verb(obj, obj->default_verb);
+	} else if (i >= argc || argv[i][0] == '-') {
 		/* No verb: the default one, with any options that follow. */
 		if (!obj->default_verb) {
 			odpt_usage_err("odpt: %s needs a verb\n\n", obj->name);

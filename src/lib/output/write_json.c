@@ -226,6 +226,13 @@ static struct json_object *build(const struct odpt_report *r,
 		json_object_object_add(o, "xpass", json_object_new_int((int)tc.xpass));
 		json_object_object_add(o, "skip", json_object_new_int((int)tc.skip));
 	}
+	if (r->summary_result) {
+		o = json_object_new_object();
+		CHECK(o);
+		json_object_object_add(root, "summary", o);
+		json_object_object_add(o, "result", json_object_new_string(r->summary_result));
+		json_object_object_add(o, "text", json_object_new_string(r->summary_text));
+	}
 	return root;
 fail:
 	json_object_put(root);

@@ -43,8 +43,13 @@ static bool ends_with(const char *s, const char *suffix)
 
 static void fmt_scalar(const char *name, double v, char *buf, size_t len)
 {
-	if (ends_with(name, "_ns") && v >= 0)
+	if (ends_with(name, "_ns") && v >= 0) {
 		fmt_ns(v, buf, len);
+	} else if (ends_with(name, "_ns") && len > 1) {
+		/* a negative difference of times (e.g. a compare delta) */
+		buf[0] = '-';
+		fmt_ns(-v, buf + 1, len - 1);
+	}
 	else if (v == floor(v) && fabs(v) < 1e15)
 		snprintf(buf, len, "%.0f", v);
 	else
@@ -304,5 +309,7 @@ int odpt_write_table(const struct odpt_report *r, const struct odpt_write_opts *
 		return ret;
 	if (r->ntests && (ret = print_tests(r, f)))
 		return ret;
+	if (r->summary_result)
+		fprintf(f, "summary: %s\n", r->summary_text);
 	return 0;
 }

@@ -98,6 +98,11 @@ int odpt_write_tap(const struct odpt_report *r, const struct odpt_write_opts *o,
 			break;
 		}
 	}
+	if (r->summary_result) {
+		fputs("# summary: ", f);
+		one_line(f, r->summary_text);
+		fputc('\n', f);
+	}
 	odpt_report_test_counts(r, &tc);
 	fprintf(f, "# Totals: pass:%u fail:%u xfail:%u xpass:%u skip:%u error:0\n",
 		tc.pass, tc.fail, tc.xfail, tc.xpass, tc.skip);
