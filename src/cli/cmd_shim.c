@@ -710,6 +710,7 @@ static int verify_mode(struct vctx *v, uint32_t mode, const struct verify_cfg *c
 	struct odpt_hmm_register reg;
 	struct odpt_hmm_verify vr;
 	struct odpt_hmm_flags fl;
+	struct odpt_hmm_unmap um;
 	struct odpt_hmm_map mp;
 	struct odpt_shim *s = NULL;
 	uint64_t written, orig, other, t0, pfn;
@@ -782,9 +783,12 @@ static int verify_mode(struct vctx *v, uint32_t mode, const struct verify_cfg *c
 	if (ret)
 		goto out_close;
 
-	/* 3. An invalidation (MADV_DONTNEED) takes pages away from the device. */
+	/* 3. An invalidation (MADV_DONTNEED) takes pages away from the device.
+	 * Start from nothing mapped: mode sg cannot map over a live sg map. */
 	t0 = odpt_now_ns();
-	ret = odpt_shim_map(s, buf, len, ODPT_HMM_FAULT_WRITE, &mp);
+	ret = odpt_shim_unmap(s, buf, len, &um);
+	if (!ret)
+		ret = odpt_shim_map(s, buf, len, ODPT_HMM_FAULT_WRITE, &mp);
 	if (!ret && madvise(buf + v->page, v->page, MADV_DONTNEED))
 		ret = -errno;
 	if (!ret)
