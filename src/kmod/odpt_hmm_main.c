@@ -368,6 +368,13 @@ again:
 		for (k = 0; k < c; k++) {
 			unsigned long *pfn = &m->pfns[first + done + k];
 
+			/* A mapped entry cannot change page without an
+			 * invalidation, which would have failed the check. */
+			if (WARN_ON_ONCE((*pfn & HMM_PFN_DMA_MAPPED) &&
+					 (!(scratch[k] & HMM_PFN_VALID) ||
+					  (scratch[k] & ~HMM_PFN_FLAGS) !=
+					  (*pfn & ~HMM_PFN_FLAGS))))
+				unmap_range(m, first + done + k, 1, false, NULL);
 			*pfn = (*pfn & ODPT_PFN_INOUT) | (scratch[k] & ~ODPT_PFN_INOUT);
 		}
 		/* Earlier chunks stay valid: the same sequence covers them,
@@ -1152,6 +1159,8 @@ static int odpt_release(struct inode *inode, struct file *file)
 		/* Teardown order: unmap all, remove the notifier, free. */
 		mutex_lock(&m->lock);
 		unmap_range(m, 0, m->npages, false, NULL);
+		/* Anything left would be a DMA mapping nobody can undo. */
+		WARN_ON_ONCE(m->mapped_pages);
 		mutex_unlock(&m->lock);
 		mmu_interval_notifier_remove(&m->notifier);
 		if (dma_use_iova(&m->map.state))
