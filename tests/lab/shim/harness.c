@@ -166,7 +166,7 @@ static __attribute__((noreturn)) void kt_finish(int result, int code,
 
 void kt_fail_at(const char *file, int line, const char *fmt, ...)
 {
-	char buf[sizeof(kt_sh->reason)];
+	char buf[sizeof(kt_sh->reason) - 128];
 	va_list ap;
 	int expected = KT_RUNNING;
 
@@ -240,7 +240,7 @@ static void kt_print_lines(const char *text)
 /* Kernel stacks of a stuck child: the evidence for a hang report. */
 static void kt_dump_stacks(pid_t pid)
 {
-	char path[64], line[256];
+	char path[320], line[256];
 	struct dirent *de;
 	DIR *d;
 	FILE *f;
