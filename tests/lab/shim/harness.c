@@ -266,8 +266,40 @@ static void kt_dump_stacks(pid_t pid)
 	closedir(d);
 }
 
-/* Reap every child and orphan of this subreaper until none is left or the
- * deadline passes; returns false if something survived. */
+/* SIGKILL every direct child of the runner; orphans re-parent to it (it is
+ * a child subreaper), so repeating this reaches a whole leftover tree. */
+static void kt_kill_children(void)
+{
+	char path[300], line[128];
+	pid_t self = getpid();
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+	FILE *f;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		long pid, ppid = -1;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		pid = strtol(de->d_name, NULL, 10);
+		snprintf(path, sizeof(path), "/proc/%s/status", de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "PPid: %ld", &ppid) == 1)
+				break;
+		fclose(f);
+		if (ppid == self)
+			kill((pid_t)pid, SIGKILL);
+	}
+	closedir(d);
+}
+
+/* Kill and reap every leftover process until none is left or the deadline
+ * passes; returns false if something survived. */
 static bool kt_reap_all(uint64_t deadline_ns)
 {
 	for (;;) {
@@ -279,6 +311,7 @@ static bool kt_reap_all(uint64_t deadline_ns)
 			continue;
 		if (kt_now_ns() > deadline_ns)
 			return false;
+		kt_kill_children();
 		usleep(2000);
 	}
 }
@@ -293,6 +326,17 @@ static uint64_t kt_mix(uint64_t x)
 	return x;
 }
 
+/* FNV-1a: a test's seed depends on the run seed and its name only, so
+ * --filter reproduces it. */
+static uint64_t kt_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	while (*s)
+		h = (h ^ (uint8_t)*s++) * 0x100000001b3ull;
+	return h;
+}
+
 struct kt_tally {
 	unsigned int pass, fail, skip, xfail;
 };
@@ -301,12 +345,14 @@ struct kt_tally {
 static bool kt_run_one(unsigned int num, const struct kt_test *t,
 		       const struct kt_mode *m, struct kt_tally *tally)
 {
-	unsigned int timeout_s = t->timeout_s ? t->timeout_s : KT_DEFAULT_TIMEOUT_S;
+	unsigned int longest = kt_opts.race_s > kt_opts.fuzz_s ? kt_opts.race_s : kt_opts.fuzz_s;
+	/* Loop tests run for a budget: the default timeout scales with it. */
+	unsigned int timeout_s = t->timeout_s ? t->timeout_s :
+				 KT_DEFAULT_TIMEOUT_S + 2 * longest;
 	char name[128], leak[512] = "";
 	struct kt_ctx ctx = {
 		.test = t,
 		.mode = m,
-		.seed = kt_mix(kt_opts.seed + num),
 		.budget_s = kt_opts.race_s,
 		.rounds = kt_opts.rounds,
 	};
@@ -317,6 +363,7 @@ static bool kt_run_one(unsigned int num, const struct kt_test *t,
 	pid_t pid;
 
 	kt_full_name(t, m, name, sizeof(name));
+	ctx.seed = kt_mix(kt_opts.seed ^ kt_hash(name));
 	memset(kt_sh, 0, sizeof(*kt_sh));
 	snprintf(kt_sh->stage, sizeof(kt_sh->stage), "start");
 	fflush(stdout);
