@@ -1,0 +1,1332 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * odpt_hmm.ko: an HMM mirror with DMA-mapped PFNs, timed. Each open file of
+ * /dev/odpt_hmm is one mirror of a user range of the opener's mm: an
+ * mmu_interval_notifier, hmm_range_fault with the read_begin/retry loop, and
+ * DMA mappings for one device in one of three modes (hmm helpers, classic
+ * per page, one sg_table) so their map/unmap costs and bookkeeping can be
+ * compared on the same pages. Invalidations unmap under the mirror lock.
+ * Latencies go into histograms in the layout of uapi/odpt_hmm_hist.h.
+ *
+ * Locking: mmap_lock, then mirror->lock (the lock that pairs
+ * mmu_interval_set_seq with mmu_interval_read_retry and guards the PFN and
+ * DMA arrays), then odpt_dev_rwsem, then the edu lock. mirror->stats_lock (a
+ * spinlock) is innermost and only guards counters. No GFP_KERNEL allocation
+ * under mirror->lock: invalidations run in reclaim.
+ */
+#include <linux/fs.h>
+#include <linux/hmm.h>
+#include <linux/hmm-dma.h>
+#include <linux/highmem.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/mmu_notifier.h>
+#include <linux/module.h>
+#include <linux/pci-p2pdma.h>
+#include <linux/rwsem.h>
+#include <linux/sched/mm.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+
+#include "odpt_hmm_internal.h"
+
+/* hmm_range_fault calls and locked mapping passes cover at most this many
+ * pages (as umem_odp does), so a collision retries a bounded amount. */
+#define ODPT_CHUNK_PAGES	512UL
+#define ODPT_MAX_LEN		(1ULL << 36)	/* 64 GiB: -E2BIG above */
+#define ODPT_VERIFY_DEFAULT	4
+#define ODPT_VERIFY_MAX		64
+
+static char *device = "auto";
+module_param(device, charp, 0444);
+MODULE_PARM_DESC(device, "DMA device: auto (edu if present, else faux), edu, faux");
+
+/* Module-wide leak counters (also read-only module parameters). */
+static atomic64_t g_mirrors, g_registered, g_live_mappings, g_iova_reserved,
+	g_sg_tables, g_bookkeeping;
+
+/* Mapping paths take it shared; a stale-address check takes it exclusive so
+ * no IOVA freed by its unmap is reused by another mirror meanwhile. */
+static DECLARE_RWSEM(odpt_dev_rwsem);
+
+struct odpt_khist {
+	u64 total, overflow, min, max, sum;
+	u64 counts[ODPT_HMM_HIST_COUNTS_LEN];
+};
+
+struct odpt_sg_map {
+	struct list_head node;
+	unsigned long first, npages;	/* page indexes in the mirror */
+	struct sg_table sgt;
+	size_t bytes;			/* bookkeeping of this table */
+};
+
+struct odpt_mirror {
+	struct mm_struct *mm;		/* the opener's, mmgrab'ed */
+	struct mutex reg_lock;		/* serialises REGISTER */
+	bool registered;		/* set once, with release ordering */
+	u32 mode;
+	unsigned long start, npages;
+	struct mmu_interval_notifier notifier;
+
+	struct mutex lock;		/* the mirror lock, see the top */
+	struct hmm_dma_map map;		/* mode hmm; pfn_list only otherwise */
+	unsigned long *pfns;		/* == map.pfn_list in every mode */
+	dma_addr_t *dma_addrs;		/* mode page */
+	struct list_head sg_maps;	/* mode sg */
+	unsigned long mapped_pages;
+	size_t bookkeeping;
+
+	spinlock_t stats_lock;
+	struct odpt_hmm_stats st;	/* counters, uAPI layout */
+	struct odpt_khist *hist;	/* ODPT_HMM_HIST_NR of them */
+};
+
+/* What one fault/map pass did; folded into the mirror's stats at the end. */
+struct odpt_acct {
+	u64 fault_ns, fault_calls, fault_pages, retries_busy, retries_seq;
+	u64 timeouts;
+};
+
+static void khist_record_n(struct odpt_khist *h, u64 v, u64 n)
+{
+	if (!n)
+		return;
+	if (v < ODPT_HMM_HIST_LOWEST)
+		v = ODPT_HMM_HIST_LOWEST;	/* a 0 ns reading is below resolution */
+	if (v > ODPT_HMM_HIST_HIGHEST) {
+		h->overflow += n;
+		return;
+	}
+	h->counts[odpt_hmm_hist_index(v)] += n;
+	if (!h->total || v < h->min)
+		h->min = v;
+	if (v > h->max)
+		h->max = v;
+	h->total += n;
+	h->sum += v * n;
+}
+
+static void record(struct odpt_mirror *m, int id, u64 v, u64 n)
+{
+	spin_lock(&m->stats_lock);
+	khist_record_n(&m->hist[id], v, n);
+	spin_unlock(&m->stats_lock);
+}
+
+static void fold_acct(struct odpt_mirror *m, const struct odpt_acct *a)
+{
+	spin_lock(&m->stats_lock);
+	m->st.fault_calls += a->fault_calls;
+	m->st.fault_pages += a->fault_pages;
+	m->st.retries_busy += a->retries_busy;
+	m->st.retries_seq += a->retries_seq;
+	m->st.timeouts += a->timeouts;
+	spin_unlock(&m->stats_lock);
+}
+
+static void account_bookkeeping(struct odpt_mirror *m, ssize_t delta)
+{
+	m->bookkeeping += delta;
+	atomic64_add(delta, &g_bookkeeping);
+}
+
+static void account_mapped(struct odpt_mirror *m, long delta)
+{
+	m->mapped_pages += delta;
+	atomic64_add(delta, &g_live_mappings);
+}
+
+/* Bytes sg_alloc_table() asks for: chunks of SG_MAX_SINGLE_ALLOC entries,
+ * each but the last giving one entry to the chain link. */
+static size_t sg_table_bytes(unsigned long nents)
+{
+	unsigned long left = nents, total = 0;
+
+	while (left) {
+		if (left > SG_MAX_SINGLE_ALLOC) {
+			total += SG_MAX_SINGLE_ALLOC;
+			left -= SG_MAX_SINGLE_ALLOC - 1;
+		} else {
+			total += left;
+			left = 0;
+		}
+	}
+	return total * sizeof(struct scatterlist);
+}
+
+/* ---- unmapping (under m->lock) ------------------------------------------ */
+
+static void sg_map_release(struct odpt_mirror *m, struct odpt_sg_map *s)
+{
+	unsigned long i;
+
+	dma_unmap_sgtable(odpt_dma.dev, &s->sgt, DMA_BIDIRECTIONAL, 0);
+	for (i = s->first; i < s->first + s->npages; i++)
+		m->pfns[i] &= ~HMM_PFN_FLAGS;
+	account_mapped(m, -(long)s->npages);
+	account_bookkeeping(m, -(ssize_t)s->bytes);
+	atomic64_dec(&g_sg_tables);
+	list_del(&s->node);
+	/* Freeing is fine in reclaim: only allocation is not. */
+	sg_free_table(&s->sgt);
+	kfree(s);
+}
+
+/* Unmap the sg mappings overlapping [first, first+n); pages unmapped. */
+static unsigned long sg_unmap_overlapping(struct odpt_mirror *m,
+					  unsigned long first, unsigned long n,
+					  unsigned long *collateral)
+{
+	struct odpt_sg_map *s, *tmp;
+	unsigned long pages = 0, lo, hi;
+
+	list_for_each_entry_safe(s, tmp, &m->sg_maps, node) {
+		if (s->first >= first + n || s->first + s->npages <= first)
+			continue;
+		lo = max(s->first, first);
+		hi = min(s->first + s->npages, first + n);
+		if (collateral)
+			*collateral += s->npages - (hi - lo);
+		pages += s->npages;
+		sg_map_release(m, s);
+	}
+	return pages;
+}
+
+/* Mode hmm/page: unmap entry i if mapped; true if it was. */
+static bool unmap_entry(struct odpt_mirror *m, unsigned long i)
+{
+	unsigned long *pfn = &m->pfns[i];
+
+	if (!(*pfn & HMM_PFN_DMA_MAPPED))
+		return false;
+	if (m->mode == ODPT_HMM_MODE_HMM) {
+		/* hmm_dma_unmap_pfn wants VALID|DMA_MAPPED; an entry that lost
+		 * VALID without an invalidation must still be unmapped. */
+		*pfn |= HMM_PFN_VALID;
+		hmm_dma_unmap_pfn(odpt_dma.dev, &m->map, i);
+	} else {
+		dma_unmap_phys(odpt_dma.dev, m->dma_addrs[i], PAGE_SIZE,
+			       DMA_BIDIRECTIONAL, 0);
+		*pfn &= ~HMM_PFN_DMA_MAPPED;
+	}
+	account_mapped(m, -1);
+	return true;
+}
+
+/* Unmap [first, first+n) and forget the device's view of it. Returns pages
+ * unmapped. Timed into the unmap histograms when timed. */
+static unsigned long unmap_range(struct odpt_mirror *m, unsigned long first,
+				 unsigned long n, bool timed,
+				 unsigned long *collateral)
+{
+	unsigned long i, done = 0;
+	u64 t0, t;
+
+	if (m->mode == ODPT_HMM_MODE_SG) {
+		t0 = ktime_get_ns();
+		done = sg_unmap_overlapping(m, first, n, collateral);
+		t = ktime_get_ns() - t0;
+		if (timed && done) {
+			record(m, ODPT_HMM_HIST_UNMAP_NS_PER_CALL, t, 1);
+			record(m, ODPT_HMM_HIST_UNMAP_NS_PER_PAGE, t / done, done);
+		}
+		for (i = first; i < first + n; i++)
+			m->pfns[i] &= ~HMM_PFN_FLAGS;
+		return done;
+	}
+	for (i = first; i < first + n; i++) {
+		if (m->pfns[i] & HMM_PFN_DMA_MAPPED) {
+			t0 = ktime_get_ns();
+			unmap_entry(m, i);
+			t = ktime_get_ns() - t0;
+			if (timed)
+				record(m, ODPT_HMM_HIST_UNMAP_NS_PER_PAGE, t, 1);
+			done++;
+		}
+		m->pfns[i] &= ~HMM_PFN_FLAGS;
+	}
+	return done;
+}
+
+/* ---- the notifier ------------------------------------------------------- */
+
+static bool odpt_invalidate(struct mmu_interval_notifier *mni,
+			    const struct mmu_notifier_range *range,
+			    unsigned long cur_seq)
+{
+	struct odpt_mirror *m = container_of(mni, struct odpt_mirror, notifier);
+	unsigned long start, end, pages, collateral = 0;
+	u64 t0 = ktime_get_ns();
+
+	if (mmu_notifier_range_blockable(range)) {
+		mutex_lock(&m->lock);
+	} else if (!mutex_trylock(&m->lock)) {
+		spin_lock(&m->stats_lock);
+		m->st.invalidations_nonblock_fail++;
+		spin_unlock(&m->stats_lock);
+		return false;
+	}
+	mmu_interval_set_seq(mni, cur_seq);
+	start = max(range->start, m->start);
+	end = min(range->end, m->start + (m->npages << PAGE_SHIFT));
+	pages = 0;
+	if (start < end)
+		pages = unmap_range(m, (start - m->start) >> PAGE_SHIFT,
+				    (end - start) >> PAGE_SHIFT, false,
+				    &collateral);
+	mutex_unlock(&m->lock);
+	spin_lock(&m->stats_lock);
+	m->st.invalidations++;
+	m->st.invalidate_pages += pages;
+	m->st.invalidate_collateral_pages += collateral;
+	khist_record_n(&m->hist[ODPT_HMM_HIST_INVALIDATE_NS],
+		       ktime_get_ns() - t0, 1);
+	spin_unlock(&m->stats_lock);
+	return true;
+}
+
+static const struct mmu_interval_notifier_ops odpt_notifier_ops = {
+	.invalidate = odpt_invalidate,
+};
+
+/* ---- the fault loop ----------------------------------------------------- */
+
+/*
+ * Fault [first, first+n) with req (HMM_PFN_REQ_* or 0 for a snapshot) under
+ * one notifier sequence, in calls of at most ODPT_CHUNK_PAGES pages. On 0 the
+ * mirror lock is held and no invalidation hit the range since the walk.
+ */
+static int fault_locked(struct odpt_mirror *m, unsigned long first,
+			unsigned long n, unsigned long req, struct odpt_acct *a)
+{
+	unsigned long deadline = jiffies +
+				 msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
+	struct hmm_range range = {
+		.notifier = &m->notifier,
+		.default_flags = req,
+		.pfn_flags_mask = 0,	/* keep the sticky DMA bits */
+	};
+	unsigned long done, c;
+	u64 t0, t;
+	int ret;
+
+again:
+	if (time_after(jiffies, deadline)) {
+		a->timeouts++;
+		return -EBUSY;
+	}
+	if (fatal_signal_pending(current))
+		return -EINTR;
+	range.notifier_seq = mmu_interval_read_begin(&m->notifier);
+	for (done = 0; done < n; done += c) {
+		c = min(n - done, ODPT_CHUNK_PAGES);
+		range.start = m->start + ((first + done) << PAGE_SHIFT);
+		range.end = range.start + (c << PAGE_SHIFT);
+		range.hmm_pfns = &m->pfns[first + done];
+		if (mmap_read_lock_killable(m->mm))
+			return -EINTR;
+		t0 = ktime_get_ns();
+		ret = hmm_range_fault(&range);
+		t = ktime_get_ns() - t0;
+		mmap_read_unlock(m->mm);
+		if (ret == -EBUSY) {
+			a->retries_busy++;
+			goto again;
+		}
+		if (ret)
+			return ret;
+		a->fault_calls++;
+		a->fault_pages += c;
+		a->fault_ns += t;
+		spin_lock(&m->stats_lock);
+		khist_record_n(&m->hist[ODPT_HMM_HIST_FAULT_NS_PER_CALL], t, 1);
+		khist_record_n(&m->hist[ODPT_HMM_HIST_FAULT_NS_PER_PAGE],
+			       t / c, c);
+		spin_unlock(&m->stats_lock);
+	}
+	mutex_lock(&m->lock);
+	if (mmu_interval_read_retry(&m->notifier, range.notifier_seq)) {
+		mutex_unlock(&m->lock);
+		a->retries_seq++;
+		goto again;
+	}
+	return 0;
+}
+
+/* ---- mapping (under m->lock) -------------------------------------------- */
+
+static bool entry_present(unsigned long pfn)
+{
+	return (pfn & HMM_PFN_VALID) && !(pfn & HMM_PFN_ERROR);
+}
+
+/* Modes hmm and page: map the present, unmapped entries of a chunk. */
+static int map_chunk(struct odpt_mirror *m, unsigned long first,
+		     unsigned long n, struct odpt_hmm_map *out)
+{
+	struct device *dev = odpt_dma.dev;
+	unsigned long i, mapped = 0;
+	u64 t0, t, pass_ns = 0;
+	dma_addr_t addr;
+	int ret = 0;
+
+	for (i = first; i < first + n; i++) {
+		unsigned long pfn = m->pfns[i];
+
+		if (!entry_present(pfn)) {
+			out->npages_absent++;
+			continue;
+		}
+		if (pfn & HMM_PFN_DMA_MAPPED) {
+			out->npages_already++;
+			continue;
+		}
+		if (m->mode == ODPT_HMM_MODE_HMM) {
+			struct pci_p2pdma_map_state p2p = {};
+
+			t0 = ktime_get_ns();
+			addr = hmm_dma_map_pfn(dev, &m->map, i, &p2p);
+			t = ktime_get_ns() - t0;
+		} else {
+			t0 = ktime_get_ns();
+			addr = dma_map_phys(dev, hmm_pfn_to_phys(pfn), PAGE_SIZE,
+					    DMA_BIDIRECTIONAL, 0);
+			t = ktime_get_ns() - t0;
+			if (!dma_mapping_error(dev, addr)) {
+				m->dma_addrs[i] = addr;
+				m->pfns[i] |= HMM_PFN_DMA_MAPPED;
+			}
+		}
+		if (dma_mapping_error(dev, addr)) {
+			ret = -ENOMEM;
+			break;
+		}
+		account_mapped(m, 1);
+		record(m, ODPT_HMM_HIST_MAP_NS_PER_PAGE, t, 1);
+		pass_ns += t;
+		mapped++;
+	}
+	if (mapped)
+		record(m, ODPT_HMM_HIST_MAP_NS_PER_CALL, pass_ns, 1);
+	out->npages_mapped += mapped;
+	out->map_ns += pass_ns;
+	spin_lock(&m->stats_lock);
+	m->st.map_calls++;
+	m->st.map_pages += mapped;
+	spin_unlock(&m->stats_lock);
+	return ret;
+}
+
+static bool sg_overlaps(struct odpt_mirror *m, unsigned long first,
+			unsigned long n)
+{
+	struct odpt_sg_map *s;
+
+	list_for_each_entry(s, &m->sg_maps, node)
+		if (s->first < first + n && s->first + s->npages > first)
+			return true;
+	return false;
+}
+
+static int map_sg(struct odpt_mirror *m, unsigned long first, unsigned long n,
+		  unsigned long req, struct odpt_hmm_map *out,
+		  struct odpt_acct *a)
+{
+	struct device *dev = odpt_dma.dev;
+	struct scatterlist *sg;
+	struct odpt_sg_map *s;
+	unsigned long i;
+	u64 t0, t_build, t;
+	int ret;
+
+	/* Allocate before the mirror lock: no GFP_KERNEL under it. */
+	t0 = ktime_get_ns();
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	ret = sg_alloc_table(&s->sgt, n, GFP_KERNEL | __GFP_NOWARN);
+	if (ret) {
+		kfree(s);
+		return ret;
+	}
+	t_build = ktime_get_ns() - t0;
+	s->first = first;
+	s->npages = n;
+	s->bytes = sizeof(*s) + sg_table_bytes(n);
+
+	/* One sequence for the whole range: every page must be valid at once. */
+	ret = fault_locked(m, first, n, req, a);
+	if (ret)
+		goto err_free;
+	if (sg_overlaps(m, first, n)) {
+		ret = -EBUSY;
+		goto err_unlock;
+	}
+	t0 = ktime_get_ns();
+	for_each_sgtable_sg(&s->sgt, sg, i)
+		sg_set_page(sg, hmm_pfn_to_page(m->pfns[first + i]), PAGE_SIZE, 0);
+	t_build += ktime_get_ns() - t0;
+
+	down_read(&odpt_dev_rwsem);
+	t0 = ktime_get_ns();
+	ret = dma_map_sgtable(dev, &s->sgt, DMA_BIDIRECTIONAL, 0);
+	t = ktime_get_ns() - t0;
+	up_read(&odpt_dev_rwsem);
+	if (ret)
+		goto err_unlock;
+	for (i = first; i < first + n; i++)
+		m->pfns[i] |= HMM_PFN_DMA_MAPPED;
+	list_add_tail(&s->node, &m->sg_maps);
+	account_mapped(m, n);
+	account_bookkeeping(m, s->bytes);
+	atomic64_inc(&g_sg_tables);
+	mutex_unlock(&m->lock);
+
+	out->npages_mapped = n;
+	out->map_ns = t;
+	spin_lock(&m->stats_lock);
+	khist_record_n(&m->hist[ODPT_HMM_HIST_MAP_NS_PER_CALL], t, 1);
+	khist_record_n(&m->hist[ODPT_HMM_HIST_MAP_NS_PER_PAGE], t / n, n);
+	m->st.map_calls++;
+	m->st.map_pages += n;
+	m->st.sg_tables++;
+	m->st.sg_build_ns += t_build;
+	spin_unlock(&m->stats_lock);
+	return 0;
+
+err_unlock:
+	mutex_unlock(&m->lock);
+err_free:
+	sg_free_table(&s->sgt);
+	kfree(s);
+	return ret;
+}
+
+/* ---- ioctls ------------------------------------------------------------- */
+
+static bool mirror_registered(struct odpt_mirror *m)
+{
+	return smp_load_acquire(&m->registered);
+}
+
+/* Check and convert [addr, addr+len) to page indexes of the mirror. */
+static int mirror_span(struct odpt_mirror *m, u64 addr, u64 len,
+		       unsigned long *first, unsigned long *n)
+{
+	u64 end = m->start + ((u64)m->npages << PAGE_SHIFT);
+
+	if (!len || !PAGE_ALIGNED(addr) || !PAGE_ALIGNED(len))
+		return -EINVAL;
+	if (addr + len < addr || addr < m->start || addr + len > end)
+		return -ERANGE;
+	*first = (addr - m->start) >> PAGE_SHIFT;
+	*n = len >> PAGE_SHIFT;
+	return 0;
+}
+
+static int ioc_register(struct odpt_mirror *m, struct odpt_hmm_register *r)
+{
+	unsigned long npages;
+	size_t bytes;
+	u64 t0;
+	int ret;
+
+	if (r->flags || r->reserved)
+		return -EINVAL;
+	if (!r->len || !PAGE_ALIGNED(r->addr) || !PAGE_ALIGNED(r->len))
+		return -EINVAL;
+	if (r->addr + r->len < r->addr)
+		return -EOVERFLOW;
+	if (r->addr + r->len > TASK_SIZE)
+		return -EFAULT;
+	if (r->len > ODPT_MAX_LEN)
+		return -E2BIG;
+	if (r->mode < ODPT_HMM_MODE_HMM || r->mode > ODPT_HMM_MODE_SG)
+		return -EINVAL;
+	npages = r->len >> PAGE_SHIFT;
+
+	mutex_lock(&m->reg_lock);
+	if (m->registered) {
+		ret = -EBUSY;
+		goto out_unlock;
+	}
+	t0 = ktime_get_ns();
+	if (r->mode == ODPT_HMM_MODE_HMM) {
+		ret = hmm_dma_map_alloc(odpt_dma.dev, &m->map, npages, PAGE_SIZE);
+		if (ret)
+			goto out_unlock;
+	} else {
+		m->map.pfn_list = kvcalloc(npages, sizeof(unsigned long),
+					   GFP_KERNEL | __GFP_NOWARN);
+		if (!m->map.pfn_list) {
+			ret = -ENOMEM;
+			goto out_unlock;
+		}
+		if (r->mode == ODPT_HMM_MODE_PAGE) {
+			m->dma_addrs = kvcalloc(npages, sizeof(dma_addr_t),
+						GFP_KERNEL | __GFP_NOWARN);
+			if (!m->dma_addrs) {
+				ret = -ENOMEM;
+				goto err_free_arrays;
+			}
+		}
+	}
+	r->setup_ns = ktime_get_ns() - t0;
+	m->pfns = m->map.pfn_list;
+	m->mode = r->mode;
+	m->start = r->addr;
+	m->npages = npages;
+
+	ret = mmu_interval_notifier_insert(&m->notifier, current->mm, r->addr,
+					   r->len, &odpt_notifier_ops);
+	if (ret)
+		goto err_free_arrays;
+
+	bytes = npages * sizeof(unsigned long);
+	if (m->map.dma_list || m->dma_addrs)
+		bytes += npages * sizeof(dma_addr_t);
+	account_bookkeeping(m, bytes);
+	if (dma_use_iova(&m->map.state))
+		atomic64_add(dma_iova_size(&m->map.state), &g_iova_reserved);
+	atomic64_inc(&g_registered);
+
+	spin_lock(&m->stats_lock);
+	m->st.setup_ns = r->setup_ns;
+	spin_unlock(&m->stats_lock);
+	r->npages = npages;
+	r->bookkeeping_bytes = bytes;
+	r->dma_use_iova = dma_use_iova(&m->map.state);
+	r->dma_need_unmap = dma_need_unmap(odpt_dma.dev);
+	smp_store_release(&m->registered, true);
+	mutex_unlock(&m->reg_lock);
+	return 0;
+
+err_free_arrays:
+	if (r->mode == ODPT_HMM_MODE_HMM) {
+		hmm_dma_map_free(odpt_dma.dev, &m->map);
+	} else {
+		kvfree(m->dma_addrs);
+		kvfree(m->map.pfn_list);
+	}
+	memset(&m->map, 0, sizeof(m->map));
+	m->dma_addrs = NULL;
+	m->pfns = NULL;
+	m->mode = 0;
+out_unlock:
+	mutex_unlock(&m->reg_lock);
+	return ret;
+}
+
+static int ioc_fault(struct odpt_mirror *m, struct odpt_hmm_fault *f)
+{
+	unsigned long first, n, done, c, req = HMM_PFN_REQ_FAULT;
+	struct odpt_acct a = {};
+	int ret;
+
+	if (f->flags & ~ODPT_HMM_FAULT_WRITE)
+		return -EINVAL;
+	ret = mirror_span(m, f->addr, f->len, &first, &n);
+	if (ret)
+		return ret;
+	if (f->flags & ODPT_HMM_FAULT_WRITE)
+		req |= HMM_PFN_REQ_WRITE;
+	for (done = 0; done < n; done += c) {
+		c = min(n - done, ODPT_CHUNK_PAGES);
+		ret = fault_locked(m, first + done, c, req, &a);
+		if (ret)
+			break;
+		mutex_unlock(&m->lock);
+		cond_resched();
+	}
+	fold_acct(m, &a);
+	f->npages = ret ? 0 : n;
+	f->fault_ns = a.fault_ns;
+	f->retries_busy = a.retries_busy;
+	f->retries_seq = a.retries_seq;
+	return ret;
+}
+
+static int ioc_map(struct odpt_mirror *m, struct odpt_hmm_map *p)
+{
+	unsigned long first, n, done, c, req = HMM_PFN_REQ_FAULT;
+	struct odpt_acct a = {};
+	int ret;
+
+	if (p->flags & ~(ODPT_HMM_FAULT_WRITE | ODPT_HMM_MAP_NOFAULT))
+		return -EINVAL;
+	if ((p->flags & ODPT_HMM_FAULT_WRITE) && (p->flags & ODPT_HMM_MAP_NOFAULT))
+		return -EINVAL;	/* HMM_PFN_REQ_WRITE needs REQ_FAULT */
+	if (m->mode == ODPT_HMM_MODE_SG && (p->flags & ODPT_HMM_MAP_NOFAULT))
+		return -EINVAL;	/* an sg mapping cannot have holes */
+	ret = mirror_span(m, p->addr, p->len, &first, &n);
+	if (ret)
+		return ret;
+	if (p->flags & ODPT_HMM_FAULT_WRITE)
+		req |= HMM_PFN_REQ_WRITE;
+	if (p->flags & ODPT_HMM_MAP_NOFAULT)
+		req = 0;
+	p->npages_mapped = p->npages_already = p->npages_absent = 0;
+	p->map_ns = 0;
+
+	if (m->mode == ODPT_HMM_MODE_SG) {
+		ret = map_sg(m, first, n, req, p, &a);
+	} else {
+		for (done = 0; done < n; done += c) {
+			c = min(n - done, ODPT_CHUNK_PAGES);
+			ret = fault_locked(m, first + done, c, req, &a);
+			if (ret)
+				break;
+			down_read(&odpt_dev_rwsem);
+			ret = map_chunk(m, first + done, c, p);
+			up_read(&odpt_dev_rwsem);
+			mutex_unlock(&m->lock);
+			if (ret)
+				break;
+			cond_resched();
+		}
+	}
+	fold_acct(m, &a);
+	p->fault_ns = a.fault_ns;
+	p->retries_busy = a.retries_busy;
+	p->retries_seq = a.retries_seq;
+	return ret;
+}
+
+static int ioc_unmap(struct odpt_mirror *m, struct odpt_hmm_unmap *u)
+{
+	unsigned long first, n, pages;
+	u64 t0, t;
+	int ret;
+
+	if (u->flags)
+		return -EINVAL;
+	ret = mirror_span(m, u->addr, u->len, &first, &n);
+	if (ret)
+		return ret;
+	mutex_lock(&m->lock);
+	t0 = ktime_get_ns();
+	pages = unmap_range(m, first, n, true, NULL);
+	t = ktime_get_ns() - t0;
+	mutex_unlock(&m->lock);
+	spin_lock(&m->stats_lock);
+	m->st.unmap_calls++;
+	m->st.unmap_pages += pages;
+	if (pages && m->mode != ODPT_HMM_MODE_SG)
+		khist_record_n(&m->hist[ODPT_HMM_HIST_UNMAP_NS_PER_CALL], t, 1);
+	spin_unlock(&m->stats_lock);
+	u->npages_unmapped = pages;
+	u->unmap_ns = t;
+	return 0;
+}
+
+static u64 pfn_to_uapi(unsigned long pfn)
+{
+	u64 v = 0;
+
+	if (pfn & HMM_PFN_VALID)
+		v |= ODPT_HMM_PFN_VALID | (pfn & ~HMM_PFN_FLAGS & ODPT_HMM_PFN_PFN_MASK);
+	if (pfn & HMM_PFN_WRITE)
+		v |= ODPT_HMM_PFN_WRITE;
+	if (pfn & HMM_PFN_ERROR)
+		v |= ODPT_HMM_PFN_ERROR;
+	if (pfn & HMM_PFN_DMA_MAPPED)
+		v |= ODPT_HMM_PFN_DMA_MAPPED;
+	if (pfn & HMM_PFN_P2PDMA)
+		v |= ODPT_HMM_PFN_P2PDMA;
+	if (pfn & HMM_PFN_VALID)
+		v |= (u64)hmm_pfn_to_map_order(pfn) << ODPT_HMM_PFN_ORDER_SHIFT;
+	return v;
+}
+
+static int ioc_flags(struct odpt_mirror *m, struct odpt_hmm_flags *f)
+{
+	unsigned long first, n, i;
+	struct odpt_acct a = {};
+	u64 *buf;
+	int ret;
+
+	if (f->flags & ~ODPT_HMM_FLAGS_REFRESH)
+		return -EINVAL;
+	ret = mirror_span(m, f->addr, f->len, &first, &n);
+	if (ret)
+		return ret;
+	if (f->pfns_len < n)
+		return -EINVAL;
+	buf = kvmalloc_array(n, sizeof(u64), GFP_KERNEL | __GFP_NOWARN);
+	if (!buf)
+		return -ENOMEM;
+	if (f->flags & ODPT_HMM_FLAGS_REFRESH) {
+		ret = fault_locked(m, first, n, 0, &a);
+		fold_acct(m, &a);
+		if (ret)
+			goto out_free;
+	} else {
+		mutex_lock(&m->lock);
+	}
+	f->nvalid = f->nwrite = f->nmapped = 0;
+	for (i = 0; i < n; i++) {
+		buf[i] = pfn_to_uapi(m->pfns[first + i]);
+		f->nvalid += !!(buf[i] & ODPT_HMM_PFN_VALID);
+		f->nwrite += !!(buf[i] & ODPT_HMM_PFN_WRITE);
+		f->nmapped += !!(buf[i] & ODPT_HMM_PFN_DMA_MAPPED);
+	}
+	mutex_unlock(&m->lock);
+	/* Copy out without the mirror lock: a user fault may invalidate. */
+	if (copy_to_user(u64_to_user_ptr(f->pfns_ptr), buf, n * sizeof(u64)))
+		ret = -EFAULT;
+	else
+		f->npages = n;
+out_free:
+	kvfree(buf);
+	return ret;
+}
+
+static int ioc_get_hist(struct odpt_mirror *m, struct odpt_hmm_hist_req *h)
+{
+	struct odpt_khist *tmp;
+	int ret = 0;
+
+	if (h->flags || h->reserved || h->id >= ODPT_HMM_HIST_NR ||
+	    h->counts_len != ODPT_HMM_HIST_COUNTS_LEN)
+		return -EINVAL;
+	tmp = kvmalloc(sizeof(*tmp), GFP_KERNEL);
+	if (!tmp)
+		return -ENOMEM;
+	spin_lock(&m->stats_lock);
+	memcpy(tmp, &m->hist[h->id], sizeof(*tmp));
+	spin_unlock(&m->stats_lock);
+	if (copy_to_user(u64_to_user_ptr(h->counts_ptr), tmp->counts,
+			 sizeof(tmp->counts)))
+		ret = -EFAULT;
+	h->total_count = tmp->total;
+	h->overflow = tmp->overflow;
+	h->min_ns = tmp->min;
+	h->max_ns = tmp->max;
+	h->sum_ns = tmp->sum;
+	kvfree(tmp);
+	return ret;
+}
+
+static int ioc_get_stats(struct odpt_mirror *m, struct odpt_hmm_stats *s)
+{
+	u32 flags = s->flags;
+
+	if (flags & ~ODPT_HMM_STATS_RESET)
+		return -EINVAL;
+	mutex_lock(&m->lock);
+	spin_lock(&m->stats_lock);
+	*s = m->st;
+	s->mapped_pages = m->mapped_pages;
+	s->bookkeeping_bytes = m->bookkeeping;
+	if (flags & ODPT_HMM_STATS_RESET) {
+		u64 setup = m->st.setup_ns;
+
+		memset(&m->st, 0, sizeof(m->st));
+		m->st.setup_ns = setup;
+		memset(m->hist, 0, sizeof(*m->hist) * ODPT_HMM_HIST_NR);
+	}
+	spin_unlock(&m->stats_lock);
+	s->mode = m->mode;
+	s->npages = m->npages;
+	s->dma_use_iova = dma_use_iova(&m->map.state);
+	s->bookkeeping_bytes_per_page_x1000 =
+		m->npages ? div64_u64(m->bookkeeping * 1000ULL, m->npages) : 0;
+	mutex_unlock(&m->lock);
+	s->size = sizeof(*s);
+	s->flags = flags;
+	return 0;
+}
+
+static int ioc_dev_info(struct odpt_hmm_dev_info *d)
+{
+	struct device *dev = odpt_dma.dev;
+
+	if (d->flags)
+		return -EINVAL;
+	d->abi_version = ODPT_HMM_ABI_VERSION;
+	d->device_kind = odpt_dma.kind;
+	strscpy(d->name, dev_name(dev), sizeof(d->name));
+	d->iommu_domain = odpt_dma.iommu_domain;
+	d->dma_use_iova = odpt_dma.iova_probe;
+	d->dma_need_unmap = dma_need_unmap(dev);
+	d->dma_mask_bits = dev->dma_mask ? fls64(*dev->dma_mask) : 0;
+	d->max_mapping_size = dma_max_mapping_size(dev);
+	d->opt_mapping_size = dma_opt_mapping_size(dev);
+	d->page_size = PAGE_SIZE;
+	d->can_verify = odpt_dma.can_verify;
+	return 0;
+}
+
+static int ioc_global(struct odpt_hmm_global *g)
+{
+	if (g->flags)
+		return -EINVAL;
+	g->mirrors = atomic64_read(&g_mirrors);
+	g->registered = atomic64_read(&g_registered);
+	g->live_mappings = atomic64_read(&g_live_mappings);
+	g->mapped_bytes = g->live_mappings * PAGE_SIZE;
+	g->iova_reserved_bytes = atomic64_read(&g_iova_reserved);
+	g->sg_tables_live = atomic64_read(&g_sg_tables);
+	g->bookkeeping_bytes = atomic64_read(&g_bookkeeping);
+	g->edu_transfers = atomic64_read(&odpt_edu_transfers);
+	return 0;
+}
+
+/* The DMA address entry i is mapped at (m->lock held, entry mapped). */
+static dma_addr_t entry_dma_addr(struct odpt_mirror *m, unsigned long i)
+{
+	struct odpt_sg_map *s;
+	struct scatterlist *sg;
+	unsigned long off;
+	unsigned int k;
+
+	if (m->mode == ODPT_HMM_MODE_PAGE)
+		return m->dma_addrs[i];
+	if (m->mode == ODPT_HMM_MODE_HMM) {
+		struct pci_p2pdma_map_state p2p = {};
+
+		/* On a mapped entry this returns its address (IOVA window
+		 * offset or dma_list); the direct path recomputes it. */
+		return hmm_dma_map_pfn(odpt_dma.dev, &m->map, i, &p2p);
+	}
+	list_for_each_entry(s, &m->sg_maps, node) {
+		if (i < s->first || i >= s->first + s->npages)
+			continue;
+		off = (i - s->first) << PAGE_SHIFT;
+		for_each_sgtable_dma_sg(&s->sgt, sg, k) {
+			if (off < sg_dma_len(sg))
+				return sg_dma_address(sg) + off;
+			off -= sg_dma_len(sg);
+		}
+	}
+	return DMA_MAPPING_ERROR;
+}
+
+static void fill_pattern(u64 *p, u64 seed, u64 va)
+{
+	unsigned int j;
+
+	for (j = 0; j < PAGE_SIZE / 8; j++)
+		p[j] = seed ^ (va + 8 * j);
+}
+
+struct odpt_stale {
+	unsigned long idx;
+	dma_addr_t addr;
+	struct page *page;
+	void *snap;
+};
+
+static int ioc_verify(struct odpt_mirror *m, struct odpt_hmm_verify *v)
+{
+	unsigned long first, n, i, k, nmapped, want, rank, nalloc = 0;
+	struct odpt_stale *stale = NULL;
+	unsigned long *idx = NULL;
+	u64 *check = odpt_edu_check_buf();
+	int ret;
+
+	if (v->flags & ~(ODPT_HMM_VERIFY_WRITE | ODPT_HMM_VERIFY_STALE))
+		return -EINVAL;
+	ret = mirror_span(m, v->addr, v->len, &first, &n);
+	if (ret)
+		return ret;
+	want = v->max_pages ? v->max_pages : ODPT_VERIFY_DEFAULT;
+	if (want > ODPT_VERIFY_MAX)
+		return -EINVAL;
+	if (!odpt_dma.can_verify)
+		return -ENODEV;
+	if ((v->flags & ODPT_HMM_VERIFY_STALE) && !odpt_dev_translated())
+		return -EOPNOTSUPP;
+	v->pages_checked = v->pages_matched = 0;
+	v->stale_checked = v->stale_blocked = 0;
+	v->first_bad_addr = 0;
+	v->dma_wait_ns = 0;
+
+	idx = kcalloc(want, sizeof(*idx), GFP_KERNEL);
+	if (!idx)
+		return -ENOMEM;
+	if (v->flags & ODPT_HMM_VERIFY_STALE) {
+		stale = kcalloc(want, sizeof(*stale), GFP_KERNEL);
+		if (!stale) {
+			ret = -ENOMEM;
+			goto out_free;
+		}
+		for (nalloc = 0; nalloc < want; nalloc++) {
+			stale[nalloc].snap = kmalloc(PAGE_SIZE, GFP_KERNEL);
+			if (!stale[nalloc].snap) {
+				ret = -ENOMEM;
+				goto out_free;
+			}
+		}
+	}
+
+	mutex_lock(&m->lock);
+	nmapped = 0;
+	for (i = first; i < first + n; i++)
+		if (entry_present(m->pfns[i]) && (m->pfns[i] & HMM_PFN_DMA_MAPPED))
+			nmapped++;
+	if (!nmapped) {
+		ret = -ENXIO;
+		goto out_unlock;
+	}
+	want = min(want, nmapped);
+	/* Evenly spaced ranks over the mapped pages, first and last included
+	 * (strictly increasing since want <= nmapped). */
+	for (i = first, k = 0, rank = 0; i < first + n && k < want; i++) {
+		if (!entry_present(m->pfns[i]) || !(m->pfns[i] & HMM_PFN_DMA_MAPPED))
+			continue;
+		if (rank == (want == 1 ? 0 : k * (nmapped - 1) / (want - 1)))
+			idx[k++] = i;
+		rank++;
+	}
+	want = k;
+	if (v->flags & (ODPT_HMM_VERIFY_WRITE | ODPT_HMM_VERIFY_STALE)) {
+		/* Never let the device write through a read-only mapping (the
+		 * zero page!), not even to an address that should fault. */
+		for (k = 0; k < want; k++)
+			if (!(m->pfns[idx[k]] & HMM_PFN_WRITE)) {
+				ret = -EPERM;
+				goto out_unlock;
+			}
+	}
+
+	for (k = 0; k < want; k++) {
+		unsigned long pfn = m->pfns[idx[k]];
+		u64 va = m->start + (idx[k] << PAGE_SHIFT);
+		dma_addr_t addr = entry_dma_addr(m, idx[k]);
+		struct page *page = hmm_pfn_to_page(pfn);
+		bool ok;
+		void *p;
+
+		if (dma_mapping_error(odpt_dma.dev, addr)) {
+			ret = -EIO;
+			goto out_unlock;
+		}
+		ret = odpt_edu_page_to_check(addr, &v->dma_wait_ns);
+		if (ret)
+			goto out_unlock;
+		p = kmap_local_page(page);
+		ok = !memcmp(check, p, PAGE_SIZE);
+		kunmap_local(p);
+		if (v->flags & ODPT_HMM_VERIFY_WRITE) {
+			fill_pattern(check, v->pattern_seed, va);
+			ret = odpt_edu_check_to_page(addr, &v->dma_wait_ns);
+			if (ret)
+				goto out_unlock;
+			p = kmap_local_page(page);
+			ok = ok && !memcmp(check, p, PAGE_SIZE);
+			kunmap_local(p);
+		}
+		v->pages_checked++;
+		if (ok)
+			v->pages_matched++;
+		else if (!v->first_bad_addr)
+			v->first_bad_addr = va;
+	}
+
+	if (v->flags & ODPT_HMM_VERIFY_STALE) {
+		down_write(&odpt_dev_rwsem);
+		for (k = 0; k < want; k++) {
+			void *p;
+
+			stale[k].idx = idx[k];
+			stale[k].addr = entry_dma_addr(m, idx[k]);
+			stale[k].page = hmm_pfn_to_page(m->pfns[idx[k]]);
+			get_page(stale[k].page);	/* keep it while we look */
+			p = kmap_local_page(stale[k].page);
+			memcpy(stale[k].snap, p, PAGE_SIZE);
+			kunmap_local(p);
+		}
+		for (k = 0; k < want; k++)
+			unmap_range(m, stale[k].idx, 1, false, NULL);
+		for (k = 0; k < want && !ret; k++) {
+			u64 *src = stale[k].snap;
+			unsigned int j;
+			void *p;
+
+			/* A pattern differing from the page in every word. */
+			for (j = 0; j < PAGE_SIZE / 8; j++)
+				check[j] = ~src[j];
+			ret = odpt_edu_check_to_page(stale[k].addr, &v->dma_wait_ns);
+			p = kmap_local_page(stale[k].page);
+			if (!ret && !memcmp(p, stale[k].snap, PAGE_SIZE))
+				v->stale_blocked++;
+			kunmap_local(p);
+			if (!ret)
+				v->stale_checked++;
+		}
+		for (k = 0; k < want; k++)
+			put_page(stale[k].page);
+		up_write(&odpt_dev_rwsem);
+	}
+
+out_unlock:
+	mutex_unlock(&m->lock);
+out_free:
+	for (k = 0; k < nalloc; k++)
+		kfree(stale[k].snap);
+	kfree(stale);
+	kfree(idx);
+	return ret;
+}
+
+/* ---- file operations ---------------------------------------------------- */
+
+static int odpt_open(struct inode *inode, struct file *file)
+{
+	struct odpt_mirror *m;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (!current->mm)
+		return -EINVAL;
+	m = kzalloc(sizeof(*m), GFP_KERNEL);
+	if (!m)
+		return -ENOMEM;
+	m->hist = kvzalloc(sizeof(*m->hist) * ODPT_HMM_HIST_NR, GFP_KERNEL);
+	if (!m->hist) {
+		kfree(m);
+		return -ENOMEM;
+	}
+	mutex_init(&m->reg_lock);
+	mutex_init(&m->lock);
+	spin_lock_init(&m->stats_lock);
+	INIT_LIST_HEAD(&m->sg_maps);
+	m->mm = current->mm;
+	mmgrab(m->mm);
+	file->private_data = m;
+	atomic64_inc(&g_mirrors);
+	return 0;
+}
+
+static int odpt_release(struct inode *inode, struct file *file)
+{
+	struct odpt_mirror *m = file->private_data;
+
+	if (m->registered) {
+		/* Teardown order: unmap all, remove the notifier, free. */
+		mutex_lock(&m->lock);
+		unmap_range(m, 0, m->npages, false, NULL);
+		mutex_unlock(&m->lock);
+		mmu_interval_notifier_remove(&m->notifier);
+		if (dma_use_iova(&m->map.state))
+			atomic64_sub(dma_iova_size(&m->map.state), &g_iova_reserved);
+		account_bookkeeping(m, -(ssize_t)m->bookkeeping);
+		if (m->mode == ODPT_HMM_MODE_HMM) {
+			hmm_dma_map_free(odpt_dma.dev, &m->map);
+		} else {
+			kvfree(m->dma_addrs);
+			kvfree(m->map.pfn_list);
+		}
+		atomic64_dec(&g_registered);
+	}
+	mmdrop(m->mm);
+	kvfree(m->hist);
+	kfree(m);
+	atomic64_dec(&g_mirrors);
+	return 0;
+}
+
+union odpt_ioc_buf {
+	struct odpt_hmm_dev_info dev_info;
+	struct odpt_hmm_global global;
+	struct odpt_hmm_register reg;
+	struct odpt_hmm_fault fault;
+	struct odpt_hmm_map map;
+	struct odpt_hmm_unmap unmap;
+	struct odpt_hmm_flags flags;
+	struct odpt_hmm_hist_req hist;
+	struct odpt_hmm_stats stats;
+	struct odpt_hmm_verify verify;
+};
+
+enum { IOC_GLOBAL, IOC_MIRROR_ANY_MM, IOC_MIRROR, IOC_MIRROR_MM };
+
+struct odpt_ioc_desc {
+	unsigned int cmd;
+	u32 size;
+	int scope;	/* who may call it, see odpt_ioctl() */
+};
+
+static const struct odpt_ioc_desc odpt_iocs[] = {
+	{ ODPT_HMM_IOC_DEV_INFO, sizeof(struct odpt_hmm_dev_info), IOC_GLOBAL },
+	{ ODPT_HMM_IOC_GLOBAL, sizeof(struct odpt_hmm_global), IOC_GLOBAL },
+	{ ODPT_HMM_IOC_REGISTER, sizeof(struct odpt_hmm_register), IOC_MIRROR_MM },
+	{ ODPT_HMM_IOC_FAULT, sizeof(struct odpt_hmm_fault), IOC_MIRROR_MM },
+	{ ODPT_HMM_IOC_MAP, sizeof(struct odpt_hmm_map), IOC_MIRROR_MM },
+	{ ODPT_HMM_IOC_UNMAP, sizeof(struct odpt_hmm_unmap), IOC_MIRROR },
+	{ ODPT_HMM_IOC_FLAGS, sizeof(struct odpt_hmm_flags), IOC_MIRROR_MM },
+	{ ODPT_HMM_IOC_GET_HIST, sizeof(struct odpt_hmm_hist_req), IOC_MIRROR_ANY_MM },
+	{ ODPT_HMM_IOC_GET_STATS, sizeof(struct odpt_hmm_stats), IOC_MIRROR_ANY_MM },
+	{ ODPT_HMM_IOC_VERIFY, sizeof(struct odpt_hmm_verify), IOC_MIRROR },
+};
+
+static long odpt_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct odpt_mirror *m = file->private_data;
+	void __user *uarg = (void __user *)arg;
+	const struct odpt_ioc_desc *d = NULL;
+	union odpt_ioc_buf b;
+	bool took_mm = false;
+	unsigned int i;
+	int ret;
+
+	if (_IOC_TYPE(cmd) != ODPT_HMM_IOC_MAGIC)
+		return -ENOTTY;
+	if (cmd == ODPT_HMM_IOC_VERSION)
+		return put_user((u32)ODPT_HMM_ABI_VERSION, (u32 __user *)uarg);
+	for (i = 0; i < ARRAY_SIZE(odpt_iocs); i++)
+		if (_IOC_NR(odpt_iocs[i].cmd) == _IOC_NR(cmd))
+			d = &odpt_iocs[i];
+	if (!d)
+		return -ENOTTY;
+	/* Same number, other size or direction: a tool built against another
+	 * version of this header. */
+	if (cmd != d->cmd)
+		return -EINVAL;
+	if (copy_from_user(&b, uarg, d->size))
+		return -EFAULT;
+	if (b.reg.size != d->size)	/* every struct starts with size */
+		return -EINVAL;
+
+	if (d->scope != IOC_GLOBAL && d->scope != IOC_MIRROR_ANY_MM &&
+	    current->mm != m->mm)
+		return -EPERM;
+	if (d->scope != IOC_GLOBAL && cmd != ODPT_HMM_IOC_REGISTER &&
+	    !mirror_registered(m) && d->scope != IOC_MIRROR_ANY_MM)
+		return -ENOENT;
+	if (d->scope == IOC_MIRROR_MM) {
+		/* Keep the address space alive while we fault in it. */
+		if (!mmget_not_zero(m->mm))
+			return -ESRCH;
+		took_mm = true;
+	}
+
+	switch (cmd) {
+	case ODPT_HMM_IOC_DEV_INFO:
+		ret = ioc_dev_info(&b.dev_info);
+		break;
+	case ODPT_HMM_IOC_GLOBAL:
+		ret = ioc_global(&b.global);
+		break;
+	case ODPT_HMM_IOC_REGISTER:
+		ret = ioc_register(m, &b.reg);
+		break;
+	case ODPT_HMM_IOC_FAULT:
+		ret = ioc_fault(m, &b.fault);
+		break;
+	case ODPT_HMM_IOC_MAP:
+		ret = ioc_map(m, &b.map);
+		break;
+	case ODPT_HMM_IOC_UNMAP:
+		ret = ioc_unmap(m, &b.unmap);
+		break;
+	case ODPT_HMM_IOC_FLAGS:
+		ret = ioc_flags(m, &b.flags);
+		break;
+	case ODPT_HMM_IOC_GET_HIST:
+		ret = ioc_get_hist(m, &b.hist);
+		break;
+	case ODPT_HMM_IOC_GET_STATS:
+		ret = ioc_get_stats(m, &b.stats);
+		break;
+	case ODPT_HMM_IOC_VERIFY:
+		ret = ioc_verify(m, &b.verify);
+		break;
+	default:
+		ret = -ENOTTY;
+	}
+	/* mmput may tear the mm down (and invalidate us): no lock held here. */
+	if (took_mm)
+		mmput(m->mm);
+	if (!ret && copy_to_user(uarg, &b, d->size))
+		ret = -EFAULT;
+	return ret;
+}
+
+static const struct file_operations odpt_fops = {
+	.owner = THIS_MODULE,
+	.open = odpt_open,
+	.release = odpt_release,
+	.unlocked_ioctl = odpt_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice odpt_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "odpt_hmm",
+	.fops = &odpt_fops,
+	.mode = 0600,
+};
+
+/* ---- read-only module parameters: leak counters ------------------------- */
+
+static int get_atomic64(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%lld\n", (long long)atomic64_read(kp->arg));
+}
+
+static int get_abi(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%u\n", ODPT_HMM_ABI_VERSION);
+}
+
+static int get_dev_kind(char *buf, const struct kernel_param *kp)
+{
+	static const char * const names[] = { "none", "edu", "faux" };
+
+	return sysfs_emit(buf, "%s\n", names[odpt_dma.kind < 3 ? odpt_dma.kind : 0]);
+}
+
+static const struct kernel_param_ops ro_atomic64_ops = { .get = get_atomic64 };
+static const struct kernel_param_ops ro_abi_ops = { .get = get_abi };
+static const struct kernel_param_ops ro_dev_ops = { .get = get_dev_kind };
+
+module_param_cb(live_mappings, &ro_atomic64_ops, &g_live_mappings, 0444);
+MODULE_PARM_DESC(live_mappings, "pages DMA-mapped now, all mirrors (read-only)");
+module_param_cb(iova_reserved_bytes, &ro_atomic64_ops, &g_iova_reserved, 0444);
+MODULE_PARM_DESC(iova_reserved_bytes, "IOVA windows held by mode hmm mirrors (read-only)");
+module_param_cb(mirrors, &ro_atomic64_ops, &g_mirrors, 0444);
+MODULE_PARM_DESC(mirrors, "open files (read-only)");
+module_param_cb(sg_tables_live, &ro_atomic64_ops, &g_sg_tables, 0444);
+MODULE_PARM_DESC(sg_tables_live, "mapped sg tables (read-only)");
+module_param_cb(bookkeeping_bytes, &ro_atomic64_ops, &g_bookkeeping, 0444);
+MODULE_PARM_DESC(bookkeeping_bytes, "per-page arrays and sg tables held (read-only)");
+module_param_cb(abi_version, &ro_abi_ops, NULL, 0444);
+MODULE_PARM_DESC(abi_version, "uAPI version of include/uapi/odpt_hmm.h (read-only)");
+module_param_cb(device_kind, &ro_dev_ops, NULL, 0444);
+MODULE_PARM_DESC(device_kind, "device in use: edu or faux (read-only)");
+
+static int __init odpt_init(void)
+{
+	int ret;
+
+	ret = odpt_dev_init(device);
+	if (ret)
+		return ret;
+	ret = misc_register(&odpt_misc);
+	if (ret) {
+		odpt_dev_exit();
+		return ret;
+	}
+	dev_info(odpt_dma.dev, "odpt_hmm: mapping for %s, iommu domain %u, dma_iova %s\n",
+		 odpt_dma.kind == ODPT_HMM_DEV_EDU ? "edu" : "faux",
+		 odpt_dma.iommu_domain, odpt_dma.iova_probe ? "yes" : "no");
+	return 0;
+}
+
+static void __exit odpt_exit(void)
+{
+	misc_deregister(&odpt_misc);
+	odpt_dev_exit();
+}
+
+module_init(odpt_init);
+module_exit(odpt_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("odpt kernel shim: HMM mirror with DMA-mapped PFNs, timed");
