@@ -19,6 +19,7 @@
  */
 static const struct odpt_object *const objects[] = {
 	&odpt_obj_hist,
+	&odpt_obj_shim,
 	NULL,
 };
 
