@@ -225,10 +225,7 @@ fi
 	echo "# shim part, mode=$mode ODPT_IOMMU=${ODPT_IOMMU:-unset} kernel=$(uname -r)"
 	num=0
 	for l in "${results[@]}"; do
-		case "$l" in
-		$'\x1f'*) num=$num ;;
-		*) num=$((num + 1)) ;;
-		esac
+		[ "${l#$'\x1f'}" = "$l" ] && num=$((num + 1))
 	done
 	echo "1..$num"
 	i=0
