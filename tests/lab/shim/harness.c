@@ -581,12 +581,12 @@ int kt_main(int argc, char **argv)
 	if (!seed_set)
 		kt_opts.seed = kt_mix(kt_now_ns() ^ (uint64_t)getpid());
 
-	/* Tests flagged "last" move to the end, keeping registration order. */
-	for (int pass = 0; pass < 2; pass++)
+	/* Tests run by order, then registration order. */
+	for (unsigned int pass = 0; pass < 3; pass++)
 		for (t = kt_head; t; t = t->next) {
 			char name[128];
 
-			if (t->last != (pass == 1))
+			if (t->order != pass)
 				continue;
 			for (i = 0; i < (t->per_mode ? kt_nr_modes : 1); i++) {
 				kt_full_name(t, t->per_mode ? &kt_modes[i] : NULL, name,
@@ -621,11 +621,11 @@ int kt_main(int argc, char **argv)
 		return 1;
 	}
 
-	for (int pass = 0; pass < 2; pass++)
+	for (unsigned int pass = 0; pass < 3; pass++)
 		for (t = kt_head; t; t = t->next) {
 			char name[128];
 
-			if (t->last != (pass == 1))
+			if (t->order != pass)
 				continue;
 			for (i = 0; i < (t->per_mode ? kt_nr_modes : 1); i++) {
 				const struct kt_mode *m = t->per_mode ? &kt_modes[i] : NULL;

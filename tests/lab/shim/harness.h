@@ -26,7 +26,7 @@ struct kt_test {
 	kt_fn fn;
 	unsigned int timeout_s;		/* 0: the harness default */
 	bool per_mode;			/* run once per map mode (variants) */
-	bool last;			/* run after all others (e.g. unload) */
+	unsigned int order;		/* 0 first, higher later (fuzz 1, unload 2) */
 	struct kt_test *next;
 };
 
@@ -80,11 +80,11 @@ const char *kt_errname(long err);
 
 int kt_main(int argc, char **argv);
 
-#define KT_TEST_FULL(fn_, timeout_, per_mode_, last_)				\
+#define KT_TEST_FULL(fn_, timeout_, per_mode_, order_)				\
 	static void fn_(struct kt_ctx *ctx);					\
 	static struct kt_test kt_test_##fn_ = {					\
 		.name = #fn_, .fn = fn_, .timeout_s = (timeout_),		\
-		.per_mode = (per_mode_), .last = (last_),			\
+		.per_mode = (per_mode_), .order = (order_),			\
 	};									\
 	__attribute__((constructor)) static void kt_reg_##fn_(void)		\
 	{									\
@@ -92,8 +92,8 @@ int kt_main(int argc, char **argv);
 	}									\
 	static void fn_(struct kt_ctx *ctx __attribute__((unused)))
 
-#define KT_TEST(fn_)		KT_TEST_FULL(fn_, 0, false, false)
-#define KT_TEST_MODES(fn_)	KT_TEST_FULL(fn_, 0, true, false)
+#define KT_TEST(fn_)		KT_TEST_FULL(fn_, 0, false, 0)
+#define KT_TEST_MODES(fn_)	KT_TEST_FULL(fn_, 0, true, 0)
 
 #define KT_FAIL(...) kt_fail_at(__FILE__, __LINE__, __VA_ARGS__)
 

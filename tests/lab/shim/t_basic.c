@@ -299,6 +299,15 @@ KT_TEST_MODES(map_nofault)
 	int fd = sd_mirror_or_fail(mem, n * sd_page, mode);
 	struct odpt_hmm_map m;
 
+	kt_stage("NOFAULT with FAULT_WRITE");
+	KT_ASSERT_ERR(sd_map(fd, mem, n * sd_page, ODPT_HMM_MAP_NOFAULT | ODPT_HMM_FAULT_WRITE,
+			     &m), -EINVAL);
+	if (mode == ODPT_HMM_MODE_SG) {
+		/* Documented: an sg mapping cannot have holes. */
+		KT_ASSERT_ERR(sd_map(fd, mem, n * sd_page, ODPT_HMM_MAP_NOFAULT, &m), -EINVAL);
+		close(fd);
+		return;
+	}
 	kt_stage("nothing present");
 	KT_ASSERT_OK(sd_map(fd, mem, n * sd_page, ODPT_HMM_MAP_NOFAULT, &m));
 	KT_ASSERT_EQ(m.npages_mapped, 0);

@@ -49,8 +49,13 @@ static const unsigned int op_weight[OP_NR] = {
 /* Documented errnos per op (header comment and struct comments); 0 ends
  * a list and always counts as allowed. */
 #define MIRROR_ERRS EPERM, ENOENT, EINVAL, ERANGE
+#ifdef ODPT_HMM_MAX_LEN
+#define REGISTER_E2BIG E2BIG	/* len above ODPT_HMM_MAX_LEN */
+#else
+#define REGISTER_E2BIG EINVAL
+#endif
 static const int op_allowed[OP_NR][16] = {
-	[OP_REGISTER] = { EPERM, EINVAL, EBUSY, EOVERFLOW, EFAULT },
+	[OP_REGISTER] = { EPERM, EINVAL, EBUSY, EOVERFLOW, EFAULT, EOPNOTSUPP, REGISTER_E2BIG },
 	[OP_FAULT] = { MIRROR_ERRS, EBUSY, EFAULT },
 	[OP_MAP] = { MIRROR_ERRS, EBUSY, EFAULT, ENOMEM },
 	[OP_UNMAP] = { MIRROR_ERRS },
@@ -63,7 +68,7 @@ static const int op_allowed[OP_NR][16] = {
 	[OP_WRONG_SIZE] = { EINVAL },
 	/* Random bytes in a known struct: any documented errno of any call;
 	 * wild user pointers inside give -EFAULT. */
-	[OP_GARBAGE] = { MIRROR_ERRS, EBUSY, EFAULT, EOVERFLOW, ENOMEM },
+	[OP_GARBAGE] = { MIRROR_ERRS, EBUSY, EFAULT, EOVERFLOW, ENOMEM, EOPNOTSUPP, REGISTER_E2BIG },
 };
 
 static bool op_err_allowed(int op, int err)
@@ -436,7 +441,7 @@ static void *fuzz_thread_fn(void *arg)
 	return NULL;
 }
 
-KT_TEST(fuzz)
+KT_TEST_FULL(fuzz, 0, false, 1)
 {
 	unsigned int nthreads = kt_opts.fuzz_threads;
 	struct fuzz_thread *th;

@@ -80,7 +80,7 @@ static void *perturber(void *arg)
 		case PERTURB_MUNMAP:
 			if (munmap(a, len))
 				KT_FAIL("munmap: %s", strerror(errno));
-			spin_us(&seed, 50);
+			spin_us(&seed, 20);
 			p = mmap(a, len, PROT_READ | PROT_WRITE,
 				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 			if (p != a)
@@ -93,7 +93,7 @@ static void *perturber(void *arg)
 			p = mremap(a, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, sd_pg(r->spare, j));
 			if (p == MAP_FAILED)
 				KT_FAIL("mremap away: %s", strerror(errno));
-			spin_us(&seed, 50);
+			spin_us(&seed, 20);
 			p = mremap(sd_pg(r->spare, j), len, len, MREMAP_MAYMOVE | MREMAP_FIXED, a);
 			if (p != a)
 				KT_FAIL("mremap back: %s", strerror(errno));
@@ -101,7 +101,7 @@ static void *perturber(void *arg)
 		case PERTURB_MPROTECT:
 			if (mprotect(a, len, sd_rand_below(&seed, 4) ? PROT_READ : PROT_NONE))
 				KT_FAIL("mprotect: %s", strerror(errno));
-			spin_us(&seed, 50);
+			spin_us(&seed, 20);
 			if (mprotect(a, len, PROT_READ | PROT_WRITE))
 				KT_FAIL("mprotect back: %s", strerror(errno));
 			break;
@@ -124,7 +124,7 @@ static void *perturber(void *arg)
 			break;
 		}
 		atomic_fetch_add(&r->perturbs, 1);
-		spin_us(&seed, 100);
+		spin_us(&seed, 20);
 	}
 	return NULL;
 }
@@ -536,11 +536,11 @@ KT_TEST_MODES(race_close_in_ioctl)
 		kt_stage("close round %u", rounds);
 		spin_us(&seed, 300);
 		fd = sd_mirror_or_fail(c.mem, c.n * sd_page, ctx->mode->value);
-		if (sd_rand_below(&seed, 4) == 0) {
+		if (sd_rand_below(&seed, 8) == 0) {
 			/* A plain close: the number is briefly invalid (EBADF). */
 			KT_ASSERT_EQ(close(num), 0);
 			closes++;
-			spin_us(&seed, 100);
+			spin_us(&seed, 30);
 		}
 		/* dup2 atomically drops the old file while ioctls may hold it. */
 		KT_ASSERT_EQ(dup2(fd, num), num);

@@ -43,7 +43,7 @@ static bool wait_path(const char *p, bool present, unsigned int ms)
 	return true;
 }
 
-KT_TEST_FULL(unload_while_open, 120, false, true)
+KT_TEST_FULL(unload_while_open, 120, false, 2)
 {
 	const size_t n = 32;
 	struct odpt_hmm_global g;
