@@ -43,7 +43,10 @@ int sd_verify(int fd, const void *addr, uint64_t len, uint32_t flags, uint64_t m
 /* In a test child: fail the test on error. */
 int sd_open_or_fail(void);
 void *sd_mmap_or_fail(size_t len, int prot);
+/* Global counters minus the probe's file and the run's baseline. */
 struct odpt_hmm_global sd_global_or_fail(void);
+/* The same without the baseline (probe still excluded). */
+struct odpt_hmm_global sd_global_raw_or_fail(void);
 struct odpt_hmm_stats sd_stats_or_fail(int fd);
 /* Opens, registers [addr, addr+len) in mode and returns the fd. */
 int sd_mirror_or_fail(void *addr, size_t len, uint32_t mode);

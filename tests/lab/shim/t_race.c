@@ -567,3 +567,103 @@ KT_TEST_MODES(race_close_in_ioctl)
 	close(num);
 	KT_ASSERT(rounds > 0);
 }
+
+/* ---- FAULT in one thread, MAP/UNMAP of the same pages in another ---- */
+
+struct faulter {
+	int fd;
+	char *mem;
+	size_t n;
+	bool refresh;			/* FLAGS_REFRESH instead of FAULT */
+	atomic_bool stop;
+	uint64_t calls;
+};
+
+static void *fault_loop(void *arg)
+{
+	struct faulter *f = arg;
+	uint64_t pfns[512];
+	int e;
+
+	while (!atomic_load(&f->stop)) {
+		if (f->refresh)
+			e = sd_flags(f->fd, f->mem, f->n * sd_page, ODPT_HMM_FLAGS_REFRESH, pfns,
+				     f->n, NULL);
+		else
+			e = sd_fault(f->fd, f->mem, f->n * sd_page, ODPT_HMM_FAULT_WRITE, NULL);
+		if (e && e != -EBUSY)
+			KT_FAIL("%s in the fault thread: %s", f->refresh ? "FLAGS_REFRESH" : "FAULT",
+				kt_errname(e));
+		f->calls++;
+	}
+	return NULL;
+}
+
+/*
+ * FAULT (or a FLAGS_REFRESH walk) never maps or unmaps: whatever it does
+ * concurrently, right after an UNMAP of everything no page may show
+ * DMA_MAPPED and the mirror must count no mapped page, and after a MAP of
+ * everything every page must show it.
+ */
+static void fault_vs_map(struct kt_ctx *ctx, bool refresh)
+{
+	uint64_t deadline = kt_now_ns() + (uint64_t)ctx->budget_s * 1000000000ull;
+	struct faulter f = { .n = 512, .refresh = refresh };
+	struct odpt_hmm_stats st;
+	struct odpt_hmm_flags fl;
+	struct odpt_hmm_unmap u;
+	struct odpt_hmm_map m;
+	uint64_t pfns[512], rounds = 0;
+	pthread_t th;
+	int e;
+
+	f.mem = sd_mmap_or_fail(f.n * sd_page, PROT_READ | PROT_WRITE);
+	memset(f.mem, 0x21, f.n * sd_page);
+	f.fd = sd_mirror_or_fail(f.mem, f.n * sd_page, ctx->mode->value);
+	KT_ASSERT_EQ(pthread_create(&th, NULL, fault_loop, &f), 0);
+	while (rounds < ctx->rounds && kt_now_ns() < deadline) {
+		kt_stage("round %llu: map", (unsigned long long)rounds);
+		e = sd_map(f.fd, f.mem, f.n * sd_page, ODPT_HMM_FAULT_WRITE, &m);
+		if (e == -EBUSY)
+			continue;
+		KT_ASSERT_OK(e);
+		KT_ASSERT_OK(sd_flags(f.fd, f.mem, f.n * sd_page, 0, pfns, f.n, &fl));
+		st = sd_stats_or_fail(f.fd);
+		if (fl.nmapped != st.mapped_pages)
+			KT_FAIL("round %llu after MAP: FLAGS shows %llu pages DMA_MAPPED, the mirror "
+				"counts %llu mapped (MAP said %llu new + %llu already)",
+				(unsigned long long)rounds, (unsigned long long)fl.nmapped,
+				(unsigned long long)st.mapped_pages,
+				(unsigned long long)m.npages_mapped,
+				(unsigned long long)m.npages_already);
+		kt_stage("round %llu: unmap", (unsigned long long)rounds);
+		KT_ASSERT_OK(sd_unmap(f.fd, f.mem, f.n * sd_page, &u));
+		KT_ASSERT_OK(sd_flags(f.fd, f.mem, f.n * sd_page, 0, pfns, f.n, &fl));
+		st = sd_stats_or_fail(f.fd);
+		if (fl.nmapped || st.mapped_pages)
+			KT_FAIL("round %llu after UNMAP of all: FLAGS shows %llu pages DMA_MAPPED, "
+				"the mirror counts %llu mapped (UNMAP said %llu unmapped)",
+				(unsigned long long)rounds, (unsigned long long)fl.nmapped,
+				(unsigned long long)st.mapped_pages,
+				(unsigned long long)u.npages_unmapped);
+		rounds++;
+	}
+	atomic_store(&f.stop, true);
+	KT_ASSERT_EQ(pthread_join(th, NULL), 0);
+	kt_diag("fault_vs_map%s/%s: %llu map+unmap rounds against %llu %s calls",
+		refresh ? "_refresh" : "", ctx->mode->name, (unsigned long long)rounds,
+		(unsigned long long)f.calls, refresh ? "FLAGS_REFRESH" : "FAULT");
+	KT_ASSERT_EQ(sd_global_or_fail().live_mappings, 0);
+	close(f.fd);
+	KT_ASSERT(rounds > 0);
+}
+
+KT_TEST_MODES(race_fault_vs_map)
+{
+	fault_vs_map(ctx, false);
+}
+
+KT_TEST_MODES(race_refresh_vs_map)
+{
+	fault_vs_map(ctx, true);
+}

@@ -107,7 +107,11 @@ KT_TEST_FULL(unload_while_open, 120, false, 2)
 	close(kfd);
 	if (!wait_path(ODPT_HMM_DEV_PATH, true, 5000))
 		KT_FAIL("%s missing 5 s after reload", ODPT_HMM_DEV_PATH);
-	g = sd_global_or_fail();
+	/* A fresh module: every counter zero, whatever an earlier test leaked. */
+	g = sd_global_raw_or_fail();
 	KT_ASSERT_EQ(g.mirrors, 0);
+	KT_ASSERT_EQ(g.registered, 0);
 	KT_ASSERT_EQ(g.live_mappings, 0);
+	KT_ASSERT_EQ(g.iova_reserved_bytes, 0);
+	KT_ASSERT_EQ(g.bookkeeping_bytes, 0);
 }
