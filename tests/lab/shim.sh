@@ -13,8 +13,9 @@
 # Knobs (environment, all optional): ODPT_SEED (run seed, printed either
 # way), ODPT_FUZZ_S (fuzzer seconds, default 20), ODPT_RACE_S (seconds per
 # race test, default 8), ODPT_ROUNDS (round cap per race test),
-# ODPT_SHIM_FILTER (test name filter), ODPT_SHIM_BENCH_ARGS (extra
-# arguments for `odpt shim bench`, e.g. --sizes=4K,1M).
+# ODPT_SHIM_FILTER (test name filter), ODPT_SHIM_BENCH_ARGS (arguments
+# for `odpt shim bench`, e.g. --sizes=4K,1M; default: its own full sweep),
+# ODPT_SHIM_BENCH_DETAIL_SIZES (sizes of the CSV/.hgrm runs, default 1M).
 set -u -o pipefail
 
 usage() {
@@ -178,12 +179,20 @@ if [ "$mode" = run ]; then
 			add ok shim_verify "SKIP this odpt has no 'shim verify'"
 		fi
 		if has_verb bench; then
-			# shellcheck disable=SC2086 # word splitting of the extra args is intended
-			tool shim_bench "$out/shim-bench.json" json bench ${ODPT_SHIM_BENCH_ARGS:-}
-			# shellcheck disable=SC2086
-			tool shim_bench_hgrm "$out/shim-bench.hgrm" hgrm bench --sizes=1M ${ODPT_SHIM_BENCH_ARGS:-}
-			# shellcheck disable=SC2086
-			tool shim_bench_csv "$out/shim-bench.csv" csv bench --sizes=1M ${ODPT_SHIM_BENCH_ARGS:-}
+			# The full sweep goes to JSON; the CSV and .hgrm renderings come
+			# from a second and third run at one size (the writers take one
+			# format per run), with the caller's other bench arguments.
+			read -r -a bench_args <<<"${ODPT_SHIM_BENCH_ARGS:-}"
+			detail_args=(--sizes="${ODPT_SHIM_BENCH_DETAIL_SIZES:-1M}")
+			for a in "${bench_args[@]}"; do
+				case "$a" in
+				--sizes=*) ;;
+				*) detail_args+=("$a") ;;
+				esac
+			done
+			tool shim_bench "$out/shim-bench.json" json bench "${bench_args[@]}"
+			tool shim_bench_hgrm "$out/shim-bench.hgrm" hgrm bench "${detail_args[@]}"
+			tool shim_bench_csv "$out/shim-bench.csv" csv bench "${detail_args[@]}"
 		else
 			add ok shim_bench "SKIP this odpt has no 'shim bench'"
 		fi
