@@ -31,7 +31,13 @@
  * PROT_NONE, special mapping), -EPERM (write fault on read-only memory).
  *
  * Global ioctls (VERSION, DEV_INFO, GLOBAL) work on any open file, before
- * REGISTER and from any process.
+ * REGISTER and from any process; GET_STATS and GET_HIST too (all zero before
+ * REGISTER). UNMAP and VERIFY check the mm (-EPERM) but do not fault.
+ *
+ * Lifetime: closing the last reference of the file unmaps everything, removes
+ * the notifier and frees the arrays (also after the process exited, which
+ * first invalidates the whole range). The module cannot be unloaded while a
+ * file is open (rmmod: -EBUSY / "in use").
  */
 #ifndef _UAPI_ODPT_HMM_H
 #define _UAPI_ODPT_HMM_H
@@ -87,7 +93,10 @@ enum odpt_hmm_iommu_domain {
 /* ODPT_HMM_IOC_REGISTER: mirror [addr, addr+len) of the caller's mm.
  * Allocates the per-page arrays and, in mode hmm, the IOVA window (timed as
  * setup_ns). Once per file: a second call gives -EBUSY. addr+len wrapping:
- * -EOVERFLOW; beyond the user address space: -EFAULT. */
+ * -EOVERFLOW; beyond the user address space: -EFAULT; len above
+ * ODPT_HMM_MAX_LEN: -E2BIG. Mode hmm: hmm_dma_map_alloc's -EOPNOTSUPP when
+ * the device needs DMA syncs or is addressing limited. */
+#define ODPT_HMM_MAX_LEN (1ULL << 36)
 struct odpt_hmm_register {
 	__u32 size;			/* in */
 	__u32 flags;			/* in: 0 */
@@ -125,8 +134,11 @@ struct odpt_hmm_fault {
  * after the retry check, DMA-map every VALID page of [addr, addr+len) not yet
  * mapped. Modes hmm and page go in chunks of 512 pages; mode sg faults the
  * whole range under one sequence and maps it with one dma_map_sgtable, and
- * needs the range to hold no sg mapping yet (-EBUSY: UNMAP it first).
- * -ENOMEM when a DMA mapping fails. */
+ * needs the range to hold no sg mapping yet (-EBUSY: UNMAP it first);
+ * MAP_NOFAULT in mode sg, or with FAULT_WRITE: -EINVAL. -ENOMEM when a DMA
+ * mapping fails (pages mapped before the failure stay mapped). All modes
+ * map DMA_BIDIRECTIONAL, read-only pages too: the module itself never lets
+ * the device write a page without HMM_PFN_WRITE (see VERIFY). */
 struct odpt_hmm_map {
 	__u32 size;			/* in */
 	__u32 flags;			/* in: FAULT_WRITE, MAP_NOFAULT */
@@ -275,10 +287,13 @@ struct odpt_hmm_global {
  * pattern_seed ^ (va + 8 * j), so the caller can check its own buffer; a
  * sampled page without HMM_PFN_WRITE gives -EPERM before any DMA (the device
  * never writes through a read-only mapping, e.g. the zero page).
- * VERIFY_STALE unmaps each sampled page (as UNMAP does), then has the device
- * write to the old DMA address: with an IOMMU the write must fault (a DMAR
- * fault line in dmesg is expected) and the page stay unchanged; without an
- * IOMMU DMA addresses are physical: -EOPNOTSUPP. No DMA engine (faux):
+ * VERIFY_STALE unmaps each sampled page (as UNMAP does; mode sg: its whole
+ * sg mapping), then has the device write the page's bitwise complement to
+ * the old DMA address: with an IOMMU the write must fault (DMAR fault lines
+ * in dmesg are expected) and the page stay unchanged; without an IOMMU (or
+ * identity domain) DMA addresses are physical: -EOPNOTSUPP. It also needs
+ * HMM_PFN_WRITE on the sampled pages (-EPERM), as a lazy IOTLB could let the
+ * write through. No DMA engine (faux):
  * -ENODEV. No mapped page in the range: -ENXIO. The device's ~100 ms per
  * transfer is excluded from all latency histograms. */
 struct odpt_hmm_verify {

@@ -35,7 +35,6 @@
 /* hmm_range_fault calls and locked mapping passes cover at most this many
  * pages (as umem_odp does), so a collision retries a bounded amount. */
 #define ODPT_CHUNK_PAGES	512UL
-#define ODPT_MAX_LEN		(1ULL << 36)	/* 64 GiB: -E2BIG above */
 #define ODPT_VERIFY_DEFAULT	4
 #define ODPT_VERIFY_MAX		64
 
@@ -543,7 +542,7 @@ static int ioc_register(struct odpt_mirror *m, struct odpt_hmm_register *r)
 		return -EOVERFLOW;
 	if (r->addr + r->len > TASK_SIZE)
 		return -EFAULT;
-	if (r->len > ODPT_MAX_LEN)
+	if (r->len > ODPT_HMM_MAX_LEN)
 		return -E2BIG;
 	if (r->mode < ODPT_HMM_MODE_HMM || r->mode > ODPT_HMM_MODE_SG)
 		return -EINVAL;
