@@ -501,3 +501,80 @@ KT_TEST_MODES(verify_dma)
 	}
 	close(fd);
 }
+
+/* AnonHugePages of the vma holding addr, in kB; -1 if not found. */
+static long anon_huge_kb(const void *addr)
+{
+	uintptr_t a = (uintptr_t)addr, lo, hi;
+	char line[256];
+	bool in = false;
+	long kb = -1;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+			in = a >= lo && a < hi;
+			continue;
+		}
+		if (in && sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
+			break;
+	}
+	fclose(f);
+	return kb;
+}
+
+KT_TEST_MODES(thp_order)
+{
+	const size_t huge = 2u << 20, n = huge / sd_page;
+	uint32_t mode = ctx->mode->value;
+	struct odpt_hmm_flags f;
+	struct odpt_hmm_map m;
+	char *raw, *mem;
+	uint64_t *pfns;
+	char buf[64] = "";
+	long kb;
+	int fd, sfd;
+
+	sfd = open("/sys/kernel/mm/transparent_hugepage/enabled", O_RDONLY | O_CLOEXEC);
+	if (sfd < 0)
+		kt_skip("no /sys/kernel/mm/transparent_hugepage (THP not built in)");
+	if (read(sfd, buf, sizeof(buf) - 1) < 0)
+		buf[0] = '\0';
+	close(sfd);
+	if (strstr(buf, "[never]"))
+		kt_skip("THP disabled (transparent_hugepage/enabled: never)");
+	raw = sd_mmap_or_fail(2 * huge, PROT_READ | PROT_WRITE);
+	mem = (char *)(((uintptr_t)raw + huge - 1) & ~(uintptr_t)(huge - 1));
+	KT_ASSERT_EQ(madvise(mem, huge, MADV_HUGEPAGE), 0);
+	memset(mem, 0x48, huge);
+	kb = anon_huge_kb(mem);
+	if (kb < 2048)
+		kt_skip("the kernel did not back the range with a THP (AnonHugePages %ld kB)", kb);
+	pfns = calloc(n, sizeof(*pfns));
+	KT_ASSERT(pfns);
+	fd = sd_mirror_or_fail(mem, huge, mode);
+	kt_stage("map a THP");
+	KT_ASSERT_OK(sd_map(fd, mem, huge, ODPT_HMM_FAULT_WRITE, &m));
+	KT_ASSERT_EQ(m.npages_mapped, n);
+	KT_ASSERT_OK(sd_flags(fd, mem, huge, 0, pfns, n, &f));
+	KT_ASSERT_EQ(f.nmapped, n);
+	for (size_t i = 0; i < n; i++) {
+		if (ODPT_HMM_PFN_ORDER(pfns[i]) != 9)
+			KT_FAIL("page %zu of a THP: order %llu, want 9 (flags 0x%llx)", i,
+				(unsigned long long)ODPT_HMM_PFN_ORDER(pfns[i]),
+				(unsigned long long)pfns[i]);
+		/* The order is replicated, the pfns run on contiguously. */
+		if (i && (pfns[i] & ODPT_HMM_PFN_PFN_MASK) != (pfns[0] & ODPT_HMM_PFN_PFN_MASK) + i)
+			KT_FAIL("page %zu of a THP: pfn not contiguous", i);
+	}
+	kt_stage("zap one 4 KiB page of the THP");
+	KT_ASSERT_EQ(madvise(sd_pg(mem, 7), sd_page, MADV_DONTNEED), 0);
+	KT_ASSERT_OK(sd_flags(fd, mem, huge, 0, pfns, n, &f));
+	KT_ASSERT(!(pfns[7] & ODPT_HMM_PFN_DMA_MAPPED));
+	KT_ASSERT_EQ(sd_global_or_fail().live_mappings, sd_stats_or_fail(fd).mapped_pages);
+	KT_ASSERT_OK(sd_unmap(fd, mem, huge, NULL));
+	close(fd);
+	free(pfns);
+}
