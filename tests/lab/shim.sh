@@ -12,7 +12,7 @@
 #
 # Knobs (environment, all optional): ODPT_SEED (run seed, printed either
 # way), ODPT_FUZZ_S (fuzzer seconds, default 20), ODPT_RACE_S (seconds per
-# race test, default 8), ODPT_ROUNDS (round cap per race test),
+# race test, default 5 in test mode, 10 in run mode), ODPT_ROUNDS (round cap per race test),
 # ODPT_SHIM_FILTER (test name filter), ODPT_SHIM_BENCH_ARGS (arguments
 # for `odpt shim bench`, e.g. --sizes=4K,1M; default: its own full sweep),
 # ODPT_SHIM_BENCH_DETAIL_SIZES (sizes of the CSV/.hgrm runs, default 1M).
@@ -89,7 +89,10 @@ if [ ! -x "$prog" ]; then
 	diag "$prog not built (include/uapi/odpt_hmm.h missing at configure time?)"
 	add "not ok" odpt_shim_test
 else
-	args=(--race-seconds "${ODPT_RACE_S:-8}" --fuzz-seconds "${ODPT_FUZZ_S:-20}")
+	# test: a regression pass of a few minutes per boot; run: longer races.
+	race_default=5
+	[ "$mode" = run ] && race_default=10
+	args=(--race-seconds "${ODPT_RACE_S:-$race_default}" --fuzz-seconds "${ODPT_FUZZ_S:-20}")
 	[ -n "$ODPT_KMOD" ] && args+=(--kmod "$ODPT_KMOD")
 	[ -n "${ODPT_SEED:-}" ] && args+=(--seed "$ODPT_SEED")
 	[ -n "${ODPT_ROUNDS:-}" ] && args+=(--rounds "$ODPT_ROUNDS")
