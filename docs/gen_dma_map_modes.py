@@ -62,11 +62,14 @@ def fmt_size(n):
     return f"{n} B"
 
 
-def cell(b, name, mode, size, run):
+def cell(b, name, mode, size, run, mean=False):
     s = b["hists"].get((name, mode, size, run))
     if not s:
         return "–"
-    return f"{fmt_ns(pct(s, 50))} / {fmt_ns(pct(s, 99))}"
+    out = f"{fmt_ns(pct(s, 50))} / {fmt_ns(pct(s, 99))}"
+    if mean:
+        out += f" ({fmt_ns(int(float(s['mean_ns'])))})"
+    return out
 
 
 def main():
@@ -87,8 +90,8 @@ def main():
               f"command line `{m.get('kernel_cmdline_iommu', '?')}`, "
               f"clock {m.get('clock_source', '?')}, run {m.get('time_utc', '?')}")
     print()
-    print(f"Summary at {fmt_size(a.size)} (per page, p50 / p99; warm = pages present):\n")
-    print("| boot | mode | map warm | unmap warm | map cold | fault cold | invalidate per page (p50) | setup | bookkeeping B/page |")
+    print(f"Summary at {fmt_size(a.size)} (per page, p50 / p99 (mean); warm = pages present):\n")
+    print("| boot | mode | map warm | unmap warm | map cold | fault cold | invalidate per page | setup (p50) | bookkeeping B/page |")
     print("|---|---|---|---|---|---|---|---|---|")
     for b in boots:
         for mode in MODES:
@@ -96,15 +99,19 @@ def main():
                 continue
             inv = b["hists"].get(("invalidate_ns", mode, a.size, "invalidate"))
             npages = b["scalars"].get(("invalidate_pages", mode, a.size, "invalidate"))
-            inv_pp = fmt_ns(int(pct(inv, 50) / npages)) if inv and npages else "–"
-            setup = b["scalars"].get(("setup_ns", mode, a.size, "cold"))
+            # All callbacks of the MADV_DONTNEED, over the pages they unmapped.
+            inv_pp = (fmt_ns(int(float(inv["mean_ns"]) * int(inv["count"]) / npages))
+                      if inv and npages else "–")
+            sh = b["hists"].get(("setup_ns", mode, a.size, "cold"))
+            setup = (pct(sh, 50) if sh else
+                     b["scalars"].get(("setup_ns", mode, a.size, "cold")))
             bk = b["scalars"].get(("bookkeeping_bytes_per_page", mode, a.size, "warm"))
             sgb = b["scalars"].get(("sg_build_ns_per_page", mode, a.size, "cold"))
             setup_s = fmt_ns(int(setup)) if setup is not None else "–"
             if sgb is not None:
                 setup_s += f" + sg build {fmt_ns(int(sgb))}/page"
-            print(f"| {boot_name(b)} | {mode} | {cell(b, 'map_ns_per_page', mode, a.size, 'warm')} "
-                  f"| {cell(b, 'unmap_ns_per_page', mode, a.size, 'warm')} "
+            print(f"| {boot_name(b)} | {mode} | {cell(b, 'map_ns_per_page', mode, a.size, 'warm', True)} "
+                  f"| {cell(b, 'unmap_ns_per_page', mode, a.size, 'warm', True)} "
                   f"| {cell(b, 'map_ns_per_page', mode, a.size, 'cold')} "
                   f"| {cell(b, 'fault_ns_per_page', mode, a.size, 'cold')} "
                   f"| {inv_pp} | {setup_s} | {bk:.2f} |" if bk is not None else
