@@ -13,6 +13,15 @@
  * DMA arrays), then odpt_dev_rwsem, then the edu lock. mirror->stats_lock (a
  * spinlock) is innermost and only guards counters. No GFP_KERNEL allocation
  * under mirror->lock: invalidations run in reclaim.
+ *
+ * hmm_range_fault never writes the mirror's PFN array: it rewrites every
+ * entry it walks (keeping the in-out bits it read), and it runs without
+ * mirror->lock, so on the shared array it would undo a DMA_MAPPED change made
+ * meanwhile under the lock by MAP, UNMAP or an invalidation (a leaked or a
+ * doubly unmapped mapping). Each fault walks into its own array instead and
+ * merges the result under mirror->lock once mmu_interval_read_retry() says
+ * no invalidation hit it: the in-out bits stay the mirror's, the rest is the
+ * walk's.
  */
 #include <linux/fs.h>
 #include <linux/hmm.h>
@@ -38,6 +47,11 @@
 #define ODPT_VERIFY_DEFAULT	4
 #define ODPT_VERIFY_MAX		64
 
+/* The PFN bits hmm_range_fault carries from input to output (mm/hmm.c keeps
+ * its own HMM_PFN_INOUT_FLAGS private): here they are set and cleared only
+ * by the mapping code under the mirror lock. */
+#define ODPT_PFN_INOUT	(HMM_PFN_DMA_MAPPED | HMM_PFN_P2PDMA | HMM_PFN_P2PDMA_BUS)
+
 static char *device = "auto";
 module_param(device, charp, 0444);
 MODULE_PARM_DESC(device, "DMA device: auto (edu if present, else faux), edu, faux");
@@ -45,6 +59,11 @@ MODULE_PARM_DESC(device, "DMA device: auto (edu if present, else faux), edu, fau
 /* Module-wide leak counters (also read-only module parameters). */
 static atomic64_t g_mirrors, g_registered, g_live_mappings, g_iova_reserved,
 	g_sg_tables, g_bookkeeping;
+/* Consistency checks, both 0 unless the module has a bug: entries a fault
+ * found still DMA-mapped although the CPU now maps another page there (or
+ * none), unmapped then; and pages a mirror still counted as mapped after its
+ * release had unmapped everything (a mapping nobody can undo any more). */
+static atomic64_t g_stale_mapped, g_release_leaked;
 
 /* Mapping paths take it shared; a stale-address check takes it exclusive so
  * no IOVA freed by its unmap is reused by another mirror meanwhile. */
@@ -294,10 +313,52 @@ static const struct mmu_interval_notifier_ops odpt_notifier_ops = {
 
 /* ---- the fault loop ----------------------------------------------------- */
 
+/* Does walk entry @cur still describe the page mapping @old was made for? */
+static bool same_page(unsigned long old, unsigned long cur)
+{
+	return (cur & HMM_PFN_VALID) && !(cur & HMM_PFN_ERROR) &&
+	       (old & ~HMM_PFN_FLAGS) == (cur & ~HMM_PFN_FLAGS);
+}
+
+/*
+ * Take a walk of [first, first+n) into the mirror (m->lock held, no
+ * invalidation since the walk's mmu_interval_read_begin).
+ *
+ * A DMA-mapped entry whose page the walk no longer finds there cannot occur:
+ * the page changed after the mapping was made, and that needs an
+ * invalidation, which unmaps the entry under this lock (and makes a walk
+ * that overlapped it retry). Should it happen all the same, count it and
+ * undo the old mapping before the entry takes the new page, rather than keep
+ * a device address to a page the CPU no longer maps there.
+ */
+static void merge_walk(struct odpt_mirror *m, unsigned long first,
+		       unsigned long n, const unsigned long *walk)
+{
+	unsigned long i, *pfn;
+
+	for (i = 0; i < n; i++) {
+		pfn = &m->pfns[first + i];
+		if (!(*pfn & HMM_PFN_DMA_MAPPED) || same_page(*pfn, walk[i]))
+			continue;
+		atomic64_inc(&g_stale_mapped);
+		if (m->mode == ODPT_HMM_MODE_SG)
+			sg_unmap_overlapping(m, first + i, 1, NULL);
+		else
+			unmap_entry(m, first + i);
+	}
+	/* A second pass: an sg unmap above clears entries of the whole table. */
+	for (i = 0; i < n; i++) {
+		pfn = &m->pfns[first + i];
+		*pfn = (*pfn & ODPT_PFN_INOUT) | (walk[i] & ~ODPT_PFN_INOUT);
+	}
+}
+
 /*
  * Fault [first, first+n) with req (HMM_PFN_REQ_* or 0 for a snapshot) under
- * one notifier sequence, in calls of at most ODPT_CHUNK_PAGES pages. On 0 the
- * mirror lock is held and no invalidation hit the range since the walk.
+ * one notifier sequence, in calls of at most ODPT_CHUNK_PAGES pages, into a
+ * private array (see the top of the file). On 0 the mirror lock is held, no
+ * invalidation hit the range since the walk, and the walk is merged into
+ * m->pfns.
  */
 static int fault_locked(struct odpt_mirror *m, unsigned long first,
 			unsigned long n, unsigned long req, struct odpt_acct *a)
@@ -307,27 +368,37 @@ static int fault_locked(struct odpt_mirror *m, unsigned long first,
 	struct hmm_range range = {
 		.notifier = &m->notifier,
 		.default_flags = req,
-		.pfn_flags_mask = 0,	/* keep the sticky DMA bits */
+		.pfn_flags_mask = 0,	/* only default_flags: no per-page input */
 	};
-	unsigned long done, c;
+	unsigned long done, c, *walk;
 	u64 t0, t;
 	int ret;
 
+	/* Before any lock (no GFP_KERNEL under m->lock). Zeroed: the walker
+	 * keeps the in-out bits it reads, and there must be none. */
+	walk = kvcalloc(n, sizeof(*walk), GFP_KERNEL | __GFP_NOWARN);
+	if (!walk)
+		return -ENOMEM;
 again:
 	if (time_after(jiffies, deadline)) {
 		a->timeouts++;
-		return -EBUSY;
+		ret = -EBUSY;
+		goto out_free;
 	}
-	if (fatal_signal_pending(current))
-		return -EINTR;
+	if (fatal_signal_pending(current)) {
+		ret = -EINTR;
+		goto out_free;
+	}
 	range.notifier_seq = mmu_interval_read_begin(&m->notifier);
 	for (done = 0; done < n; done += c) {
 		c = min(n - done, ODPT_CHUNK_PAGES);
 		range.start = m->start + ((first + done) << PAGE_SHIFT);
 		range.end = range.start + (c << PAGE_SHIFT);
-		range.hmm_pfns = &m->pfns[first + done];
-		if (mmap_read_lock_killable(m->mm))
-			return -EINTR;
+		range.hmm_pfns = &walk[done];
+		if (mmap_read_lock_killable(m->mm)) {
+			ret = -EINTR;
+			goto out_free;
+		}
 		t0 = ktime_get_ns();
 		ret = hmm_range_fault(&range);
 		t = ktime_get_ns() - t0;
@@ -337,7 +408,7 @@ again:
 			goto again;
 		}
 		if (ret)
-			return ret;
+			goto out_free;
 		a->fault_calls++;
 		a->fault_pages += c;
 		a->fault_ns += t;
@@ -353,7 +424,11 @@ again:
 		a->retries_seq++;
 		goto again;
 	}
-	return 0;
+	merge_walk(m, first, n, walk);
+	ret = 0;
+out_free:
+	kvfree(walk);	/* freeing under m->lock is fine, allocating is not */
+	return ret;
 }
 
 /* ---- mapping (under m->lock) -------------------------------------------- */
@@ -1110,6 +1185,10 @@ static int odpt_release(struct inode *inode, struct file *file)
 		/* Teardown order: unmap all, remove the notifier, free. */
 		mutex_lock(&m->lock);
 		unmap_range(m, 0, m->npages, false, NULL);
+		/* Only a module bug (a DMA_MAPPED bit lost while its mapping
+		 * lived) leaves pages counted: they stay linked for good. */
+		if (WARN_ON_ONCE(m->mapped_pages))
+			atomic64_add(m->mapped_pages, &g_release_leaked);
 		mutex_unlock(&m->lock);
 		mmu_interval_notifier_remove(&m->notifier);
 		if (dma_use_iova(&m->map.state))
@@ -1296,6 +1375,10 @@ module_param_cb(sg_tables_live, &ro_atomic64_ops, &g_sg_tables, 0444);
 MODULE_PARM_DESC(sg_tables_live, "mapped sg tables (read-only)");
 module_param_cb(bookkeeping_bytes, &ro_atomic64_ops, &g_bookkeeping, 0444);
 MODULE_PARM_DESC(bookkeeping_bytes, "per-page arrays and sg tables held (read-only)");
+module_param_cb(stale_mapped_entries, &ro_atomic64_ops, &g_stale_mapped, 0444);
+MODULE_PARM_DESC(stale_mapped_entries, "mapped entries a fault found at another page, unmapped; non-zero = module bug (read-only)");
+module_param_cb(release_leaked_pages, &ro_atomic64_ops, &g_release_leaked, 0444);
+MODULE_PARM_DESC(release_leaked_pages, "pages still counted mapped after close unmapped all; non-zero = module bug (read-only)");
 module_param_cb(abi_version, &ro_abi_ops, NULL, 0444);
 MODULE_PARM_DESC(abi_version, "uAPI version of include/uapi/odpt_hmm.h (read-only)");
 module_param_cb(device_kind, &ro_dev_ops, NULL, 0444);
