@@ -37,8 +37,7 @@
  * Lifetime: closing the last reference of the file unmaps everything, removes
  * the notifier and frees the arrays (also after the process exited, which
  * first invalidates the whole range). The module cannot be unloaded while a
- * file is open: delete_module(2) fails with -EWOULDBLOCK (== -EAGAIN; rmmod
- * prints "Module odpt_hmm is in use").
+ * file is open (delete_module(2): -EWOULDBLOCK; rmmod says "is in use").
  */
 #ifndef _UAPI_ODPT_HMM_H
 #define _UAPI_ODPT_HMM_H

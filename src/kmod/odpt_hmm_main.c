@@ -13,15 +13,6 @@
  * DMA arrays), then odpt_dev_rwsem, then the edu lock. mirror->stats_lock (a
  * spinlock) is innermost and only guards counters. No GFP_KERNEL allocation
  * under mirror->lock: invalidations run in reclaim.
- *
- * hmm_range_fault never writes the mirror's PFN array: it rewrites every
- * entry it walks (keeping the in-out bits it read), and it runs without
- * mirror->lock, so on the shared array it would undo a DMA_MAPPED change made
- * meanwhile under the lock by MAP, UNMAP or an invalidation (a leaked or a
- * doubly unmapped mapping). Each fault walks into its own array instead and
- * merges the result under mirror->lock once mmu_interval_read_retry() says
- * no invalidation hit it: the in-out bits stay the mirror's, the rest is the
- * walk's.
  */
 #include <linux/fs.h>
 #include <linux/hmm.h>
@@ -46,11 +37,6 @@
 #define ODPT_CHUNK_PAGES	512UL
 #define ODPT_VERIFY_DEFAULT	4
 #define ODPT_VERIFY_MAX		64
-
-/* The PFN bits hmm_range_fault carries from input to output (mm/hmm.c keeps
- * its own HMM_PFN_INOUT_FLAGS private): here they are set and cleared only
- * by the mapping code under the mirror lock. */
-#define ODPT_PFN_INOUT	(HMM_PFN_DMA_MAPPED | HMM_PFN_P2PDMA | HMM_PFN_P2PDMA_BUS)
 
 static char *device = "auto";
 module_param(device, charp, 0444);
@@ -313,6 +299,9 @@ static const struct mmu_interval_notifier_ops odpt_notifier_ops = {
 
 /* ---- the fault loop ----------------------------------------------------- */
 
+/* The sticky bits hmm_range_fault carries from input to output. */
+#define ODPT_PFN_INOUT (HMM_PFN_DMA_MAPPED | HMM_PFN_P2PDMA | HMM_PFN_P2PDMA_BUS)
+
 /* Does walk entry @cur still describe the page mapping @old was made for? */
 static bool same_page(unsigned long old, unsigned long cur)
 {
@@ -322,14 +311,15 @@ static bool same_page(unsigned long old, unsigned long cur)
 
 /*
  * Take a walk of [first, first+n) into the mirror (m->lock held, no
- * invalidation since the walk's mmu_interval_read_begin).
+ * invalidation since the walk's mmu_interval_read_begin): the mirror keeps
+ * its in-out bits, the rest is the walk's.
  *
  * A DMA-mapped entry whose page the walk no longer finds there cannot occur:
  * the page changed after the mapping was made, and that needs an
- * invalidation, which unmaps the entry under this lock (and makes a walk
- * that overlapped it retry). Should it happen all the same, count it and
- * undo the old mapping before the entry takes the new page, rather than keep
- * a device address to a page the CPU no longer maps there.
+ * invalidation, which unmaps the entry under this lock (and fails the
+ * retry check of a walk it overlapped). Should it happen all the same, count
+ * it (no WARN: the mapping is undone here, the counter is for the tests) and
+ * unmap the old page before the entry takes the new one.
  */
 static void merge_walk(struct odpt_mirror *m, unsigned long first,
 		       unsigned long n, const unsigned long *walk)
@@ -341,12 +331,10 @@ static void merge_walk(struct odpt_mirror *m, unsigned long first,
 		if (!(*pfn & HMM_PFN_DMA_MAPPED) || same_page(*pfn, walk[i]))
 			continue;
 		atomic64_inc(&g_stale_mapped);
-		if (m->mode == ODPT_HMM_MODE_SG)
-			sg_unmap_overlapping(m, first + i, 1, NULL);
-		else
-			unmap_entry(m, first + i);
+		unmap_range(m, first + i, 1, false, NULL);
 	}
-	/* A second pass: an sg unmap above clears entries of the whole table. */
+	/* A second pass: in mode sg an unmap clears the whole table's entries,
+	 * some of them maybe already merged in a single pass. */
 	for (i = 0; i < n; i++) {
 		pfn = &m->pfns[first + i];
 		*pfn = (*pfn & ODPT_PFN_INOUT) | (walk[i] & ~ODPT_PFN_INOUT);
@@ -355,50 +343,47 @@ static void merge_walk(struct odpt_mirror *m, unsigned long first,
 
 /*
  * Fault [first, first+n) with req (HMM_PFN_REQ_* or 0 for a snapshot) under
- * one notifier sequence, in calls of at most ODPT_CHUNK_PAGES pages, into a
- * private array (see the top of the file). On 0 the mirror lock is held, no
- * invalidation hit the range since the walk, and the walk is merged into
- * m->pfns.
+ * one notifier sequence, in calls of at most ODPT_CHUNK_PAGES pages. On 0 the
+ * mirror lock is held and no invalidation hit the range since the walk.
+ *
+ * hmm_range_fault writes into the caller's scratch array (ODPT_CHUNK_PAGES
+ * entries), never into the mirror's PFN array: another thread may be mapping
+ * or unmapping those entries under the mirror lock, and an unlocked
+ * read-modify-write of the sticky DMA bits would lose or resurrect them. Each
+ * chunk is merged under the lock after the retry check, keeping the mirror's
+ * DMA bits (valid: no invalidation since the walk began).
  */
 static int fault_locked(struct odpt_mirror *m, unsigned long first,
-			unsigned long n, unsigned long req, struct odpt_acct *a)
+			unsigned long n, unsigned long req, unsigned long *scratch,
+			struct odpt_acct *a)
 {
 	unsigned long deadline = jiffies +
 				 msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
 	struct hmm_range range = {
 		.notifier = &m->notifier,
 		.default_flags = req,
-		.pfn_flags_mask = 0,	/* only default_flags: no per-page input */
+		.pfn_flags_mask = 0,
+		.hmm_pfns = scratch,
 	};
-	unsigned long done, c, *walk;
+	unsigned long done, c;
 	u64 t0, t;
 	int ret;
 
-	/* Before any lock (no GFP_KERNEL under m->lock). Zeroed: the walker
-	 * keeps the in-out bits it reads, and there must be none. */
-	walk = kvcalloc(n, sizeof(*walk), GFP_KERNEL | __GFP_NOWARN);
-	if (!walk)
-		return -ENOMEM;
 again:
 	if (time_after(jiffies, deadline)) {
 		a->timeouts++;
-		ret = -EBUSY;
-		goto out_free;
+		return -EBUSY;
 	}
-	if (fatal_signal_pending(current)) {
-		ret = -EINTR;
-		goto out_free;
-	}
+	if (fatal_signal_pending(current))
+		return -EINTR;
 	range.notifier_seq = mmu_interval_read_begin(&m->notifier);
 	for (done = 0; done < n; done += c) {
 		c = min(n - done, ODPT_CHUNK_PAGES);
 		range.start = m->start + ((first + done) << PAGE_SHIFT);
 		range.end = range.start + (c << PAGE_SHIFT);
-		range.hmm_pfns = &walk[done];
-		if (mmap_read_lock_killable(m->mm)) {
-			ret = -EINTR;
-			goto out_free;
-		}
+		memset(scratch, 0, c * sizeof(*scratch));
+		if (mmap_read_lock_killable(m->mm))
+			return -EINTR;
 		t0 = ktime_get_ns();
 		ret = hmm_range_fault(&range);
 		t = ktime_get_ns() - t0;
@@ -408,7 +393,7 @@ again:
 			goto again;
 		}
 		if (ret)
-			goto out_free;
+			return ret;
 		a->fault_calls++;
 		a->fault_pages += c;
 		a->fault_ns += t;
@@ -417,18 +402,25 @@ again:
 		khist_record_n(&m->hist[ODPT_HMM_HIST_FAULT_NS_PER_PAGE],
 			       t / c, c);
 		spin_unlock(&m->stats_lock);
+
+		mutex_lock(&m->lock);
+		if (mmu_interval_read_retry(&m->notifier, range.notifier_seq)) {
+			mutex_unlock(&m->lock);
+			a->retries_seq++;
+			goto again;
+		}
+		merge_walk(m, first + done, c, scratch);
+		/* Earlier chunks stay valid: the same sequence covers them,
+		 * and the last check below (under the lock we keep) is final. */
+		if (done + c < n)
+			mutex_unlock(&m->lock);
 	}
-	mutex_lock(&m->lock);
-	if (mmu_interval_read_retry(&m->notifier, range.notifier_seq)) {
-		mutex_unlock(&m->lock);
-		a->retries_seq++;
-		goto again;
-	}
-	merge_walk(m, first, n, walk);
-	ret = 0;
-out_free:
-	kvfree(walk);	/* freeing under m->lock is fine, allocating is not */
-	return ret;
+	return 0;
+}
+
+static unsigned long *scratch_alloc(void)
+{
+	return kmalloc_array(ODPT_CHUNK_PAGES, sizeof(unsigned long), GFP_KERNEL);
 }
 
 /* ---- mapping (under m->lock) -------------------------------------------- */
@@ -507,8 +499,8 @@ static bool sg_overlaps(struct odpt_mirror *m, unsigned long first,
 }
 
 static int map_sg(struct odpt_mirror *m, unsigned long first, unsigned long n,
-		  unsigned long req, struct odpt_hmm_map *out,
-		  struct odpt_acct *a)
+		  unsigned long req, unsigned long *scratch,
+		  struct odpt_hmm_map *out, struct odpt_acct *a)
 {
 	struct device *dev = odpt_dma.dev;
 	struct scatterlist *sg;
@@ -533,7 +525,7 @@ static int map_sg(struct odpt_mirror *m, unsigned long first, unsigned long n,
 	s->bytes = sizeof(*s) + sg_table_bytes(n);
 
 	/* One sequence for the whole range: every page must be valid at once. */
-	ret = fault_locked(m, first, n, req, a);
+	ret = fault_locked(m, first, n, req, scratch, a);
 	if (ret)
 		goto err_free;
 	if (sg_overlaps(m, first, n)) {
@@ -697,7 +689,7 @@ out_unlock:
 
 static int ioc_fault(struct odpt_mirror *m, struct odpt_hmm_fault *f)
 {
-	unsigned long first, n, done, c, req = HMM_PFN_REQ_FAULT;
+	unsigned long first, n, done, c, req = HMM_PFN_REQ_FAULT, *scratch;
 	struct odpt_acct a = {};
 	int ret;
 
@@ -708,14 +700,18 @@ static int ioc_fault(struct odpt_mirror *m, struct odpt_hmm_fault *f)
 		return ret;
 	if (f->flags & ODPT_HMM_FAULT_WRITE)
 		req |= HMM_PFN_REQ_WRITE;
+	scratch = scratch_alloc();
+	if (!scratch)
+		return -ENOMEM;
 	for (done = 0; done < n; done += c) {
 		c = min(n - done, ODPT_CHUNK_PAGES);
-		ret = fault_locked(m, first + done, c, req, &a);
+		ret = fault_locked(m, first + done, c, req, scratch, &a);
 		if (ret)
 			break;
 		mutex_unlock(&m->lock);
 		cond_resched();
 	}
+	kfree(scratch);
 	fold_acct(m, &a);
 	f->npages = ret ? 0 : n;
 	f->fault_ns = a.fault_ns;
@@ -726,7 +722,7 @@ static int ioc_fault(struct odpt_mirror *m, struct odpt_hmm_fault *f)
 
 static int ioc_map(struct odpt_mirror *m, struct odpt_hmm_map *p)
 {
-	unsigned long first, n, done, c, req = HMM_PFN_REQ_FAULT;
+	unsigned long first, n, done, c, req = HMM_PFN_REQ_FAULT, *scratch;
 	struct odpt_acct a = {};
 	int ret;
 
@@ -745,13 +741,16 @@ static int ioc_map(struct odpt_mirror *m, struct odpt_hmm_map *p)
 		req = 0;
 	p->npages_mapped = p->npages_already = p->npages_absent = 0;
 	p->map_ns = 0;
+	scratch = scratch_alloc();
+	if (!scratch)
+		return -ENOMEM;
 
 	if (m->mode == ODPT_HMM_MODE_SG) {
-		ret = map_sg(m, first, n, req, p, &a);
+		ret = map_sg(m, first, n, req, scratch, p, &a);
 	} else {
 		for (done = 0; done < n; done += c) {
 			c = min(n - done, ODPT_CHUNK_PAGES);
-			ret = fault_locked(m, first + done, c, req, &a);
+			ret = fault_locked(m, first + done, c, req, scratch, &a);
 			if (ret)
 				break;
 			down_read(&odpt_dev_rwsem);
@@ -763,6 +762,7 @@ static int ioc_map(struct odpt_mirror *m, struct odpt_hmm_map *p)
 			cond_resched();
 		}
 	}
+	kfree(scratch);
 	fold_acct(m, &a);
 	p->fault_ns = a.fault_ns;
 	p->retries_busy = a.retries_busy;
@@ -834,7 +834,14 @@ static int ioc_flags(struct odpt_mirror *m, struct odpt_hmm_flags *f)
 	if (!buf)
 		return -ENOMEM;
 	if (f->flags & ODPT_HMM_FLAGS_REFRESH) {
-		ret = fault_locked(m, first, n, 0, &a);
+		unsigned long *scratch = scratch_alloc();
+
+		if (!scratch) {
+			ret = -ENOMEM;
+			goto out_free;
+		}
+		ret = fault_locked(m, first, n, 0, scratch, &a);
+		kfree(scratch);
 		fold_acct(m, &a);
 		if (ret)
 			goto out_free;
@@ -1185,8 +1192,9 @@ static int odpt_release(struct inode *inode, struct file *file)
 		/* Teardown order: unmap all, remove the notifier, free. */
 		mutex_lock(&m->lock);
 		unmap_range(m, 0, m->npages, false, NULL);
-		/* Only a module bug (a DMA_MAPPED bit lost while its mapping
-		 * lived) leaves pages counted: they stay linked for good. */
+		/* Anything left would be a DMA mapping nobody can undo: only a
+		 * module bug (a DMA_MAPPED bit lost while its mapping lived)
+		 * gets here. */
 		if (WARN_ON_ONCE(m->mapped_pages))
 			atomic64_add(m->mapped_pages, &g_release_leaked);
 		mutex_unlock(&m->lock);
