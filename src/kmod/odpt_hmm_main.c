@@ -45,6 +45,11 @@ MODULE_PARM_DESC(device, "DMA device: auto (edu if present, else faux), edu, fau
 /* Module-wide leak counters (also read-only module parameters). */
 static atomic64_t g_mirrors, g_registered, g_live_mappings, g_iova_reserved,
 	g_sg_tables, g_bookkeeping;
+/* Consistency checks, both 0 unless the module has a bug: entries a fault
+ * found still DMA-mapped although the CPU now maps another page there (or
+ * none), unmapped then; and pages a mirror still counted as mapped after its
+ * release had unmapped everything (a mapping nobody can undo any more). */
+static atomic64_t g_stale_mapped, g_release_leaked;
 
 /* Mapping paths take it shared; a stale-address check takes it exclusive so
  * no IOVA freed by its unmap is reused by another mirror meanwhile. */
@@ -297,6 +302,45 @@ static const struct mmu_interval_notifier_ops odpt_notifier_ops = {
 /* The sticky bits hmm_range_fault carries from input to output. */
 #define ODPT_PFN_INOUT (HMM_PFN_DMA_MAPPED | HMM_PFN_P2PDMA | HMM_PFN_P2PDMA_BUS)
 
+/* Does walk entry @cur still describe the page mapping @old was made for? */
+static bool same_page(unsigned long old, unsigned long cur)
+{
+	return (cur & HMM_PFN_VALID) && !(cur & HMM_PFN_ERROR) &&
+	       (old & ~HMM_PFN_FLAGS) == (cur & ~HMM_PFN_FLAGS);
+}
+
+/*
+ * Take a walk of [first, first+n) into the mirror (m->lock held, no
+ * invalidation since the walk's mmu_interval_read_begin): the mirror keeps
+ * its in-out bits, the rest is the walk's.
+ *
+ * A DMA-mapped entry whose page the walk no longer finds there cannot occur:
+ * the page changed after the mapping was made, and that needs an
+ * invalidation, which unmaps the entry under this lock (and fails the
+ * retry check of a walk it overlapped). Should it happen all the same, count
+ * it (no WARN: the mapping is undone here, the counter is for the tests) and
+ * unmap the old page before the entry takes the new one.
+ */
+static void merge_walk(struct odpt_mirror *m, unsigned long first,
+		       unsigned long n, const unsigned long *walk)
+{
+	unsigned long i, *pfn;
+
+	for (i = 0; i < n; i++) {
+		pfn = &m->pfns[first + i];
+		if (!(*pfn & HMM_PFN_DMA_MAPPED) || same_page(*pfn, walk[i]))
+			continue;
+		atomic64_inc(&g_stale_mapped);
+		unmap_range(m, first + i, 1, false, NULL);
+	}
+	/* A second pass: in mode sg an unmap clears the whole table's entries,
+	 * some of them maybe already merged in a single pass. */
+	for (i = 0; i < n; i++) {
+		pfn = &m->pfns[first + i];
+		*pfn = (*pfn & ODPT_PFN_INOUT) | (walk[i] & ~ODPT_PFN_INOUT);
+	}
+}
+
 /*
  * Fault [first, first+n) with req (HMM_PFN_REQ_* or 0 for a snapshot) under
  * one notifier sequence, in calls of at most ODPT_CHUNK_PAGES pages. On 0 the
@@ -321,7 +365,7 @@ static int fault_locked(struct odpt_mirror *m, unsigned long first,
 		.pfn_flags_mask = 0,
 		.hmm_pfns = scratch,
 	};
-	unsigned long done, c, k;
+	unsigned long done, c;
 	u64 t0, t;
 	int ret;
 
@@ -365,18 +409,7 @@ again:
 			a->retries_seq++;
 			goto again;
 		}
-		for (k = 0; k < c; k++) {
-			unsigned long *pfn = &m->pfns[first + done + k];
-
-			/* A mapped entry cannot change page without an
-			 * invalidation, which would have failed the check. */
-			if (WARN_ON_ONCE((*pfn & HMM_PFN_DMA_MAPPED) &&
-					 (!(scratch[k] & HMM_PFN_VALID) ||
-					  (scratch[k] & ~HMM_PFN_FLAGS) !=
-					  (*pfn & ~HMM_PFN_FLAGS))))
-				unmap_range(m, first + done + k, 1, false, NULL);
-			*pfn = (*pfn & ODPT_PFN_INOUT) | (scratch[k] & ~ODPT_PFN_INOUT);
-		}
+		merge_walk(m, first + done, c, scratch);
 		/* Earlier chunks stay valid: the same sequence covers them,
 		 * and the last check below (under the lock we keep) is final. */
 		if (done + c < n)
@@ -1159,8 +1192,11 @@ static int odpt_release(struct inode *inode, struct file *file)
 		/* Teardown order: unmap all, remove the notifier, free. */
 		mutex_lock(&m->lock);
 		unmap_range(m, 0, m->npages, false, NULL);
-		/* Anything left would be a DMA mapping nobody can undo. */
-		WARN_ON_ONCE(m->mapped_pages);
+		/* Anything left would be a DMA mapping nobody can undo: only a
+		 * module bug (a DMA_MAPPED bit lost while its mapping lived)
+		 * gets here. */
+		if (WARN_ON_ONCE(m->mapped_pages))
+			atomic64_add(m->mapped_pages, &g_release_leaked);
 		mutex_unlock(&m->lock);
 		mmu_interval_notifier_remove(&m->notifier);
 		if (dma_use_iova(&m->map.state))
@@ -1347,6 +1383,10 @@ module_param_cb(sg_tables_live, &ro_atomic64_ops, &g_sg_tables, 0444);
 MODULE_PARM_DESC(sg_tables_live, "mapped sg tables (read-only)");
 module_param_cb(bookkeeping_bytes, &ro_atomic64_ops, &g_bookkeeping, 0444);
 MODULE_PARM_DESC(bookkeeping_bytes, "per-page arrays and sg tables held (read-only)");
+module_param_cb(stale_mapped_entries, &ro_atomic64_ops, &g_stale_mapped, 0444);
+MODULE_PARM_DESC(stale_mapped_entries, "mapped entries a fault found at another page, unmapped; non-zero = module bug (read-only)");
+module_param_cb(release_leaked_pages, &ro_atomic64_ops, &g_release_leaked, 0444);
+MODULE_PARM_DESC(release_leaked_pages, "pages still counted mapped after close unmapped all; non-zero = module bug (read-only)");
 module_param_cb(abi_version, &ro_abi_ops, NULL, 0444);
 MODULE_PARM_DESC(abi_version, "uAPI version of include/uapi/odpt_hmm.h (read-only)");
 module_param_cb(device_kind, &ro_dev_ops, NULL, 0444);

@@ -1,0 +1,258 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#
+# Lab part "shim" (see the lab part contract): loads odpt_hmm.ko, runs the
+# shim's test program (odpt-shim-test: bad input, races, leak counters,
+# fuzzer, unload while open), in `run` mode also `odpt shim verify` and
+# `odpt shim bench`, unloads the module and fails on any kernel splat
+# (WARN/BUG/Oops/lockdep/KASAN/hung task...) logged since the part began.
+# Everything is reported as one flat TAP 13 file, $ODPT_OUT/shim.tap; the
+# program's own TAP, stderr, the kernel log and the tools' outputs sit next
+# to it. Runs in the IOMMU boot (ODPT_IOMMU=on) and the no-IOMMU boot (off).
+#
+# Knobs (environment, all optional): ODPT_SEED (run seed, printed either
+# way), ODPT_FUZZ_S (fuzzer seconds, default 20), ODPT_RACE_S (seconds per
+# race test, default 5 in test mode, 10 in run mode), ODPT_ROUNDS (round cap per race test),
+# ODPT_SHIM_FILTER (test name filter), ODPT_SHIM_BENCH_ARGS (arguments
+# for `odpt shim bench`, e.g. --sizes=4K,1M; default: its own full sweep),
+# ODPT_SHIM_BENCH_DETAIL_SIZES (sizes of the CSV/.hgrm runs, default 1M).
+set -u -o pipefail
+
+usage() {
+	echo "usage: ODPT_OUT=DIR ODPT_BUILD=DIR [ODPT_KMOD=KO] [ODPT_BIN=odpt] $0 test|run" >&2
+	exit 2
+}
+
+mode=${1:-}
+case "$mode" in
+test | run) ;;
+*) usage ;;
+esac
+[ $# -eq 1 ] || usage
+: "${ODPT_OUT:?ODPT_OUT must name the results directory}"
+: "${ODPT_BUILD:?ODPT_BUILD must name the build directory}"
+ODPT_KMOD=${ODPT_KMOD:-}
+ODPT_BIN=${ODPT_BIN:-$ODPT_BUILD/src/cli/odpt}
+ODPT_IOMMU=${ODPT_IOMMU:-}
+export ODPT_IOMMU
+
+out=$ODPT_OUT
+mkdir -p "$out" || exit 2
+prog=$ODPT_BUILD/tests/lab/shim/odpt-shim-test
+results=()	# finished TAP lines without their number
+diags=()	# "# ..." lines emitted before the next result
+n_fail=0
+
+# add STATUS NAME [DIRECTIVE]: STATUS is ok or "not ok".
+add() {
+	local line="$1 $2"
+
+	[ -n "${3:-}" ] && line="$line # $3"
+	results+=("${diags[@]/#/$'\x1f'}")
+	results+=("$line")
+	diags=()
+	[ "$1" = "not ok" ] && n_fail=$((n_fail + 1))
+	return 0
+}
+
+diag() {
+	diags+=("# $*")
+}
+
+module_loaded() {
+	[ -d /sys/module/odpt_hmm ]
+}
+
+# Everything the kernel logs from here on belongs to this part.
+marker="odpt-lab: shim part start $$ $(date +%s%N)"
+echo "$marker" >/dev/kmsg 2>/dev/null || diag "cannot write /dev/kmsg: the splat check covers the whole log"
+
+# ---- load ----------------------------------------------------------------
+if [ -z "$ODPT_KMOD" ]; then
+	add ok insmod "SKIP no module built (ODPT_KMOD empty)"
+else
+	if module_loaded; then
+		# Start from fresh counters: a module left by an earlier part goes.
+		rmmod odpt_hmm 2>"$out/shim-rmmod-before.err" ||
+			diag "odpt_hmm already loaded and rmmod failed: $(cat "$out/shim-rmmod-before.err")"
+	fi
+	if insmod "$ODPT_KMOD" 2>"$out/shim-insmod.err"; then
+		add ok insmod
+	else
+		diag "insmod $ODPT_KMOD: $(cat "$out/shim-insmod.err")"
+		add "not ok" insmod
+	fi
+fi
+
+# ---- the test program ----------------------------------------------------
+if [ ! -x "$prog" ]; then
+	diag "$prog not built (include/uapi/odpt_hmm.h missing at configure time?)"
+	add "not ok" odpt_shim_test
+else
+	# test: a regression pass of a few minutes per boot; run: longer races.
+	race_default=5
+	[ "$mode" = run ] && race_default=10
+	args=(--race-seconds "${ODPT_RACE_S:-$race_default}" --fuzz-seconds "${ODPT_FUZZ_S:-20}")
+	[ -n "$ODPT_KMOD" ] && args+=(--kmod "$ODPT_KMOD")
+	[ -n "${ODPT_SEED:-}" ] && args+=(--seed "$ODPT_SEED")
+	[ -n "${ODPT_ROUNDS:-}" ] && args+=(--rounds "$ODPT_ROUNDS")
+	[ -n "${ODPT_SHIM_FILTER:-}" ] && args+=(--filter "$ODPT_SHIM_FILTER")
+	echo "+ $prog ${args[*]}" >"$out/shim-tests.stderr"
+	timeout -k 30 3600 "$prog" "${args[@]}" >"$out/shim-tests.tap" 2>>"$out/shim-tests.stderr"
+	rc=$?
+	planned=0
+	reported=0
+	while IFS= read -r line; do
+		case "$line" in
+		"TAP version"*) ;;
+		1..*) planned=${line#1..} ;;
+		"ok "* | "not ok "*)
+			reported=$((reported + 1))
+			if [ "${line#not ok }" != "$line" ]; then
+				status="not ok"
+				rest=${line#not ok }
+			else
+				status=ok
+				rest=${line#ok }
+			fi
+			rest=${rest#* }	# drop the program's own number
+			name=${rest%% # *}
+			directive=""
+			[ "$name" != "$rest" ] && directive=${rest#* # }
+			add "$status" "$name" "$directive"
+			;;
+		"Bail out!"*) diag "odpt-shim-test: ${line}" ;;
+		"#"*) diags+=("$line") ;;
+		*) diags+=("# $line") ;;
+		esac
+	done <"$out/shim-tests.tap"
+	if [ "$reported" -ne "$planned" ] || { [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ]; }; then
+		diag "odpt-shim-test planned $planned results, reported $reported, exit status $rc"
+		[ -s "$out/shim-tests.stderr" ] && diag "stderr: $(tail -n 3 "$out/shim-tests.stderr" | tr '\n' ' ')"
+		add "not ok" odpt_shim_test_complete
+	elif [ "$rc" -eq 1 ] && [ "$n_fail" -eq 0 ]; then
+		diag "odpt-shim-test exited 1 without a failing result"
+		add "not ok" odpt_shim_test_complete
+	fi
+fi
+
+# ---- the tools (run mode) -------------------------------------------------
+shim_verbs=""
+if [ -x "$ODPT_BIN" ]; then
+	shim_verbs=$("$ODPT_BIN" shim help 2>&1 | sed -n 's/^  \([a-z]*\) .*/\1/p' | tr '\n' ' ')
+fi
+has_verb() {
+	case " $shim_verbs " in
+	*" $1 "*) return 0 ;;
+	esac
+	return 1
+}
+
+# tool STEP-NAME OUTPUT-FILE FORMAT VERB [ARGS...]
+tool() {
+	local name=$1 file=$2 format=$3 verb=$4
+
+	shift 4
+	if ! module_loaded; then
+		add "not ok" "$name" "module not loaded"
+		return
+	fi
+	echo "+ $ODPT_BIN --format=$format -o $file shim $verb $*" >>"$out/shim-tools.log"
+	if timeout -k 30 3600 "$ODPT_BIN" --format="$format" -o "$file" shim "$verb" "$@" \
+		>>"$out/shim-tools.log" 2>&1; then
+		add ok "$name"
+	else
+		diag "odpt shim $verb failed (exit $?): see shim-tools.log"
+		add "not ok" "$name"
+	fi
+}
+
+if [ "$mode" = run ]; then
+	if ! module_loaded && [ -n "$ODPT_KMOD" ]; then
+		insmod "$ODPT_KMOD" 2>>"$out/shim-insmod.err" || diag "reload: $(cat "$out/shim-insmod.err")"
+	fi
+	if [ -z "$ODPT_KMOD" ]; then
+		add ok shim_verify "SKIP no module built"
+		add ok shim_bench "SKIP no module built"
+	else
+		if has_verb verify; then
+			tool shim_verify "$out/shim-verify.json" json verify
+			tool shim_verify_table "$out/shim-verify.txt" table verify --sample=1
+		else
+			add ok shim_verify "SKIP this odpt has no 'shim verify'"
+		fi
+		if has_verb bench; then
+			# The full sweep goes to JSON; the CSV and .hgrm renderings come
+			# from a second and third run at one size (the writers take one
+			# format per run), with the caller's other bench arguments.
+			read -r -a bench_args <<<"${ODPT_SHIM_BENCH_ARGS:-}"
+			detail_args=(--sizes="${ODPT_SHIM_BENCH_DETAIL_SIZES:-1M}")
+			for a in "${bench_args[@]}"; do
+				case "$a" in
+				--sizes=*) ;;
+				*) detail_args+=("$a") ;;
+				esac
+			done
+			tool shim_bench "$out/shim-bench.json" json bench "${bench_args[@]}"
+			tool shim_bench_hgrm "$out/shim-bench.hgrm" hgrm bench "${detail_args[@]}"
+			tool shim_bench_csv "$out/shim-bench.csv" csv bench "${detail_args[@]}"
+		else
+			add ok shim_bench "SKIP this odpt has no 'shim bench'"
+		fi
+	fi
+fi
+
+# ---- unload ---------------------------------------------------------------
+if [ -n "$ODPT_KMOD" ]; then
+	if ! module_loaded; then
+		diag "odpt_hmm was not loaded at the end of the part"
+		add "not ok" rmmod
+	elif rmmod odpt_hmm 2>"$out/shim-rmmod.err"; then
+		add ok rmmod
+	else
+		diag "rmmod: $(cat "$out/shim-rmmod.err")"
+		add "not ok" rmmod
+	fi
+fi
+
+# ---- kernel log -------------------------------------------------------------
+dmesg >"$out/shim-dmesg-all.txt" 2>/dev/null
+awk -v m="$marker" 'found { print } index($0, m) { found = 1 }' "$out/shim-dmesg-all.txt" \
+	>"$out/shim-dmesg.txt"
+[ -s "$out/shim-dmesg.txt" ] || grep -q -F "$marker" "$out/shim-dmesg-all.txt" ||
+	cp "$out/shim-dmesg-all.txt" "$out/shim-dmesg.txt"
+rm -f "$out/shim-dmesg-all.txt"
+splat='WARNING:|BUG:|Oops|KASAN|UBSAN|kernel BUG|general protection|lockdep|possible recursive locking|possible circular locking|inconsistent lock state|suspicious RCU usage|hung task|blocked for more than|rcu_sched self-detected stall|rcu: INFO|refcount_t:|list_add corruption|list_del corruption|DMA-API:|kmemleak|Call Trace:'
+if grep -E "$splat" "$out/shim-dmesg.txt" >"$out/shim-dmesg-splats.txt"; then
+	while IFS= read -r l; do diag "$l"; done < <(head -n 20 "$out/shim-dmesg-splats.txt")
+	add "not ok" kernel_log_clean
+else
+	rm -f "$out/shim-dmesg-splats.txt"
+	add ok kernel_log_clean
+fi
+
+# ---- TAP --------------------------------------------------------------------
+{
+	echo "TAP version 13"
+	echo "# shim part, mode=$mode ODPT_IOMMU=${ODPT_IOMMU:-unset} kernel=$(uname -r)"
+	num=0
+	for l in "${results[@]}"; do
+		[ "${l#$'\x1f'}" = "$l" ] && num=$((num + 1))
+	done
+	echo "1..$num"
+	i=0
+	for l in "${results[@]}"; do
+		if [ "${l#$'\x1f'}" != "$l" ]; then
+			echo "${l#$'\x1f'}"
+			continue
+		fi
+		i=$((i + 1))
+		case "$l" in
+		"not ok "*) echo "not ok $i ${l#not ok }" ;;
+		*) echo "ok $i ${l#ok }" ;;
+		esac
+	done
+	echo "# shim part: $n_fail failed"
+} >"$out/shim.tap"
+cat "$out/shim.tap"
+[ "$n_fail" -eq 0 ]
