@@ -7,8 +7,12 @@ shim bench`); the boot's IOMMU domain, DMA path, kernel and device come from
 the file itself. Prints Markdown on stdout: a summary at one buffer size and
 per-size tables of map/unmap cost per page (p50/p99, warm runs).
 
-    python3 docs/gen_dma_map_modes.py [--size BYTES] lazy.json strict.json off.json
+    python3 docs/gen_dma_map_modes.py [--size BYTES]... [--update DOC.md] a.json b.json ...
+
+With --update, the output replaces what lies between the "generated: begin"
+and "generated: end" markers of DOC.md instead of going to stdout.
 """
+import io
 import argparse
 import json
 import sys
@@ -74,12 +78,34 @@ def cell(b, name, mode, size, run, mean=False):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--size", type=int, default=16 << 20,
-                    help="buffer size of the summary table (bytes, default 16 MiB)")
+    ap.add_argument("--size", type=int, action="append",
+                    help="buffer size of a summary table (bytes, repeatable; default 16 MiB)")
+    ap.add_argument("--update", metavar="DOC",
+                    help="replace the generated block of DOC instead of printing")
     ap.add_argument("files", nargs="+")
     a = ap.parse_args()
     boots = [load(p) for p in a.files]
+    out = io.StringIO()
+    real_stdout, sys.stdout = sys.stdout, out
+    try:
+        render(a, boots)
+    finally:
+        sys.stdout = real_stdout
+    if not a.update:
+        sys.stdout.write(out.getvalue())
+        return
+    with open(a.update) as f:
+        doc = f.read()
+    begin, end = "<!-- generated: begin -->\n", "<!-- generated: end -->"
+    if begin not in doc or end not in doc:
+        sys.exit(f"{a.update}: no generated-block markers")
+    head, rest = doc.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    with open(a.update, "w") as f:
+        f.write(head + begin + out.getvalue() + end + tail)
 
+
+def render(a, boots):
     print("Boots:\n")
     for b in boots:
         m = b["meta"]
@@ -90,33 +116,42 @@ def main():
               f"command line `{m.get('kernel_cmdline_iommu', '?')}`, "
               f"clock {m.get('clock_source', '?')}, run {m.get('time_utc', '?')}")
     print()
-    print(f"Summary at {fmt_size(a.size)} (per page, p50 / p99 (mean); warm = pages present):\n")
+    for size in a.size or [16 << 20]:
+        summary(boots, size)
+    per_size(boots)
+
+
+def summary(boots, size):
+    print(f"Summary at {fmt_size(size)} (per page, p50 / p99 (mean); warm = pages present):\n")
     print("| boot | mode | map warm | unmap warm | map cold | fault cold | invalidate per page | setup (p50) | bookkeeping B/page |")
     print("|---|---|---|---|---|---|---|---|---|")
     for b in boots:
         for mode in MODES:
-            if ("map_ns_per_page", mode, a.size, "warm") not in b["hists"]:
+            if ("map_ns_per_page", mode, size, "warm") not in b["hists"]:
                 continue
-            inv = b["hists"].get(("invalidate_ns", mode, a.size, "invalidate"))
-            npages = b["scalars"].get(("invalidate_pages", mode, a.size, "invalidate"))
+            inv = b["hists"].get(("invalidate_ns", mode, size, "invalidate"))
+            npages = b["scalars"].get(("invalidate_pages", mode, size, "invalidate"))
             # All callbacks of the MADV_DONTNEED, over the pages they unmapped.
             inv_pp = (fmt_ns(int(float(inv["mean_ns"]) * int(inv["count"]) / npages))
                       if inv and npages else "–")
-            sh = b["hists"].get(("setup_ns", mode, a.size, "cold"))
+            sh = b["hists"].get(("setup_ns", mode, size, "cold"))
             setup = (pct(sh, 50) if sh else
-                     b["scalars"].get(("setup_ns", mode, a.size, "cold")))
-            bk = b["scalars"].get(("bookkeeping_bytes_per_page", mode, a.size, "warm"))
-            sgb = b["scalars"].get(("sg_build_ns_per_page", mode, a.size, "cold"))
+                     b["scalars"].get(("setup_ns", mode, size, "cold")))
+            bk = b["scalars"].get(("bookkeeping_bytes_per_page", mode, size, "warm"))
+            sgb = b["scalars"].get(("sg_build_ns_per_page", mode, size, "cold"))
             setup_s = fmt_ns(int(setup)) if setup is not None else "–"
             if sgb is not None:
                 setup_s += f" + sg build {fmt_ns(int(sgb))}/page"
-            print(f"| {boot_name(b)} | {mode} | {cell(b, 'map_ns_per_page', mode, a.size, 'warm', True)} "
-                  f"| {cell(b, 'unmap_ns_per_page', mode, a.size, 'warm', True)} "
-                  f"| {cell(b, 'map_ns_per_page', mode, a.size, 'cold')} "
-                  f"| {cell(b, 'fault_ns_per_page', mode, a.size, 'cold')} "
+            print(f"| {boot_name(b)} | {mode} | {cell(b, 'map_ns_per_page', mode, size, 'warm', True)} "
+                  f"| {cell(b, 'unmap_ns_per_page', mode, size, 'warm', True)} "
+                  f"| {cell(b, 'map_ns_per_page', mode, size, 'cold')} "
+                  f"| {cell(b, 'fault_ns_per_page', mode, size, 'cold')} "
                   f"| {inv_pp} | {setup_s} | {bk:.2f} |" if bk is not None else
                   f"| {boot_name(b)} | {mode} | – | – | – | – | – | {setup_s} | – |")
     print()
+
+
+def per_size(boots):
     for b in boots:
         print(f"Map / unmap per page by size, **{boot_name(b)}** (warm, p50 / p99):\n")
         print("| size | " + " | ".join(f"{m} map | {m} unmap" for m in MODES) + " |")

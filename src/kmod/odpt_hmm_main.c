@@ -294,22 +294,34 @@ static const struct mmu_interval_notifier_ops odpt_notifier_ops = {
 
 /* ---- the fault loop ----------------------------------------------------- */
 
+/* The sticky bits hmm_range_fault carries from input to output. */
+#define ODPT_PFN_INOUT (HMM_PFN_DMA_MAPPED | HMM_PFN_P2PDMA | HMM_PFN_P2PDMA_BUS)
+
 /*
  * Fault [first, first+n) with req (HMM_PFN_REQ_* or 0 for a snapshot) under
  * one notifier sequence, in calls of at most ODPT_CHUNK_PAGES pages. On 0 the
  * mirror lock is held and no invalidation hit the range since the walk.
+ *
+ * hmm_range_fault writes into the caller's scratch array (ODPT_CHUNK_PAGES
+ * entries), never into the mirror's PFN array: another thread may be mapping
+ * or unmapping those entries under the mirror lock, and an unlocked
+ * read-modify-write of the sticky DMA bits would lose or resurrect them. Each
+ * chunk is merged under the lock after the retry check, keeping the mirror's
+ * DMA bits (valid: no invalidation since the walk began).
  */
 static int fault_locked(struct odpt_mirror *m, unsigned long first,
-			unsigned long n, unsigned long req, struct odpt_acct *a)
+			unsigned long n, unsigned long req, unsigned long *scratch,
+			struct odpt_acct *a)
 {
 	unsigned long deadline = jiffies +
 				 msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
 	struct hmm_range range = {
 		.notifier = &m->notifier,
 		.default_flags = req,
-		.pfn_flags_mask = 0,	/* keep the sticky DMA bits */
+		.pfn_flags_mask = 0,
+		.hmm_pfns = scratch,
 	};
-	unsigned long done, c;
+	unsigned long done, c, k;
 	u64 t0, t;
 	int ret;
 
@@ -325,7 +337,7 @@ again:
 		c = min(n - done, ODPT_CHUNK_PAGES);
 		range.start = m->start + ((first + done) << PAGE_SHIFT);
 		range.end = range.start + (c << PAGE_SHIFT);
-		range.hmm_pfns = &m->pfns[first + done];
+		memset(scratch, 0, c * sizeof(*scratch));
 		if (mmap_read_lock_killable(m->mm))
 			return -EINTR;
 		t0 = ktime_get_ns();
@@ -346,14 +358,29 @@ again:
 		khist_record_n(&m->hist[ODPT_HMM_HIST_FAULT_NS_PER_PAGE],
 			       t / c, c);
 		spin_unlock(&m->stats_lock);
-	}
-	mutex_lock(&m->lock);
-	if (mmu_interval_read_retry(&m->notifier, range.notifier_seq)) {
-		mutex_unlock(&m->lock);
-		a->retries_seq++;
-		goto again;
+
+		mutex_lock(&m->lock);
+		if (mmu_interval_read_retry(&m->notifier, range.notifier_seq)) {
+			mutex_unlock(&m->lock);
+			a->retries_seq++;
+			goto again;
+		}
+		for (k = 0; k < c; k++) {
+			unsigned long *pfn = &m->pfns[first + done + k];
+
+			*pfn = (*pfn & ODPT_PFN_INOUT) | (scratch[k] & ~ODPT_PFN_INOUT);
+		}
+		/* Earlier chunks stay valid: the same sequence covers them,
+		 * and the last check below (under the lock we keep) is final. */
+		if (done + c < n)
+			mutex_unlock(&m->lock);
 	}
 	return 0;
+}
+
+static unsigned long *scratch_alloc(void)
+{
+	return kmalloc_array(ODPT_CHUNK_PAGES, sizeof(unsigned long), GFP_KERNEL);
 }
 
 /* ---- mapping (under m->lock) -------------------------------------------- */
@@ -432,8 +459,8 @@ static bool sg_overlaps(struct odpt_mirror *m, unsigned long first,
 }
 
 static int map_sg(struct odpt_mirror *m, unsigned long first, unsigned long n,
-		  unsigned long req, struct odpt_hmm_map *out,
-		  struct odpt_acct *a)
+		  unsigned long req, unsigned long *scratch,
+		  struct odpt_hmm_map *out, struct odpt_acct *a)
 {
 	struct device *dev = odpt_dma.dev;
 	struct scatterlist *sg;
@@ -458,7 +485,7 @@ static int map_sg(struct odpt_mirror *m, unsigned long first, unsigned long n,
 	s->bytes = sizeof(*s) + sg_table_bytes(n);
 
 	/* One sequence for the whole range: every page must be valid at once. */
-	ret = fault_locked(m, first, n, req, a);
+	ret = fault_locked(m, first, n, req, scratch, a);
 	if (ret)
 		goto err_free;
 	if (sg_overlaps(m, first, n)) {
@@ -622,7 +649,7 @@ out_unlock:
 
 static int ioc_fault(struct odpt_mirror *m, struct odpt_hmm_fault *f)
 {
-	unsigned long first, n, done, c, req = HMM_PFN_REQ_FAULT;
+	unsigned long first, n, done, c, req = HMM_PFN_REQ_FAULT, *scratch;
 	struct odpt_acct a = {};
 	int ret;
 
@@ -633,14 +660,18 @@ static int ioc_fault(struct odpt_mirror *m, struct odpt_hmm_fault *f)
 		return ret;
 	if (f->flags & ODPT_HMM_FAULT_WRITE)
 		req |= HMM_PFN_REQ_WRITE;
+	scratch = scratch_alloc();
+	if (!scratch)
+		return -ENOMEM;
 	for (done = 0; done < n; done += c) {
 		c = min(n - done, ODPT_CHUNK_PAGES);
-		ret = fault_locked(m, first + done, c, req, &a);
+		ret = fault_locked(m, first + done, c, req, scratch, &a);
 		if (ret)
 			break;
 		mutex_unlock(&m->lock);
 		cond_resched();
 	}
+	kfree(scratch);
 	fold_acct(m, &a);
 	f->npages = ret ? 0 : n;
 	f->fault_ns = a.fault_ns;
@@ -651,7 +682,7 @@ static int ioc_fault(struct odpt_mirror *m, struct odpt_hmm_fault *f)
 
 static int ioc_map(struct odpt_mirror *m, struct odpt_hmm_map *p)
 {
-	unsigned long first, n, done, c, req = HMM_PFN_REQ_FAULT;
+	unsigned long first, n, done, c, req = HMM_PFN_REQ_FAULT, *scratch;
 	struct odpt_acct a = {};
 	int ret;
 
@@ -670,13 +701,16 @@ static int ioc_map(struct odpt_mirror *m, struct odpt_hmm_map *p)
 		req = 0;
 	p->npages_mapped = p->npages_already = p->npages_absent = 0;
 	p->map_ns = 0;
+	scratch = scratch_alloc();
+	if (!scratch)
+		return -ENOMEM;
 
 	if (m->mode == ODPT_HMM_MODE_SG) {
-		ret = map_sg(m, first, n, req, p, &a);
+		ret = map_sg(m, first, n, req, scratch, p, &a);
 	} else {
 		for (done = 0; done < n; done += c) {
 			c = min(n - done, ODPT_CHUNK_PAGES);
-			ret = fault_locked(m, first + done, c, req, &a);
+			ret = fault_locked(m, first + done, c, req, scratch, &a);
 			if (ret)
 				break;
 			down_read(&odpt_dev_rwsem);
@@ -688,6 +722,7 @@ static int ioc_map(struct odpt_mirror *m, struct odpt_hmm_map *p)
 			cond_resched();
 		}
 	}
+	kfree(scratch);
 	fold_acct(m, &a);
 	p->fault_ns = a.fault_ns;
 	p->retries_busy = a.retries_busy;
@@ -759,7 +794,14 @@ static int ioc_flags(struct odpt_mirror *m, struct odpt_hmm_flags *f)
 	if (!buf)
 		return -ENOMEM;
 	if (f->flags & ODPT_HMM_FLAGS_REFRESH) {
-		ret = fault_locked(m, first, n, 0, &a);
+		unsigned long *scratch = scratch_alloc();
+
+		if (!scratch) {
+			ret = -ENOMEM;
+			goto out_free;
+		}
+		ret = fault_locked(m, first, n, 0, scratch, &a);
+		kfree(scratch);
 		fold_acct(m, &a);
 		if (ret)
 			goto out_free;
