@@ -47,6 +47,8 @@ int odpt_opts_parse(const struct odpt_opt *table, void *cfg, int argc,
 		    char **argv, int *npos);
 /* Print the options' help (name, metavar, default, range, help) to stdout. */
 void odpt_opts_help(const struct odpt_opt *table);
+/* The same text on stderr, after a usage error. */
+void odpt_opts_usage(const struct odpt_opt *table);
 /* Echo every option's value into the report's configuration. */
 int odpt_opts_echo(const struct odpt_opt *table, const void *cfg,
 		   struct odpt_report *r);

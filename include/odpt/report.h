@@ -77,6 +77,16 @@ int odpt_report_scalar(struct odpt_report *r, const char *name,
 /* A test result (strings are copied). */
 int odpt_report_test(struct odpt_report *r, const struct odpt_test_record *t);
 
+/*
+ * One closing line for the whole result, with a one-word outcome
+ * ("regression", "no_regression"): the table prints it last as
+ * "summary: TEXT", JSON as summary{result,text}, CSV as a "summary" row
+ * (result and reason columns), TAP as a "# summary:" line. Set once; a
+ * second call replaces it.
+ */
+int odpt_report_summary(struct odpt_report *r, const char *result,
+			const char *text);
+
 /* Free-form structured section for object listings (e.g. devices): a
  * json-c object the table writer renders as an indented key/value tree.
  * Ownership of obj (a struct json_object *) passes to the report. */

@@ -40,10 +40,17 @@ struct odpt_object {
 	const char *summary;
 	const struct odpt_verb *verbs;   /* NULL-name terminated */
 	const char *default_verb;        /* verb run when none is given, or NULL */
+	/*
+	 * Non-NULL for an object without verbs that takes arguments (e.g.
+	 * "BASE NEW [OPTIONS]"): everything after OBJECT goes to default_verb,
+	 * and usage shows these words instead of VERB.
+	 */
+	const char *args_usage;
 };
 
 extern const struct odpt_object odpt_obj_devices;
 extern const struct odpt_object odpt_obj_hist;
+extern const struct odpt_object odpt_obj_compare;
 extern const struct odpt_object odpt_obj_suite;
 extern const struct odpt_object odpt_obj_shim;
 
@@ -62,5 +69,7 @@ bool odpt_cli_parse(const struct odpt_verb *verb, void *cfg, int argc,
 int odpt_cli_meta(struct odpt_report *r);
 /* Set by main() from --stable; odpt_cli_meta() applies it to reports. */
 void odpt_cli_set_stable(bool stable);
+/* Set by main(): the object being run, for usage messages. */
+void odpt_cli_set_object(const char *name);
 
 #endif

@@ -18,10 +18,16 @@
 #include "cli.h"
 
 static bool stable_output;
+static const char *current_object = "OBJECT";
 
 void odpt_cli_set_stable(bool stable)
 {
 	stable_output = stable;
+}
+
+void odpt_cli_set_object(const char *name)
+{
+	current_object = name;
 }
 
 int odpt_cli_emit(const struct odpt_cli *cli, const struct odpt_report *r)
@@ -63,6 +69,9 @@ bool odpt_cli_parse(const struct odpt_verb *verb, void *cfg, int argc,
 		return false;
 	}
 	if (ret) {
+		odpt_usage_err("\nusage: odpt [GLOBAL-OPTIONS] %s %s [OPTIONS]\n%s %s options:\n",
+			       current_object, verb->name, current_object, verb->name);
+		odpt_opts_usage(verb->opts);
 		*exit_code = ODPT_EXIT_USAGE;
 		return false;
 	}

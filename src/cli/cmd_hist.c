@@ -78,16 +78,38 @@ static uint64_t *make_values(void)
 	return v;
 }
 
-/* Mean ns per odpt_hist_record() over n records of the value table. */
-static double time_records(struct odpt_hist *h, const uint64_t *vals, uint64_t n)
-{
-	uint64_t i, t0, t1;
+#define CHUNK (1ULL << 20)
 
-	t0 = odpt_now_ns();
-	for (i = 0; i < n; i++)
+/*
+ * ns per odpt_hist_record() over n records of the value table, after a
+ * warm-up pass (caches, branch predictor) whose samples are discarded.
+ * Returns the mean over all n; *best_ns gets the fastest chunk of 2^20
+ * records, which other processes on a shared machine cannot inflate.
+ */
+static double time_records(struct odpt_hist *h, const uint64_t *vals, uint64_t n,
+			   double *best_ns)
+{
+	uint64_t i, done = 0, total_ns = 0;
+	double best = 1e300;
+
+	for (i = 0; i < NVALUES * 16; i++)
 		odpt_hist_record(h, vals[i & (NVALUES - 1)]);
-	t1 = odpt_now_ns();
-	return (double)(t1 - t0) / (double)n;
+	odpt_hist_reset(h);
+	while (done < n) {
+		uint64_t len = n - done < CHUNK ? n - done : CHUNK, t0, t1;
+
+		t0 = odpt_now_ns();
+		for (i = done; i < done + len; i++)
+			odpt_hist_record(h, vals[i & (NVALUES - 1)]);
+		t1 = odpt_now_ns();
+		total_ns += t1 - t0;
+		if ((double)(t1 - t0) / (double)len < best)
+			best = (double)(t1 - t0) / (double)len;
+		done += len;
+	}
+	if (best_ns)
+		*best_ns = best;
+	return (double)total_ns / (double)n;
 }
 
 static double time_queries(const struct odpt_hist *h, uint64_t n)
@@ -138,22 +160,39 @@ static int test_clock_monotonic(struct odpt_report *r)
 	return add_test(r, "clock_monotonic", ok, why, t0);
 }
 
+/* A (clock, raw) pair read close together: the tightest of 16 tries. */
+static void read_pair(uint64_t *now, uint64_t *raw)
+{
+	uint64_t best = UINT64_MAX;
+	int i;
+
+	for (i = 0; i < 16; i++) {
+		uint64_t a = odpt_clock_raw_ns(), t = odpt_now_ns(), b = odpt_clock_raw_ns();
+
+		if (b - a < best) {
+			best = b - a;
+			*now = t;
+			*raw = a + (b - a) / 2;
+		}
+	}
+}
+
 /* The clock agrees with CLOCK_MONOTONIC_RAW within 0.1% over 100 ms. */
 static int test_clock_rate(struct odpt_report *r)
 {
-	uint64_t t0 = odpt_now_ns(), r0 = odpt_clock_raw_ns(), t1, r1, d, e;
+	uint64_t start = odpt_now_ns(), t0 = 0, r0 = 0, t1 = 0, r1 = 0, d, e;
 	char why[128] = "";
 
+	read_pair(&t0, &r0);
 	while (odpt_clock_raw_ns() - r0 < 100000000ULL)
 		;
-	t1 = odpt_now_ns();
-	r1 = odpt_clock_raw_ns();
+	read_pair(&t1, &r1);
 	d = r1 - r0;
 	e = (t1 - t0) > d ? (t1 - t0) - d : d - (t1 - t0);
 	if (e * 1000 > d)
 		snprintf(why, sizeof(why), "%llu ns measured against %llu ns of CLOCK_MONOTONIC_RAW",
 			 (unsigned long long)(t1 - t0), (unsigned long long)d);
-	return add_test(r, "clock_rate_matches_monotonic_raw", e * 1000 <= d, why, t0);
+	return add_test(r, "clock_rate_matches_monotonic_raw", e * 1000 <= d, why, start);
 }
 
 /* The error bound of hist.h at every power of two +-1 in range. */
@@ -231,6 +270,7 @@ static int run_check(struct odpt_cli *cli, int argc, char **argv)
 	struct odpt_test_counts tc;
 	struct check_cfg cfg;
 	uint64_t *vals = NULL, i, prev;
+	double best = 0;
 	int npos, code, ret;
 
 	if (!odpt_cli_parse(&odpt_obj_hist.verbs[0], &cfg, argc, argv, &npos, &code))
@@ -269,7 +309,8 @@ static int run_check(struct odpt_cli *cli, int argc, char **argv)
 	    odpt_report_scalar(r, "timer_resolution_ns", NULL, 0, (double)ci->resolution_ns) ||
 	    (ci->tsc_hz && odpt_report_scalar(r, "tsc_hz", NULL, 0, (double)ci->tsc_hz)) ||
 	    odpt_report_scalar(r, "record_ns", NULL, 0,
-			       round(time_records(rec, vals, cfg.records) * 1000) / 1000) ||
+			       round(time_records(rec, vals, cfg.records, &best) * 1000) / 1000) ||
+	    odpt_report_scalar(r, "record_best_ns", NULL, 0, round(best * 1000) / 1000) ||
 	    odpt_report_scalar(r, "record_target_ns", NULL, 0, RECORD_TARGET_NS) ||
 	    odpt_report_scalar(r, "percentile_query_ns", NULL, 0,
 			       round(time_queries(rec, 1000))) ||
@@ -302,7 +343,7 @@ static int run_bench(struct odpt_cli *cli, int argc, char **argv)
 	struct odpt_hist *h = NULL;
 	struct bench_cfg cfg;
 	uint64_t *vals = NULL;
-	double rec_ns, query_ns;
+	double rec_ns, best_ns = 0, query_ns;
 	int npos, code, ret;
 
 	if (!odpt_cli_parse(&odpt_obj_hist.verbs[1], &cfg, argc, argv, &npos, &code))
@@ -327,20 +368,22 @@ static int run_bench(struct odpt_cli *cli, int argc, char **argv)
 	if (!vals)
 		goto out_hist;
 
-	time_records(h, vals, NVALUES * 16);   /* warm caches and the branch predictor */
-	odpt_hist_reset(h);
-	rec_ns = time_records(h, vals, cfg.count);
+	rec_ns = time_records(h, vals, cfg.count, &best_ns);
 	query_ns = time_queries(h, cfg.queries);
 	if (odpt_report_scalar(r, "records", NULL, 0, (double)odpt_hist_count(h)) ||
 	    odpt_report_scalar(r, "record_ns", NULL, 0, round(rec_ns * 1000) / 1000) ||
+	    odpt_report_scalar(r, "record_best_ns", NULL, 0, round(best_ns * 1000) / 1000) ||
 	    odpt_report_scalar(r, "record_target_ns", NULL, 0, RECORD_TARGET_NS) ||
 	    odpt_report_scalar(r, "percentile_query_ns", NULL, 0, round(query_ns)) ||
 	    odpt_report_scalar(r, "hist_bytes", NULL, 0, (double)odpt_hist_bytes(h)) ||
 	    odpt_report_hist(r, "bench_values_ns", NULL, 0, h))
 		goto out_vals;
-	if (rec_ns > RECORD_TARGET_NS)
-		odpt_warn("%.3f ns per record is above the %.0f ns target", rec_ns,
-			  RECORD_TARGET_NS);
+	if (best_ns > RECORD_TARGET_NS)
+		odpt_warn("%.3f ns per record (best chunk) is above the %.0f ns target",
+			  best_ns, RECORD_TARGET_NS);
+	else if (rec_ns > RECORD_TARGET_NS)
+		odpt_warn("mean %.3f ns per record (best chunk %.3f ns): other load on this machine?",
+			  rec_ns, best_ns);
 	code = odpt_cli_emit(cli, r);
 out_vals:
 	free(vals);

@@ -18,6 +18,7 @@
  * struct odpt_object and add one line here (the declarations are in cli.h).
  */
 static const struct odpt_object *const objects[] = {
+	&odpt_obj_compare,
 	&odpt_obj_hist,
 	&odpt_obj_shim,
 	NULL,
@@ -69,11 +70,24 @@ static void print_err(const char *fmt, ...)
 	odpt_usage_err("%s", buf);
 }
 
+static const struct odpt_verb *find_verb(const struct odpt_object *obj,
+					 const char *name);
+
 static void object_usage(const struct odpt_object *obj,
 			 void (*pr)(const char *, ...), bool with_opts)
 {
 	const struct odpt_verb *v;
 
+	if (obj->args_usage) {
+		pr("usage: odpt [GLOBAL-OPTIONS] %s %s\n\n%s: %s\n", obj->name,
+		   obj->args_usage, obj->name, obj->summary);
+		v = find_verb(obj, obj->default_verb);
+		if (with_opts && v && v->opts && v->opts->name) {
+			odpt_out("\n%s options:\n", obj->name);
+			odpt_opts_help(v->opts);
+		}
+		return;
+	}
 	pr("usage: odpt [GLOBAL-OPTIONS] %s VERB [OPTIONS]\n\n%s: %s\n\nverbs:\n",
 	   obj->name, obj->name, obj->summary);
 	for (v = obj->verbs; v->name; v++)
@@ -153,13 +167,9 @@ int main(int argc, char **argv)
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			global_usage(print_out);
 			return ODPT_EXIT_OK;
-		} else if (!strcmp(a, "-o") || !strncmp(a, "--output", 8)) {
-			if (!strcmp(a, "-o"))
-				cli.output = opt_value(argc, argv, &i, a, 2, &bad);
-			else if (a[8] == '\0' || a[8] == '=')
-				cli.output = opt_value(argc, argv, &i, a, 8, &bad);
-			else
-				goto unknown;
+		} else if (!strcmp(a, "-o") || !strcmp(a, "--output") ||
+			   !strncmp(a, "--output=", 9)) {
+			cli.output = opt_value(argc, argv, &i, a, a[1] == 'o' ? 2 : 8, &bad);
 			if (bad || !cli.output || !*cli.output) {
 				odpt_usage_err("odpt: %s needs a file name\n", a);
 				return ODPT_EXIT_USAGE;
@@ -176,7 +186,6 @@ int main(int argc, char **argv)
 				return ODPT_EXIT_USAGE;
 			}
 		} else {
-unknown:
 			odpt_usage_err("odpt: unknown global option '%s'\n\n", a);
 			global_usage(print_err);
 			return ODPT_EXIT_USAGE;
@@ -205,13 +214,17 @@ unknown:
 		global_usage(print_err);
 		return ODPT_EXIT_USAGE;
 	}
+	odpt_cli_set_object(obj->name);
 	i++;
 	if (i < argc && (!strcmp(argv[i], "help") || !strcmp(argv[i], "-h") ||
 			 !strcmp(argv[i], "--help"))) {
 		object_usage(obj, print_out, true);
 		return ODPT_EXIT_OK;
 	}
-	if (i >= argc || argv[i][0] == '-') {
+	if (obj->args_usage) {
+		/* No verbs: the arguments are the object's own (e.g. two files). */
+		verb = find_verb(obj, obj->default_verb);
+	} else if (i >= argc || argv[i][0] == '-') {
 		/* No verb: the default one, with any options that follow. */
 		if (!obj->default_verb) {
 			odpt_usage_err("odpt: %s needs a verb\n\n", obj->name);

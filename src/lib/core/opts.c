@@ -259,12 +259,14 @@ int odpt_opts_parse(const struct odpt_opt *table, void *cfg, int argc,
 	return 0;
 }
 
-void odpt_opts_help(const struct odpt_opt *table)
+/* One help text, to stdout (--help) or stderr (after a usage error). */
+static void opts_help(const struct odpt_opt *table,
+		      void (*pr)(const char *fmt, ...) __attribute__((format(printf, 1, 2))))
 {
 	const struct odpt_opt *o;
 
 	if (!table || !table->name) {
-		odpt_out("  (no options)\n");
+		pr("  (no options)\n");
 		return;
 	}
 	for (o = table; o->name; o++) {
@@ -278,19 +280,29 @@ void odpt_opts_help(const struct odpt_opt *table)
 		else
 			snprintf(head, sizeof(head), "%s--%s=%s", lead, o->name,
 				 o->metavar ? o->metavar : "VALUE");
-		odpt_out("  %-28s %s", head, o->help ? o->help : "");
+		pr("  %-28s %s", head, o->help ? o->help : "");
 		if (o->type == ODPT_OPT_CHOICE && o->choices) {
-			odpt_out(" (one of:");
+			pr(" (one of:");
 			for (i = 0; o->choices[i]; i++)
-				odpt_out(" %s", o->choices[i]);
-			odpt_out(")");
+				pr(" %s", o->choices[i]);
+			pr(")");
 		}
 		if ((o->type == ODPT_OPT_U64 || o->type == ODPT_OPT_SIZE) && has_range(o))
-			odpt_out(" (range %" PRIu64 "..%" PRIu64 ")", o->min, o->max);
+			pr(" (range %" PRIu64 "..%" PRIu64 ")", o->min, o->max);
 		if (o->def)
-			odpt_out(" [default %s]", o->def);
-		odpt_out("\n");
+			pr(" [default %s]", o->def);
+		pr("\n");
 	}
+}
+
+void odpt_opts_help(const struct odpt_opt *table)
+{
+	opts_help(table, odpt_out);
+}
+
+void odpt_opts_usage(const struct odpt_opt *table)
+{
+	opts_help(table, odpt_usage_err);
 }
 
 int odpt_opts_echo(const struct odpt_opt *table, const void *cfg,

@@ -127,6 +127,8 @@ void odpt_report_destroy(struct odpt_report *r)
 	free(r->scalars);
 	free(r->tests);
 	free(r->sections);
+	free(r->summary_result);
+	free(r->summary_text);
 	free(r->command);
 	free(r);
 }
@@ -328,10 +330,31 @@ int odpt_report_test(struct odpt_report *r, const struct odpt_test_record *t)
 	return failed ? -ENOMEM : 0;
 }
 
+int odpt_report_summary(struct odpt_report *r, const char *result,
+			const char *text)
+{
+	char *a, *b;
+
+	if (!r || !result || !*result || !text)
+		return -EINVAL;
+	a = strdup(result);
+	b = strdup(text);
+	if (!a || !b) {
+		free(a);
+		free(b);
+		return -ENOMEM;
+	}
+	free(r->summary_result);
+	free(r->summary_text);
+	r->summary_result = a;
+	r->summary_text = b;
+	return 0;
+}
+
 /* Keys the JSON writer uses at the top level; a section cannot take them. */
 static const char *const reserved_keys[] = {
 	"schema_version", "tool", "command", "meta", "config", "series",
-	"scalars", "tests", "test_counts", NULL,
+	"scalars", "tests", "test_counts", "summary", NULL,
 };
 
 int odpt_report_section(struct odpt_report *r, const char *key, void *json_obj)
@@ -414,6 +437,12 @@ void odpt_pct_fmt(double p, char *buf, size_t len)
 			if (strtod(buf, NULL) == p)
 				return;
 		}
+	}
+	/* Very small or large (e.g. a p-value of 1e-45): shortest exponent form. */
+	for (prec = 1; prec < 17; prec++) {
+		snprintf(buf, len, "%.*g", prec, p);
+		if (strtod(buf, NULL) == p)
+			return;
 	}
 	snprintf(buf, len, "%.17g", p);
 }

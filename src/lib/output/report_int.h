@@ -65,6 +65,8 @@ struct odpt_report {
 	int ntests;
 	struct odpt_rsection *sections;
 	int nsections;
+	char *summary_result;   /* NULL: no summary */
+	char *summary_text;
 };
 
 /* Helpers shared by the writers. */

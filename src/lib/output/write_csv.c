@@ -94,5 +94,14 @@ int odpt_write_csv(const struct odpt_report *r, const struct odpt_write_opts *o,
 			fprintf(f, "%" PRIu64, t->duration_ns);
 		fputc('\n', f);
 	}
+	if (r->summary_result) {
+		fputs("summary,,", f);
+		empty_cols(f, nstat + 1);
+		fputs(",", f);
+		field(f, r->summary_result);
+		fputc(',', f);
+		field(f, r->summary_text);
+		fputs(",\n", f);
+	}
 	return 0;
 }

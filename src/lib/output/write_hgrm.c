@@ -11,23 +11,106 @@
  * every <ticks> steps; each line reports the highest equivalent value of
  * the counter where the cumulative count first reaches the step; the
  * footer gives mean and standard deviation (median equivalent values), max
- * (highest equivalent), total count, bucket and sub-bucket counts.
+ * (highest equivalent), total count, bucket and sub-bucket counts. Numbers
+ * are rounded the way Java's Formatter does (see java_fixed()).
  * With several series, each block is preceded by a "#[Series ...]" line.
  */
 #include <inttypes.h>
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "odpt/report.h"
 #include "report_int.h"
 
+/*
+ * Java's "%.Nf": round the shortest decimal that reads back as v (not v's
+ * exact binary value, as C's printf does) half-up to N decimals. The two
+ * differ on ties such as 0.9997802734375 to 12 places, so C's %f would
+ * not be byte-compatible.
+ */
+static void java_fixed(char *out, size_t len, double v, int prec)
+{
+	char tmp[40], dig[40], res[400];
+	int n = 0, pt, p, i, k = 0, nint, total;
+	bool neg = v < 0;
+	char *e;
+
+	if (prec < 0)
+		prec = 0;
+	if (neg)
+		v = -v;
+	if (v == 0 || !isfinite(v) || prec > 300) {
+		snprintf(out, len, "%.*f", prec, neg ? -v : v);
+		return;
+	}
+	for (p = 1; p <= 17; p++) {
+		snprintf(tmp, sizeof(tmp), "%.*e", p - 1, v);
+		if (strtod(tmp, NULL) == v)
+			break;
+	}
+	/* tmp = "d.ddde+XX": digits and the decimal point's position */
+	for (i = 0; tmp[i] && tmp[i] != 'e'; i++)
+		if (tmp[i] != '.')
+			dig[n++] = tmp[i];
+	e = strchr(tmp, 'e');
+	pt = (int)strtol(e + 1, NULL, 10) + 1;   /* digits before the point */
+
+	/* integer digits, then prec fraction digits, then one to round on */
+	nint = pt > 0 ? pt : 1;
+	total = nint + prec;
+	if (pt > 300 || pt < -300 || total < 1 || total + 2 > (int)sizeof(res)) {
+		snprintf(out, len, "%.*f", prec, neg ? -v : v);
+		return;
+	}
+	for (k = 0; k <= total; k++) {
+		int src = pt > 0 ? k : k - 1 + pt;   /* index into dig */
+
+		if (pt <= 0 && k == 0)
+			res[k] = '0';
+		else
+			res[k] = src >= 0 && src < n ? dig[src] : '0';
+	}
+	/* half-up on the first dropped digit */
+	if (res[total] >= '5') {
+		for (k = total - 1; k >= 0; k--) {
+			if (res[k] == '9') {
+				res[k] = '0';
+			} else {
+				res[k]++;
+				break;
+			}
+		}
+		if (k < 0) {
+			memmove(res + 1, res, (size_t)total);
+			res[0] = '1';
+			nint++;
+		}
+	}
+	snprintf(out, len, "%s%.*s%s%.*s", neg ? "-" : "", nint, res,
+		 prec ? "." : "", prec, res + nint);
+}
+
+static void jf(FILE *f, int width, int prec, double v)
+{
+	char buf[448];
+
+	java_fixed(buf, sizeof(buf), v, prec);
+	fprintf(f, "%*s", width, buf);
+}
+
 static void line(FILE *f, int sig, double value, double pct, uint64_t total,
 		 bool last)
 {
-	if (last)
-		fprintf(f, "%12.*f %2.12f %10" PRIu64 "\n", sig, value, pct / 100.0, total);
-	else
-		fprintf(f, "%12.*f %2.12f %10" PRIu64 " %14.2f\n", sig, value,
-			pct / 100.0, total, 1.0 / (1.0 - pct / 100.0));
+	jf(f, 12, sig, value);
+	fputc(' ', f);
+	jf(f, 2, 12, pct / 100.0);
+	fprintf(f, " %10" PRIu64, total);
+	if (!last) {
+		fputc(' ', f);
+		jf(f, 14, 2, 1.0 / (1.0 - pct / 100.0));
+	}
+	fputc('\n', f);
 }
 
 /* The next percentile step: ticks per halving of the distance to 100%. */
@@ -68,10 +151,13 @@ static void distribution(FILE *f, const struct odpt_hist *h, int ticks)
 	if (total && idx < h->counts_len)
 		line(f, sig, (double)odpt_hist_highest_at_index(h, idx), 100.0, cum, true);
 
-	fprintf(f, "#[Mean    = %12.*f, StdDeviation   = %12.*f]\n", sig,
-		odpt_hist_mean(h), sig, odpt_hist_stddev(h));
-	fprintf(f, "#[Max     = %12.*f, Total count    = %12" PRIu64 "]\n", sig,
-		(double)odpt_hist_max(h), total);
+	fputs("#[Mean    = ", f);
+	jf(f, 12, sig, odpt_hist_mean(h));
+	fputs(", StdDeviation   = ", f);
+	jf(f, 12, sig, odpt_hist_stddev(h));
+	fputs("]\n#[Max     = ", f);
+	jf(f, 12, sig, (double)odpt_hist_max(h));
+	fprintf(f, ", Total count    = %12" PRIu64 "]\n", total);
 	fprintf(f, "#[Buckets = %12d, SubBuckets     = %12d]\n", h->bucket_count,
 		h->sub_bucket_count);
 }

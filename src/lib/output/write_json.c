@@ -226,28 +226,110 @@ static struct json_object *build(const struct odpt_report *r,
 		json_object_object_add(o, "xpass", json_object_new_int((int)tc.xpass));
 		json_object_object_add(o, "skip", json_object_new_int((int)tc.skip));
 	}
+	if (r->summary_result) {
+		o = json_object_new_object();
+		CHECK(o);
+		json_object_object_add(root, "summary", o);
+		json_object_object_add(o, "result", json_object_new_string(r->summary_result));
+		json_object_object_add(o, "text", json_object_new_string(r->summary_text));
+	}
 	return root;
 fail:
 	json_object_put(root);
 	return NULL;
 }
 
+/*
+ * Pretty printer over the json-c tree: two-space indent, "key": value,
+ * empty containers as {} and [], small flat objects on one line. json-c's own pretty printer changed its
+ * layout of empty containers between releases (0.16 vs 0.18), and our
+ * output must not depend on the library version. Scalars (and string
+ * escaping) still come from json-c.
+ */
+/* An object of at most four scalar members (percentile points, buckets). */
+static bool small_flat(struct json_object *o)
+{
+	if (json_object_object_length(o) > 4)
+		return false;
+	json_object_object_foreach(o, key, val) {
+		(void)key;
+		if (json_object_is_type(val, json_type_object) ||
+		    json_object_is_type(val, json_type_array))
+			return false;
+	}
+	return true;
+}
+
+static void emit(struct json_object *o, int depth, FILE *f)
+{
+	const int flags = JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE;
+	bool first = true;
+
+	switch (json_object_get_type(o)) {
+	case json_type_object:
+		if (!json_object_object_length(o)) {
+			fputs("{}", f);
+			return;
+		}
+		if (small_flat(o)) {
+			/* {"p": 99.9, "ns": 1234} on one line */
+			fputc('{', f);
+			json_object_object_foreach(o, skey, sval) {
+				struct json_object *k = json_object_new_string(skey);
+
+				fprintf(f, "%s%s: ", first ? "" : ", ",
+					json_object_to_json_string_ext(k, flags));
+				json_object_put(k);
+				emit(sval, depth + 1, f);
+				first = false;
+			}
+			fputc('}', f);
+			return;
+		}
+		fputs("{\n", f);
+		json_object_object_foreach(o, key, val) {
+			struct json_object *k = json_object_new_string(key);
+
+			fprintf(f, "%s%*s%s: ", first ? "" : ",\n", 2 * (depth + 1), "",
+				json_object_to_json_string_ext(k, flags));
+			json_object_put(k);
+			emit(val, depth + 1, f);
+			first = false;
+		}
+		fprintf(f, "\n%*s}", 2 * depth, "");
+		return;
+	case json_type_array: {
+		size_t i, n = json_object_array_length(o);
+
+		if (!n) {
+			fputs("[]", f);
+			return;
+		}
+		fputs("[\n", f);
+		for (i = 0; i < n; i++) {
+			fprintf(f, "%s%*s", i ? ",\n" : "", 2 * (depth + 1), "");
+			emit(json_object_array_get_idx(o, i), depth + 1, f);
+		}
+		fprintf(f, "\n%*s]", 2 * depth, "");
+		return;
+	}
+	case json_type_null:
+		fputs("null", f);
+		return;
+	default:
+		fputs(json_object_to_json_string_ext(o, flags), f);
+		return;
+	}
+}
+
 int odpt_write_json(const struct odpt_report *r, const struct odpt_write_opts *o,
 		    FILE *f)
 {
 	struct json_object *root = build(r, o);
-	const char *text;
 
 	if (!root)
 		return -ENOMEM;
-	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-					      JSON_C_TO_STRING_SPACED |
-					      JSON_C_TO_STRING_NOSLASHESCAPE);
-	if (!text) {
-		json_object_put(root);
-		return -ENOMEM;
-	}
-	fputs(text, f);
+	emit(root, 0, f);
 	fputc('\n', f);
 	json_object_put(root);
 	return 0;

@@ -43,8 +43,13 @@ static bool ends_with(const char *s, const char *suffix)
 
 static void fmt_scalar(const char *name, double v, char *buf, size_t len)
 {
-	if (ends_with(name, "_ns") && v >= 0)
+	if (ends_with(name, "_ns") && v >= 0) {
 		fmt_ns(v, buf, len);
+	} else if (ends_with(name, "_ns") && len > 1) {
+		/* a negative difference of times (e.g. a compare delta) */
+		buf[0] = '-';
+		fmt_ns(-v, buf + 1, len - 1);
+	}
 	else if (v == floor(v) && fabs(v) < 1e15)
 		snprintf(buf, len, "%.0f", v);
 	else
@@ -90,21 +95,22 @@ static void grid_print(struct grid *g, FILE *f)
 				w[c] = l;
 		}
 	for (r = 0; r < g->nrows; r++) {
-		fputs("  ", f);
-		for (c = 0; c < g->ncols; c++) {
-			const char *s = cell(g, r, c);
-			bool last = c == g->ncols - 1;
+		char line[64 * (CELL + 2) + 4];
+		size_t off = 0, n;
 
-			if (g->right[c])
-				fprintf(f, "%*s", w[c], s);
-			else if (last)
-				fputs(s, f);
-			else
-				fprintf(f, "%-*s", w[c], s);
-			if (!last)
-				fputs("  ", f);
+		off += (size_t)snprintf(line, sizeof(line), "  ");
+		for (c = 0; c < g->ncols && c < 64; c++) {
+			const char *s = cell(g, r, c);
+
+			off += (size_t)snprintf(line + off, sizeof(line) - off,
+						g->right[c] ? "%*s%s" : "%-*s%s", w[c], s,
+						c == g->ncols - 1 ? "" : "  ");
 		}
-		fputc('\n', f);
+		/* no trailing blanks when the last cells are empty */
+		n = strlen(line);
+		while (n && line[n - 1] == ' ')
+			line[--n] = '\0';
+		fprintf(f, "%s\n", line);
 	}
 	free(g->cells);
 	free(g->right);
@@ -303,5 +309,7 @@ int odpt_write_table(const struct odpt_report *r, const struct odpt_write_opts *
 		return ret;
 	if (r->ntests && (ret = print_tests(r, f)))
 		return ret;
+	if (r->summary_result)
+		fprintf(f, "summary: %s\n", r->summary_text);
 	return 0;
 }

@@ -19,6 +19,16 @@ static void one_line(FILE *f, const char *s)
 		fputc(*s == '\n' || *s == '\r' ? ' ' : *s, f);
 }
 
+/*
+ * A test name on a result line: '#' would start a directive and a newline
+ * would end the line, so both become '_'.
+ */
+static void tap_name(FILE *f, const char *s)
+{
+	for (; s && *s; s++)
+		fputc(*s == '#' || *s == '\n' || *s == '\r' ? '_' : *s, f);
+}
+
 static void diag_block(FILE *f, const char *label, const char *text)
 {
 	const char *p = text;
@@ -48,37 +58,50 @@ int odpt_write_tap(const struct odpt_report *r, const struct odpt_write_opts *o,
 		const struct odpt_test_record *t = &r->tests[i];
 		int n = i + 1;
 
-		if (t->stage && (t->result == ODPT_FAIL || t->result == ODPT_XFAIL))
-			fprintf(f, "# %s: stage: %s\n", t->name, t->stage);
+		if (t->stage && (t->result == ODPT_FAIL || t->result == ODPT_XFAIL)) {
+			fputs("# ", f);
+			tap_name(f, t->name);
+			fputs(": stage: ", f);
+			one_line(f, t->stage);
+			fputc('\n', f);
+		}
 		if (t->reason && t->result == ODPT_FAIL) {
-			fprintf(f, "# %s: ", t->name);
+			fputs("# ", f);
+			tap_name(f, t->name);
+			fputs(": ", f);
 			one_line(f, t->reason);
 			fputc('\n', f);
 		}
 		diag_block(f, "", t->diag);
+		fprintf(f, "%s %d ", t->result == ODPT_FAIL || t->result == ODPT_XPASS ?
+			"not ok" : "ok", n);
+		tap_name(f, t->name);
 		switch (t->result) {
 		case ODPT_PASS:
-			fprintf(f, "ok %d %s\n", n, t->name);
-			break;
 		case ODPT_FAIL:
-			fprintf(f, "not ok %d %s\n", n, t->name);
+			fputc('\n', f);
 			break;
 		case ODPT_SKIP:
-			fprintf(f, "ok %d %s # SKIP ", n, t->name);
+			fputs(" # SKIP ", f);
 			one_line(f, t->reason ? t->reason : "no reason given");
 			fputc('\n', f);
 			break;
 		case ODPT_XFAIL:
-			fprintf(f, "ok %d %s # XFAIL ", n, t->name);
+			fputs(" # XFAIL ", f);
 			one_line(f, t->reason ? t->reason : "known failure");
 			fputc('\n', f);
 			break;
 		case ODPT_XPASS:
-			fprintf(f, "not ok %d %s # XPASS ", n, t->name);
+			fputs(" # XPASS ", f);
 			one_line(f, t->reason ? t->reason : "known failure did not occur");
 			fputc('\n', f);
 			break;
 		}
+	}
+	if (r->summary_result) {
+		fputs("# summary: ", f);
+		one_line(f, r->summary_text);
+		fputc('\n', f);
 	}
 	odpt_report_test_counts(r, &tc);
 	fprintf(f, "# Totals: pass:%u fail:%u xfail:%u xpass:%u skip:%u error:0\n",

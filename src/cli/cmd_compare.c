@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * `odpt compare BASE NEW`: says whether a change regressed. Reads odpt JSON
+ * results written with --raw-buckets (BASE and NEW may each be several
+ * runs, comma-separated), compares every series present on both sides
+ * (include/odpt/compare.h: a quantile test over the buckets plus a
+ * percentile threshold, and with repeated runs their agreement) and
+ * renders the outcome through the report writers. Exit 0: no series regressed; 1: at least one regressed (or the
+ * output could not be written); 2: bad usage or a file odpt cannot compare,
+ * with one line saying how to produce a valid one.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "odpt/compare.h"
+#include "odpt/log.h"
+#include "cli.h"
+
+#define MAX_RUNS 64
+
+struct compare_cfg {
+	const char *threshold_pct;
+	const char *alpha;
+	const char *metric;
+	uint64_t min_samples;
+};
+
+static const struct odpt_opt compare_opts[] = {
+	{ .name = "threshold-pct", .short_name = 't', .type = ODPT_OPT_STR,
+	  .offset = offsetof(struct compare_cfg, threshold_pct), .def = "5",
+	  .metavar = "P",
+	  .help = "practical significance: a chosen percentile must move by more than P % (0..1000)" },
+	{ .name = "alpha", .short_name = 'a', .type = ODPT_OPT_STR,
+	  .offset = offsetof(struct compare_cfg, alpha), .def = "0.01",
+	  .metavar = "A",
+	  .help = "statistical significance: Mann-Whitney two-sided p must be below A (0 < A <= 0.5)" },
+	{ .name = "metric", .short_name = 'm', .type = ODPT_OPT_STR,
+	  .offset = offsetof(struct compare_cfg, metric), .def = "p50,p99",
+	  .metavar = "LIST",
+	  .help = "percentiles that decide, from p50,p90,p99,p99.9 (all four are reported)" },
+	{ .name = "min-samples", .type = ODPT_OPT_U64,
+	  .offset = offsetof(struct compare_cfg, min_samples), .def = "30",
+	  .min = 2, .max = 1000000000000ULL, .metavar = "N",
+	  .help = "samples needed on each side for a verdict" },
+	ODPT_OPT_END,
+};
+
+static void usage_tail(void)
+{
+	odpt_usage_err("\nusage: odpt [GLOBAL-OPTIONS] compare BASE.json[,...] NEW.json[,...] [OPTIONS]\n"
+		       "compare options:\n");
+	odpt_opts_usage(compare_opts);
+}
+
+/* A finite number in [lo, hi] (lo excluded when lo_open). */
+static bool parse_num(const char *opt, const char *s, double lo, bool lo_open,
+		      double hi, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = s && *s ? strtod(s, &end) : NAN;
+	if (!s || !*s || *end || errno || !isfinite(v) || v > hi ||
+	    (lo_open ? v <= lo : v < lo)) {
+		odpt_usage_err("odpt: compare: --%s: '%s' is not a number in %s%g..%g%s\n",
+			       opt, s ? s : "", lo_open ? "(" : "[", lo, hi, "]");
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+/* Read the comma-separated files of one side; exit code, 0 on success. */
+static int read_side(const char *list, struct odpt_result **res, int *n)
+{
+	char *copy = strdup(list), *save = NULL, *path, err[640];
+	int ret = 0;
+
+	*n = 0;
+	if (!copy) {
+		odpt_err("out of memory");
+		return ODPT_EXIT_FAIL;
+	}
+	for (path = strtok_r(copy, ",", &save); path; path = strtok_r(NULL, ",", &save)) {
+		if (*n == MAX_RUNS) {
+			odpt_usage_err("odpt: compare: more than %d runs in '%s'\n", MAX_RUNS, list);
+			ret = ODPT_EXIT_USAGE;
+			break;
+		}
+		ret = odpt_result_read(path, &res[*n], err, sizeof(err));
+		if (ret == -ENOMEM) {
+			odpt_err("out of memory reading %s", path);
+			ret = ODPT_EXIT_FAIL;
+			break;
+		}
+		if (ret) {
+			/* Bad input files are usage errors: one line, exit 2. */
+			odpt_usage_err("odpt: compare: %s\n", err);
+			ret = ODPT_EXIT_USAGE;
+			break;
+		}
+		(*n)++;
+	}
+	if (!ret && !*n) {
+		odpt_usage_err("odpt: compare: no file in '%s'\n", list);
+		ret = ODPT_EXIT_USAGE;
+	}
+	free(copy);
+	return ret;
+}
+
+static int run_compare(struct odpt_cli *cli, int argc, char **argv)
+{
+	struct odpt_result *base[MAX_RUNS] = { NULL }, *new_r[MAX_RUNS] = { NULL };
+	int nbase = 0, nnew = 0, k;
+	struct odpt_compare_summary sum;
+	struct odpt_compare_opts o;
+	struct odpt_report *r = NULL;
+	struct compare_cfg cfg;
+	int npos, ret, code;
+
+	ret = odpt_opts_parse(compare_opts, &cfg, argc, argv, &npos);
+	if (ret == -EAGAIN)
+		return ODPT_EXIT_OK;
+	if (ret) {
+		usage_tail();
+		return ODPT_EXIT_USAGE;
+	}
+	if (npos != 2) {
+		odpt_usage_err("odpt: compare needs two result files, BASE and NEW (got %d)\n",
+			       npos);
+		usage_tail();
+		return ODPT_EXIT_USAGE;
+	}
+	odpt_compare_opts_default(&o);
+	o.min_samples = cfg.min_samples;
+	if (!parse_num("threshold-pct", cfg.threshold_pct, 0, false, 1000, &o.threshold_pct) ||
+	    !parse_num("alpha", cfg.alpha, 0, true, 0.5, &o.alpha))
+		return ODPT_EXIT_USAGE;
+	if (odpt_compare_parse_metrics(cfg.metric, &o.metric_mask)) {
+		odpt_usage_err("odpt: compare: --metric: '%s' is not a list of p50, p90, p99, p99.9\n",
+			       cfg.metric);
+		return ODPT_EXIT_USAGE;
+	}
+
+	code = read_side(argv[0], base, &nbase);
+	if (!code)
+		code = read_side(argv[1], new_r, &nnew);
+	if (code)
+		goto out_results;
+
+	code = ODPT_EXIT_FAIL;
+	if (odpt_report_create("compare", &r) || odpt_cli_meta(r) ||
+	    odpt_report_meta(r, "base", argv[0]) || odpt_report_meta(r, "new", argv[1]) ||
+	    (base[0]->command && odpt_report_meta(r, "base_command", base[0]->command)) ||
+	    (new_r[0]->command && odpt_report_meta(r, "new_command", new_r[0]->command)) ||
+	    odpt_opts_echo(compare_opts, &cfg, r)) {
+		odpt_err("out of memory");
+		goto out_report;
+	}
+	ret = odpt_compare_runs((const struct odpt_result *const *)base, nbase,
+				(const struct odpt_result *const *)new_r, nnew, &o, r, &sum);
+	if (ret) {
+		odpt_err("compare: %s", strerror(-ret));
+		goto out_report;
+	}
+	code = odpt_cli_emit(cli, r);
+	if (code == ODPT_EXIT_OK && sum.regressed)
+		code = ODPT_EXIT_FAIL;
+out_report:
+	odpt_report_destroy(r);
+out_results:
+	for (k = 0; k < MAX_RUNS; k++) {
+		odpt_result_destroy(new_r[k]);
+		odpt_result_destroy(base[k]);
+	}
+	return code;
+}
+
+static const struct odpt_verb compare_verbs[] = {
+	{ .name = "files", .run = run_compare, .opts = compare_opts,
+	  .summary = "compare two odpt JSON results (written with --raw-buckets)" },
+	{ .name = NULL },
+};
+
+const struct odpt_object odpt_obj_compare = {
+	.name = "compare",
+	.summary = "A/B: did NEW regress against BASE? (exit 1 if a series regressed)",
+	.verbs = compare_verbs,
+	.default_verb = "files",
+	.args_usage = "BASE.json[,BASE2.json...] NEW.json[,NEW2.json...] [OPTIONS]",
+};
