@@ -15,7 +15,8 @@
 # race test, default 5 in test mode, 10 in run mode), ODPT_ROUNDS (round cap per race test),
 # ODPT_SHIM_FILTER (test name filter), ODPT_SHIM_BENCH_ARGS (arguments
 # for `odpt shim bench`, e.g. --sizes=4K,1M; default: its own full sweep),
-# ODPT_SHIM_BENCH_DETAIL_SIZES (sizes of the CSV/.hgrm runs, default 1M).
+# ODPT_SHIM_BENCH_DETAIL_SIZES (sizes of the CSV/.hgrm runs, default 1M),
+# ODPT_SHIM_FAUX=0 (skip the device=faux pass of the no-IOMMU boot).
 set -u -o pipefail
 
 usage() {
@@ -85,6 +86,51 @@ else
 fi
 
 # ---- the test program ----------------------------------------------------
+# run_prog TAG PREFIX ARGS...: runs odpt-shim-test, keeps its TAP as
+# shim-tests$TAG.tap and folds its results in with PREFIX before each name.
+run_prog() {
+	local tag=$1 prefix=$2 line status rest name directive rc planned=0 reported=0 failed=0
+	local tap=$out/shim-tests$tag.tap err=$out/shim-tests$tag.stderr
+
+	shift 2
+	echo "+ $prog $*" >"$err"
+	timeout -k 30 3600 "$prog" "$@" >"$tap" 2>>"$err"
+	rc=$?
+	while IFS= read -r line; do
+		case "$line" in
+		"TAP version"*) ;;
+		1..*) planned=${line#1..} ;;
+		"ok "* | "not ok "*)
+			reported=$((reported + 1))
+			if [ "${line#not ok }" != "$line" ]; then
+				status="not ok"
+				rest=${line#not ok }
+				failed=$((failed + 1))
+			else
+				status=ok
+				rest=${line#ok }
+			fi
+			rest=${rest#* }	# drop the program's own number
+			name=${rest%% # *}
+			directive=""
+			[ "$name" != "$rest" ] && directive=${rest#* # }
+			add "$status" "$prefix$name" "$directive"
+			;;
+		"Bail out!"*) diag "odpt-shim-test: ${line}" ;;
+		"#"*) diags+=("$line") ;;
+		*) diags+=("# $line") ;;
+		esac
+	done <"$tap"
+	if [ "$reported" -ne "$planned" ] || { [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ]; }; then
+		diag "odpt-shim-test planned $planned results, reported $reported, exit status $rc"
+		[ -s "$err" ] && diag "stderr: $(tail -n 3 "$err" | tr '\n' ' ')"
+		add "not ok" "${prefix}odpt_shim_test_complete"
+	elif [ "$rc" -eq 1 ] && [ "$failed" -eq 0 ]; then
+		diag "odpt-shim-test exited 1 without a failing result"
+		add "not ok" "${prefix}odpt_shim_test_complete"
+	fi
+}
+
 if [ ! -x "$prog" ]; then
 	diag "$prog not built (include/uapi/odpt_hmm.h missing at configure time?)"
 	add "not ok" odpt_shim_test
@@ -97,42 +143,29 @@ else
 	[ -n "${ODPT_SEED:-}" ] && args+=(--seed "$ODPT_SEED")
 	[ -n "${ODPT_ROUNDS:-}" ] && args+=(--rounds "$ODPT_ROUNDS")
 	[ -n "${ODPT_SHIM_FILTER:-}" ] && args+=(--filter "$ODPT_SHIM_FILTER")
-	echo "+ $prog ${args[*]}" >"$out/shim-tests.stderr"
-	timeout -k 30 3600 "$prog" "${args[@]}" >"$out/shim-tests.tap" 2>>"$out/shim-tests.stderr"
-	rc=$?
-	planned=0
-	reported=0
-	while IFS= read -r line; do
-		case "$line" in
-		"TAP version"*) ;;
-		1..*) planned=${line#1..} ;;
-		"ok "* | "not ok "*)
-			reported=$((reported + 1))
-			if [ "${line#not ok }" != "$line" ]; then
-				status="not ok"
-				rest=${line#not ok }
-			else
-				status=ok
-				rest=${line#ok }
-			fi
-			rest=${rest#* }	# drop the program's own number
-			name=${rest%% # *}
-			directive=""
-			[ "$name" != "$rest" ] && directive=${rest#* # }
-			add "$status" "$name" "$directive"
-			;;
-		"Bail out!"*) diag "odpt-shim-test: ${line}" ;;
-		"#"*) diags+=("$line") ;;
-		*) diags+=("# $line") ;;
-		esac
-	done <"$out/shim-tests.tap"
-	if [ "$reported" -ne "$planned" ] || { [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ]; }; then
-		diag "odpt-shim-test planned $planned results, reported $reported, exit status $rc"
-		[ -s "$out/shim-tests.stderr" ] && diag "stderr: $(tail -n 3 "$out/shim-tests.stderr" | tr '\n' ' ')"
-		add "not ok" odpt_shim_test_complete
-	elif [ "$rc" -eq 1 ] && [ "$n_fail" -eq 0 ]; then
-		diag "odpt-shim-test exited 1 without a failing result"
-		add "not ok" odpt_shim_test_complete
+	run_prog "" "" "${args[@]}"
+
+	# The faux device (direct path, no DMA engine) is the module's fallback
+	# when edu is missing; the lab always has edu, so the no-IOMMU boot also
+	# runs the device-sensitive tests once against device=faux.
+	if [ "$ODPT_IOMMU" = off ] && [ -n "$ODPT_KMOD" ] && [ "${ODPT_SHIM_FAUX:-1}" = 1 ] &&
+		[ -z "${ODPT_SHIM_FILTER:-}" ]; then
+		if rmmod odpt_hmm 2>"$out/shim-faux.err" &&
+			insmod "$ODPT_KMOD" device=faux 2>>"$out/shim-faux.err"; then
+			add ok faux.insmod
+			faux_tests="dev_info,global_matches,map_basic,map_nofault,invalidate_dontneed"
+			faux_tests+=",zero_page,verify_dma,write_readonly,opener_exits"
+			faux_tests+=",race_fault_vs_map,race_exit_live"
+			faux_args=(--race-seconds 2 --fuzz-seconds 0 --filter "$faux_tests")
+			[ -n "${ODPT_SEED:-}" ] && faux_args+=(--seed "$ODPT_SEED")
+			run_prog -faux faux. "${faux_args[@]}"
+		else
+			diag "reloading with device=faux: $(cat "$out/shim-faux.err")"
+			add "not ok" faux.insmod
+		fi
+		# Back to the default device for the tools and the final rmmod.
+		module_loaded && rmmod odpt_hmm 2>>"$out/shim-faux.err"
+		insmod "$ODPT_KMOD" 2>>"$out/shim-faux.err" || diag "reload after faux: $(cat "$out/shim-faux.err")"
 	fi
 fi
 

@@ -24,6 +24,7 @@
 
 #define FUZZ_PAGES	256
 #define FUZZ_LOG	16
+#define ERRNO_MAX	134
 
 enum fuzz_op {
 	OP_REGISTER, OP_FAULT, OP_MAP, OP_UNMAP, OP_FLAGS, OP_STATS, OP_HIST, OP_GLOBAL,
@@ -103,6 +104,7 @@ struct fuzz_thread {
 	uint64_t ops;
 	uint64_t by_op[OP_NR];
 	uint64_t err_by_op[OP_NR];
+	uint64_t errno_count[OP_NR][ERRNO_MAX];
 	uint64_t forks_refused;
 	struct fuzz_log log[FUZZ_LOG];
 	unsigned int log_pos;
@@ -140,6 +142,7 @@ static void fuzz_record(struct fuzz_thread *t, int op, int err, uint64_t a, uint
 	t->by_op[op]++;
 	if (err)
 		t->err_by_op[op]++;
+	t->errno_count[op][-err > 0 && -err < ERRNO_MAX ? -err : 0]++;
 	if (!op_err_allowed(op, err))
 		fuzz_fail(t, "%s returned %s, not documented for it", op_names[op],
 			  kt_errname(err));
@@ -233,6 +236,12 @@ static void fuzz_one(struct fuzz_thread *t)
 			.size = sizeof(r), .flags = fuzz_flags(t, 0), .addr = addr, .len = len,
 			.mode = 1 + (uint32_t)sd_rand_below(&t->seed, 4),
 		};
+
+		/* Half the time the whole buffer, so later calls mostly land inside. */
+		if (sd_rand_below(&t->seed, 2)) {
+			r.addr = (uintptr_t)sh->mem;
+			r.len = FUZZ_PAGES * sd_page;
+		}
 
 		e = sd_ioctl(fd, ODPT_HMM_IOC_REGISTER, &r);
 		fuzz_record(t, op, e, addr, len, r.mode);
@@ -462,7 +471,8 @@ KT_TEST_FULL(fuzz, 0, false, 1)
 	sh.mem = sd_mmap_or_fail(FUZZ_PAGES * sd_page, PROT_READ | PROT_WRITE);
 	sh.spare = sd_mmap_or_fail(FUZZ_PAGES * sd_page, PROT_NONE);
 	memset(sh.mem, 0x42, FUZZ_PAGES * sd_page);
-	sh.fdnum = sd_open_or_fail();
+	/* Start registered over the whole buffer; REPLACE brings bare files too. */
+	sh.fdnum = sd_mirror_or_fail(sh.mem, FUZZ_PAGES * sd_page, ODPT_HMM_MODE_HMM);
 	th = calloc(nthreads, sizeof(*th));
 	tid = calloc(nthreads, sizeof(*tid));
 	KT_ASSERT(th && tid);
@@ -495,6 +505,22 @@ KT_TEST_FULL(fuzz, 0, false, 1)
 						(unsigned long long)err_by_op[op]);
 	line[off] = '\0';
 	kt_diag("fuzz: calls/errors per op:%s", line);
+	for (int op = 0; op < OP_NR; op++) {
+		off = 0;
+		for (int e = 0; e < ERRNO_MAX; e++) {
+			uint64_t c = 0;
+
+			for (unsigned int i = 0; i < nthreads; i++)
+				c += th[i].errno_count[op][e];
+			if (c && off < sizeof(line) - 32)
+				off += (size_t)snprintf(line + off, sizeof(line) - off, " %s=%llu",
+							e ? kt_errname(e) : "ok",
+							(unsigned long long)c);
+		}
+		line[off] = '\0';
+		if (op <= OP_HIST && by_op[op])
+			kt_diag("  %s:%s", op_names[op], line);
+	}
 	kt_stage("closing the fuzzed file");
 	close(sh.fdnum);
 	KT_ASSERT(total > 0);

@@ -180,7 +180,10 @@ static void race_loop(struct kt_ctx *ctx, enum perturb_kind kind)
 	r.deadline_ns = t0 + (uint64_t)ctx->budget_s * 1000000000ull;
 	KT_ASSERT_EQ(pthread_create(&th, NULL, perturber, &r), 0);
 
-	while (r.rounds < r.max_rounds && kt_now_ns() < r.deadline_ns) {
+	/* The round cap alone could end before the perturber got going on a
+	 * fast machine: also wait for a few perturbations (within the budget). */
+	while ((r.rounds < r.max_rounds || atomic_load(&r.perturbs) < 20) &&
+	       kt_now_ns() < r.deadline_ns) {
 		size_t j = sd_rand_below(&seed, r.n);
 		size_t k = 1 + sd_rand_below(&seed, r.n - j);
 		uint32_t wr = sd_rand_below(&seed, 2) ? ODPT_HMM_FAULT_WRITE : 0;
