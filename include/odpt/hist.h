@@ -2,17 +2,33 @@
 /*
  * odpt_hist: log-linear latency histogram in the HdrHistogram layout.
  *
+ * Layout (S = significant figures, 1..5; all integers):
+ *   sub_bucket_count = 2^ceil(log2(2 * 10^S)), half = sub_bucket_count / 2,
+ *   unit_magnitude u = floor(log2(lowest)),
+ *   bucket_count B   = smallest B with (sub_bucket_count << u) * 2^(B-1) > highest,
+ *   counts_len       = (B + 1) * half.
+ *   Counter i covers [lo, hi] with hi - lo + 1 = 2^(u + b) for its bucket b.
+ *
  * Guarantees (held by tests/unit/test_hist.c):
- *  - Range: any value in [lowest, highest] (default 1 ns .. 1 hour) is
- *    recorded; values outside are counted in 'overflow' and not recorded.
- *  - Error bound: with S significant figures (1..5), the bucket holding v
- *    covers [lo, hi] with hi - lo < max(1, v / 10^S) ... more exactly
- *    (hi - lo + 1) <= max(1, lo * 2 / 2^ceil(log2(2 * 10^S))), i.e. relative
- *    error < 10^-S. odpt_hist_value_at_percentile() returns the highest value
- *    equivalent to the bucket (an upper bound: never below the true sample).
- *  - Memory: sizeof(struct odpt_hist) + counts_len * 8 bytes, fixed at
- *    creation; e.g. 1 ns..1 h at 3 figures is 30720 counters (240 KiB).
- *  - Cost: odpt_hist_record() is O(1), branch-light, never allocates.
+ *  - Range: every value v with lowest <= v <= highest is recorded (default
+ *    1 ns .. 3.6e12 ns = 1 hour); any other value is counted in 'overflow',
+ *    returns false and changes nothing else.
+ *  - Error bound: the counter holding v covers [lo, hi] with lo <= v <= hi and
+ *    hi - lo + 1 <= max(2^u, lo / half). With lowest = 1 (u = 0, as in all
+ *    of odpt's histograms) and since half >= 10^S, the highest equivalent
+ *    value hi reported for v satisfies v <= hi and (hi - v) < v / half <=
+ *    v * 10^-S (S=3: below 1/1024 of v; S=2: below 1/128), and values below
+ *    sub_bucket_count (2048 at S=3, 256 at S=2) are exact.
+ *    odpt_hist_value_at_percentile() and odpt_hist_max() return hi (an upper
+ *    bound, never below the true sample).
+ *  - Memory: sizeof(struct odpt_hist) + counts_len * 8 bytes, allocated once
+ *    by odpt_hist_create(). 1 ns..1 h: S=3 -> B=32, 33792 counters
+ *    (270336 bytes, 264 KiB); S=2 -> B=35, 4608 counters (36 KiB, the
+ *    kernel shim's layout in include/uapi/odpt_hmm_hist.h).
+ *  - Cost: odpt_hist_record() is O(1) (a clz, two shifts, an increment and
+ *    the min/max update); it never allocates.
+ *  - Mean and standard deviation use each counter's median equivalent value
+ *    (as HdrHistogram does), so they carry the same relative error bound.
  *  - Empty histogram: count 0, min = max = mean = stddev = 0 and every
  *    percentile 0; never NaN.
  * Not thread safe: keep one per thread and merge.
@@ -52,17 +68,49 @@ int odpt_hist_create(uint64_t lowest, uint64_t highest, int sig_figs,
 /* The default histogram: 1 ns .. 1 h, 3 significant figures. */
 int odpt_hist_create_default(struct odpt_hist **out);
 void odpt_hist_destroy(struct odpt_hist *h);
+/* A copy with the same layout and contents: 0, -EINVAL or -ENOMEM. */
+int odpt_hist_dup(const struct odpt_hist *h, struct odpt_hist **out);
+/* Bytes one histogram occupies (struct + counters). */
+size_t odpt_hist_bytes(const struct odpt_hist *h);
 void odpt_hist_reset(struct odpt_hist *h);
 
 /* Index of the counter that holds v (v must be in range). */
-int32_t odpt_hist_index(const struct odpt_hist *h, uint64_t v);
+static inline int32_t odpt_hist_index(const struct odpt_hist *h, uint64_t v)
+{
+	/* bucket: position of v's top bit above the sub-bucket range */
+	int32_t b = 64 - h->unit_magnitude - h->sub_bucket_half_count_magnitude - 1 -
+		    __builtin_clzll(v | h->sub_bucket_mask);
+	int32_t sub = (int32_t)(v >> (b + h->unit_magnitude));
+
+	return ((b + 1) << h->sub_bucket_half_count_magnitude) +
+	       (sub - h->sub_bucket_half_count);
+}
 /* Lowest and highest values that share index idx's counter. */
 uint64_t odpt_hist_lowest_at_index(const struct odpt_hist *h, int32_t idx);
 uint64_t odpt_hist_highest_at_index(const struct odpt_hist *h, int32_t idx);
 
+/* Record n samples of v; false (and overflow += n) when out of range. O(1);
+ * inline because it sits in every measurement loop. */
+static inline bool odpt_hist_record_n(struct odpt_hist *h, uint64_t v, uint64_t n)
+{
+	if (__builtin_expect(v < h->lowest || v > h->highest, 0)) {
+		h->overflow += n;
+		return false;
+	}
+	h->counts[odpt_hist_index(h, v)] += n;
+	h->total_count += n;
+	if (v < h->min)
+		h->min = v;
+	if (v > h->max)
+		h->max = v;
+	return true;
+}
+
 /* Record one sample; false (and overflow++) when out of range. O(1). */
-bool odpt_hist_record(struct odpt_hist *h, uint64_t v);
-bool odpt_hist_record_n(struct odpt_hist *h, uint64_t v, uint64_t n);
+static inline bool odpt_hist_record(struct odpt_hist *h, uint64_t v)
+{
+	return odpt_hist_record_n(h, v, 1);
+}
 
 /*
  * Add src into dst. Samples of src that dst cannot hold (outside its range)

@@ -49,6 +49,15 @@ void odpt_report_destroy(struct odpt_report *r);
 
 /* Environment facts: tool version, kernel, device, clock source, ... */
 int odpt_report_meta(struct odpt_report *r, const char *key, const char *value);
+/* A fact that changes from run to run (host, kernel, time, measured clock
+ * figures): omitted when the report is stable (see below). */
+int odpt_report_meta_volatile(struct odpt_report *r, const char *key,
+			      const char *value);
+/*
+ * Stable output (golden files, diffs between runs): volatile meta and test
+ * durations are left out of every format. Off by default.
+ */
+void odpt_report_set_stable(struct odpt_report *r, bool stable);
 /* The echoed configuration (from the option table). */
 int odpt_report_config_str(struct odpt_report *r, const char *key, const char *v);
 int odpt_report_config_u64(struct odpt_report *r, const char *key, uint64_t v);

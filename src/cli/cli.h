@@ -25,6 +25,7 @@ struct odpt_cli {
 	bool raw_buckets;        /* --raw-buckets (JSON) */
 	bool verbose;            /* -v */
 	const char *prog;
+	bool stable;             /* --stable: no volatile facts (golden tests) */
 };
 
 struct odpt_verb {
@@ -56,7 +57,10 @@ int odpt_cli_emit(const struct odpt_cli *cli, const struct odpt_report *r);
  * false. */
 bool odpt_cli_parse(const struct odpt_verb *verb, void *cfg, int argc,
 		    char **argv, int *npos, int *exit_code);
-/* Add tool version, kernel release, host and clock facts to a report. */
+/* Add tool version, kernel release, host and clock facts to a report
+ * (run-dependent ones as volatile), and apply --stable to it. */
 int odpt_cli_meta(struct odpt_report *r);
+/* Set by main() from --stable; odpt_cli_meta() applies it to reports. */
+void odpt_cli_set_stable(bool stable);
 
 #endif

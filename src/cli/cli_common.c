@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * What every odpt command shares: rendering its report in the format the
+ * global options chose (stdout, or -o FILE written atomically), parsing a
+ * verb's option table into exit codes, and the environment facts every
+ * result carries.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+
+#include "odpt_config.h"
+#include "odpt/clock.h"
+#include "odpt/log.h"
+#include "cli.h"
+
+static bool stable_output;
+
+void odpt_cli_set_stable(bool stable)
+{
+	stable_output = stable;
+}
+
+int odpt_cli_emit(const struct odpt_cli *cli, const struct odpt_report *r)
+{
+	struct odpt_write_opts o = { .raw_buckets = cli->raw_buckets };
+	enum odpt_format f = ODPT_FMT_TABLE;
+	int ret;
+
+	if (cli->json)
+		f = ODPT_FMT_JSON;
+	else if (cli->format && odpt_format_parse(cli->format, &f)) {
+		odpt_usage_err("odpt: unknown format '%s'\n", cli->format);
+		return ODPT_EXIT_USAGE;
+	}
+	if (cli->output) {
+		ret = odpt_report_write_file(r, f, &o, cli->output);
+		if (ret) {
+			odpt_err("cannot write %s: %s", cli->output, strerror(-ret));
+			return ODPT_EXIT_FAIL;
+		}
+		return ODPT_EXIT_OK;
+	}
+	ret = odpt_report_write(r, f, &o, stdout);
+	if (ret) {
+		odpt_err("cannot write the %s output: %s", odpt_format_name(f),
+			 strerror(-ret));
+		return ODPT_EXIT_FAIL;
+	}
+	return ODPT_EXIT_OK;
+}
+
+bool odpt_cli_parse(const struct odpt_verb *verb, void *cfg, int argc,
+		    char **argv, int *npos, int *exit_code)
+{
+	int ret = odpt_opts_parse(verb->opts, cfg, argc, argv, npos);
+
+	if (ret == -EAGAIN) {
+		*exit_code = ODPT_EXIT_OK;
+		return false;
+	}
+	if (ret) {
+		*exit_code = ODPT_EXIT_USAGE;
+		return false;
+	}
+	return true;
+}
+
+int odpt_cli_meta(struct odpt_report *r)
+{
+	const struct odpt_clock_info *ci = odpt_clock_info();
+	struct utsname u;
+	char buf[64];
+	struct tm tm;
+	time_t now;
+	int ret = 0;
+
+	odpt_report_set_stable(r, stable_output);
+	ret |= odpt_report_meta(r, "odpt_version", ODPT_VERSION);
+	if (!uname(&u)) {
+		ret |= odpt_report_meta_volatile(r, "kernel", u.release);
+		ret |= odpt_report_meta_volatile(r, "kernel_build", u.version);
+		ret |= odpt_report_meta_volatile(r, "arch", u.machine);
+		ret |= odpt_report_meta_volatile(r, "host", u.nodename);
+	}
+	now = time(NULL);
+	if (gmtime_r(&now, &tm)) {
+		strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		ret |= odpt_report_meta_volatile(r, "time_utc", buf);
+	}
+	if (ci->initialised) {
+		ret |= odpt_report_meta_volatile(r, "clock_source", ci->source_name);
+		ret |= odpt_report_meta_volatile(r, "clock_why", ci->why);
+		snprintf(buf, sizeof(buf), "%" PRIu64, ci->overhead_ns);
+		ret |= odpt_report_meta_volatile(r, "clock_overhead_ns", buf);
+		snprintf(buf, sizeof(buf), "%" PRIu64, ci->resolution_ns);
+		ret |= odpt_report_meta_volatile(r, "clock_resolution_ns", buf);
+		if (ci->tsc_hz) {
+			snprintf(buf, sizeof(buf), "%" PRIu64, ci->tsc_hz);
+			ret |= odpt_report_meta_volatile(r, "tsc_hz", buf);
+		}
+	}
+	return ret ? -ENOMEM : 0;
+}

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Inside the result document: what report.c stores and the writers read.
+ * Private to src/lib/output; producers see only include/odpt/report.h.
+ */
+#ifndef ODPT_REPORT_INT_H
+#define ODPT_REPORT_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "odpt/report.h"
+
+struct odpt_rkv {
+	char *key;
+	char *value;
+	bool is_volatile;
+};
+
+enum odpt_rcfg_type { ODPT_RCFG_STR, ODPT_RCFG_U64, ODPT_RCFG_BOOL };
+
+struct odpt_rcfg {
+	char *key;
+	enum odpt_rcfg_type type;
+	char *s;
+	uint64_t u;
+	bool b;
+};
+
+struct odpt_rlabels {
+	struct odpt_label *v;   /* strings owned */
+	int n;
+};
+
+struct odpt_rseries {
+	char *name;
+	struct odpt_rlabels labels;
+	struct odpt_hist *h;    /* private copy */
+};
+
+struct odpt_rscalar {
+	char *name;
+	struct odpt_rlabels labels;
+	double value;
+};
+
+struct odpt_rsection {
+	char *key;
+	struct json_object *obj;
+};
+
+struct odpt_report {
+	char *command;
+	bool stable;            /* omit volatile meta and durations */
+	struct odpt_rkv *meta;
+	int nmeta;
+	struct odpt_rcfg *cfg;
+	int ncfg;
+	struct odpt_rseries *series;
+	int nseries;
+	struct odpt_rscalar *scalars;
+	int nscalars;
+	struct odpt_test_record *tests;   /* strings owned */
+	int ntests;
+	struct odpt_rsection *sections;
+	int nsections;
+};
+
+/* Helpers shared by the writers. */
+const char *odpt_test_result_name(enum odpt_test_result r);
+/* "k=v,k=v" into buf (empty string without labels). */
+void odpt_labels_fmt(const struct odpt_rlabels *l, char *buf, size_t len);
+/* "99.9" style text for a percentile (shortest exact form). */
+void odpt_pct_fmt(double p, char *buf, size_t len);
+/* Whether a meta entry is printed (stable mode hides volatile ones). */
+bool odpt_meta_visible(const struct odpt_report *r, const struct odpt_rkv *kv);
+
+int odpt_write_table(const struct odpt_report *r, const struct odpt_write_opts *o, FILE *f);
+int odpt_write_json(const struct odpt_report *r, const struct odpt_write_opts *o, FILE *f);
+int odpt_write_csv(const struct odpt_report *r, const struct odpt_write_opts *o, FILE *f);
+int odpt_write_hgrm(const struct odpt_report *r, const struct odpt_write_opts *o, FILE *f);
+int odpt_write_tap(const struct odpt_report *r, const struct odpt_write_opts *o, FILE *f);
+int odpt_write_junit(const struct odpt_report *r, const struct odpt_write_opts *o, FILE *f);
+
+#endif
