@@ -13,6 +13,7 @@
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -39,10 +40,16 @@ def read(path, default=""):
 
 
 def kv_file(path):
+    """KEY=value lines; values may be shell-quoted (guest.env)."""
     d = {}
     for line in read(path).splitlines():
         if "=" in line:
             k, v = line.split("=", 1)
+            try:
+                w = shlex.split(v)
+                v = " ".join(w) if len(w) != 1 else w[0]
+            except ValueError:
+                pass
             d[k.strip()] = v.strip()
     return d
 
@@ -67,6 +74,7 @@ def parse_tap(text):
     """Top-level TAP 13 results: list of dicts, plus the plan count."""
     tests, plan = [], None
     lines = text.splitlines()
+    diag = []   # kselftest prints a test's diagnostics before its result
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -77,7 +85,10 @@ def parse_tap(text):
             continue
         m = TAP_LINE.match(line)
         if not m:
+            if line.startswith("#"):
+                diag.append(line.lstrip("#").strip())
             continue
+        before, diag = [d for d in diag if d], []
         ok = m.group(1) == "ok"
         name = m.group(3).strip() or "test %s" % m.group(2)
         directive = (m.group(4) or "").strip()
@@ -107,13 +118,11 @@ def parse_tap(text):
                     t["reason"] = ym.group(2).strip().strip("'\"")
                 j += 1
             i = j + 1
-        # Diagnostics right after a failure explain it.
-        if result == "fail" and not t["reason"]:
-            diag = []
-            while i < len(lines) and lines[i].startswith("# ") and len(diag) < 3:
-                diag.append(lines[i][2:].strip())
-                i += 1
-            t["reason"] = "; ".join(d for d in diag if d)
+        # The diagnostics printed since the previous result explain a
+        # failure: prefer the lines naming this test.
+        if result in ("fail", "xpass") and not t["reason"]:
+            own = [d for d in before if d.startswith(name)] or before[-2:]
+            t["reason"] = "; ".join(own)[:500]
         tests.append(t)
     return tests, plan
 
@@ -282,15 +291,15 @@ def main():
                      "%d bad line(s), first: %s" % (len(bad), bad[0].strip()[:200]))
         dmesg_all.append("==== guest %s (iommu %s) ====\n%s" % (name, genv.get("ODPT_IOMMU"), dm))
 
-        requested = genv.get("LAB_PARTS", "").strip("'\"").split()
-        if genv.get("LAB_PEER", "0").strip("'\"") == "1":
+        requested = genv.get("LAB_PARTS", "").split()
+        if genv.get("LAB_PEER", "0") == "1":
             requested.append("peer")
         for part in requested:
             pdir = os.path.join(bdir, part)
             # The shim runs in two guests; other parts once.
             pid = "%s@%s" % (part, name) if part == "shim" else part
             ps = kv_line(os.path.join(pdir, "part.status"))
-            info = {"boot": name, "iommu": genv.get("ODPT_IOMMU", "").strip("'\""),
+            info = {"boot": name, "iommu": genv.get("ODPT_IOMMU", ""),
                     "duration_s": fnum(ps.get("duration_s")),
                     "exit_code": int(ps["rc"]) if ps.get("rc", "").lstrip("-").isdigit() else None,
                     "dir": os.path.relpath(pdir, R)}
@@ -345,7 +354,7 @@ def main():
             if rc == 0 and c["fail"] + c["xpass"] > 0:
                 lab_fail("%s exit status" % pid, "exit status 0 although the TAP has failures")
             add_part(pid, tests, dict(info, status="ran", kind="tap"))
-        boots.append({"name": name, "iommu": genv.get("ODPT_IOMMU", "").strip("'\""),
+        boots.append({"name": name, "iommu": genv.get("ODPT_IOMMU", ""),
                       "status": status, "last_stage": st.get("stage"),
                       "cmdline": read(os.path.join(bdir, "cmdline.txt")).strip() or None,
                       "kernel": read(os.path.join(bdir, "uname.txt")).strip() or None,
