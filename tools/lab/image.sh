@@ -17,7 +17,7 @@ LAB_IMAGE_PACKAGES=(
 )
 LAB_IMAGE_KERNEL_PACKAGES=(linux-image-amd64 linux-headers-amd64)
 # Space a build needs (measured: ~1.5 GiB image plus download cache).
-LAB_IMAGE_NEED_KIB=$((3 * 1024 * 1024))
+LAB_IMAGE_NEED_KIB=$((${ODPT_LAB_IMAGE_NEED_MIB:-3072} * 1024))
 
 # The archive URI from the host's apt configuration (never hard-coded).
 lab_mirror() {
