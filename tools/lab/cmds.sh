@@ -106,6 +106,7 @@ lab_cmd_run() {
 	lab_results_new
 	lab_prepare
 	lab_build_guest
+	lab_run_hist
 	if [[ -n $LAB_OPT_PARTS ]]; then parts=${LAB_OPT_PARTS//,/ }; else parts=$(lab_parts_available); fi
 	for p in $parts; do
 		[[ -f $LAB_TREE/tests/lab/$p.sh ]] || lab_warn "part '$p': tests/lab/$p.sh does not exist"
@@ -120,6 +121,22 @@ lab_cmd_run() {
 	lab_summarize
 	lab_print_totals
 	[[ $(lab_totals_failed) == 0 ]]
+}
+
+# odpt's histogram and clock self-check and microbenchmark, at native speed
+# in the image chroot (a TCG guest would measure QEMU, not the code).
+lab_run_hist() {
+	local d=$LAB_RES/hist rc=0 t0
+	[[ -n $ODPT_BIN_G ]] || return 0
+	t0=$(lab_now)
+	lab_stage "hist: odpt hist check and bench (native, image chroot)"
+	mkdir -p "$d"
+	chroot "$LAB_IMG" "$ODPT_BIN_G" --json hist check >"$d/check.json" 2>"$d/check.err" || rc=1
+	chroot "$LAB_IMG" "$ODPT_BIN_G" --format=hgrm hist check >"$d/timer.hgrm" 2>>"$d/check.err" || rc=1
+	chroot "$LAB_IMG" "$ODPT_BIN_G" --json hist bench >"$d/bench.json" 2>"$d/bench.err" || rc=1
+	chroot "$LAB_IMG" "$ODPT_BIN_G" hist bench >"$d/bench.txt" 2>>"$d/bench.err" || rc=1
+	echo "rc=$rc" >"$d/hist.status"
+	lab_timing hist_s "$(lab_since "$t0")"
 }
 
 lab_cmd_peer() {

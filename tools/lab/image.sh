@@ -54,9 +54,9 @@ lab_image_key() {
 lab_archive_probe() {
 	local mirror=$1 url="$1/dists/$LAB_IMAGE_SUITE-backports/Release"
 	if command -v curl >/dev/null; then
-		curl -fsS -o /dev/null --max-time 20 "$url" 2>&1 && return 0
+		LAB_PROBE_ERR=$(curl -fsS -o /dev/null --max-time 20 "$url" 2>&1) && return 0
 	elif command -v wget >/dev/null; then
-		wget -q -O /dev/null --timeout=20 "$url" && return 0
+		LAB_PROBE_ERR=$(wget -q -O /dev/null --timeout=20 "$url" 2>&1) && return 0
 	elif [[ $url =~ ^http://([^/:]+)(:([0-9]+))?(/.*)$ ]]; then
 		local host=${BASH_REMATCH[1]} port=${BASH_REMATCH[3]:-80} path=${BASH_REMATCH[4]}
 		timeout 20 bash -c "exec 3<>/dev/tcp/$host/$port && printf 'HEAD $path HTTP/1.0\r\nHost: $host\r\n\r\n' >&3 && head -n1 <&3" 2>/dev/null |
@@ -155,10 +155,12 @@ lab_image_tune() {
 
 # Explain a failed build step in one line: disk, network, or other.
 lab_image_fail_reason() {
-	local log=$1 step=$2 mirror=$3
-	if grep -qiE 'No space left on device|ENOSPC' "$log"; then
-		lab_warn "out of disk during '$step' (see $log)"
-		LAB_IMAGE_WHY="out of disk during '$step'"
+	local log=$1 step=$2 mirror=$3 free
+	# apt reports a full disk on its status channel, not always in the log:
+	# also look at what is left (the partial image is still there now).
+	free=$(lab_free_kib "$LAB_CACHE")
+	if grep -qiE 'No space left on device|ENOSPC|enough free space' "$log" || ((free < 256 * 1024)); then
+		LAB_IMAGE_WHY="out of disk during '$step' ($((free / 1024)) MiB left in $LAB_CACHE; see $log)"
 	elif grep -qiE 'Could not resolve|Failed to fetch|Temporary failure|Connection (refused|timed out)|Unable to connect|unreachable|Cannot initiate the connection' "$log"; then
 		LAB_IMAGE_WHY="archive $mirror unreachable during '$step'"
 	else
@@ -190,7 +192,7 @@ lab_image_ensure() {
 	fi
 	lab_stage "image: probe archive $mirror"
 	lab_archive_probe "$mirror" ||
-		lab_die "archive $mirror unreachable (probe of dists/$LAB_IMAGE_SUITE-backports/Release failed); $(lab_image_have_other "$final")"
+		lab_die "archive $mirror unreachable (probe of dists/$LAB_IMAGE_SUITE-backports/Release failed${LAB_PROBE_ERR:+: ${LAB_PROBE_ERR##*: }}); $(lab_image_have_other "$final")"
 	tmp=$(mktemp -d "$LAB_CACHE/image-$key.tmp.XXXXXX") || lab_die "cannot create a temporary directory in $LAB_CACHE"
 	log=$LAB_CACHE/image-$key.log
 	: >"$log"
@@ -219,7 +221,11 @@ lab_image_ensure() {
 		[[ -d $old && $old != "$final" && $old != *.tmp.* ]] || continue
 		lab_has_mounts_below "$old" && continue
 		lab_info "removing stale image $old"
-		lab_safe_rmtree "$old"
+		lab_safe_rmtree "$old" && rm -f "$old.log"
+	done
+	# Build directories belong to an image; the new one starts afresh.
+	for old in "$LAB_CACHE"/build-*; do
+		[[ -d $old ]] && ! lab_has_mounts_below "$old" && rm -rf --one-file-system "$old"
 	done
 	LAB_IMG=$final
 	LAB_KVER=$(lab_image_fact "$final" kernel)
@@ -232,7 +238,12 @@ lab_image_have_other() {
 		echo "the cached image $1 was kept"
 	else
 		local any
-		any=$(ls -d "$LAB_CACHE"/image-* 2>/dev/null | grep -v '\.tmp\.' | head -n1)
-		if [[ -n $any ]]; then echo "the cached image $any was kept"; else echo "no cached image exists yet"; fi
+		local d
+		for d in "$LAB_CACHE"/image-*; do
+			[[ $d != *.tmp.* ]] && lab_image_complete "$d" || continue
+			echo "the cached image $d (other inputs) was kept"
+			return 0
+		done
+		echo "no cached image exists yet"
 	fi
 }

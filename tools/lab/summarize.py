@@ -304,8 +304,12 @@ def main():
                     "exit_code": int(ps["rc"]) if ps.get("rc", "").lstrip("-").isdigit() else None,
                     "dir": os.path.relpath(pdir, R)}
             if not ps:
-                lab_fail("%s ran" % pid, "part %s did not run: guest %s stopped in stage '%s'"
-                         % (pid, name, st.get("stage", "?")))
+                stopped = st.get("stage", "?")
+                if stopped == "part:%s" % part:
+                    why = "part %s did not finish: guest %s was stopped (%s) while it ran" % (pid, name, status)
+                else:
+                    why = "part %s did not run: guest %s stopped in stage '%s'" % (pid, name, stopped)
+                lab_fail("%s ran" % pid, why)
                 add_part(pid, [], dict(info, status="not run"))
                 continue
             rc = info["exit_code"]
@@ -380,6 +384,19 @@ def main():
         if not devinfo:
             devinfo = read(os.path.join(R, b["name"], "ibv_devinfo.txt"))
     rxe = {"device": "rxe0", "port": 1, "gid_index": 1, "odp_caps": odp_caps(devinfo)}
+    hist = None
+    hdir = os.path.join(R, "hist")
+    if os.path.isdir(hdir):
+        hist = {"where": "native, in the image chroot"}
+        for k in ("check", "bench"):
+            try:
+                hist[k] = json.loads(read(os.path.join(hdir, "%s.json" % k)) or "null")
+            except ValueError:
+                hist[k] = None
+        if kv_line(os.path.join(hdir, "hist.status")).get("rc") != "0":
+            lab_fail("odpt hist", "odpt hist check/bench failed (see hist/*.err)")
+            if "lab" not in parts:
+                add_part("lab", [], {"boot": None, "kind": "lab checks"})
     if lab_checks and "lab" in parts:
         parts["lab"]["tests"] = lab_checks
         parts["lab"]["counts"] = counts_of(lab_checks)
@@ -413,6 +430,7 @@ def main():
         "parts": {k: {kk: vv for kk, vv in v.items() if kk != "tests"} | {"tests": v["tests"]}
                   for k, v in parts.items()},
         "peer": peer,
+        "hist": hist,
     }
     write(os.path.join(R, "summary.json"), json.dumps(summary, indent=2) + "\n")
 
@@ -480,6 +498,7 @@ def fmt(v, unit=" s"):
 
 
 def report(R, s, parts, boots, peer, timings):
+    # (report text only; every figure also sits in summary.json)
     L = []
     t = s["totals"]
     L.append("# odpt lab report (%s, %s)" % (s["mode"], s["started_at"]))
@@ -507,6 +526,8 @@ def report(R, s, parts, boots, peer, timings):
     L.append("| image build (when the cached image was made) | %s |" % fmt(s["timings_s"].get("image_recorded_build_s"), ""))
     L.append("| host build + unit tests | %s |" % fmt(timings.get("host_unit_s"), ""))
     L.append("| odpt build in the image | %s |" % fmt(timings.get("build_guest_s"), ""))
+    if "hist_s" in timings:
+        L.append("| odpt hist check + bench (native) | %s |" % fmt(timings.get("hist_s"), ""))
     for b in boots:
         L.append("| guest %s: launch to boot complete | %s |" % (b["name"], fmt(b["boot_s"], "")))
         L.append("| guest %s: boot-to-first-test | %s |" % (b["name"], fmt(b["boot_to_first_test_s"], "")))
@@ -556,6 +577,19 @@ def report(R, s, parts, boots, peer, timings):
         for x in peer["tests"]:
             L.append("| %s | %s | %s | %s |" % (x["name"].split(".")[-1], x["result"],
                                                 (x["reason"] or "").replace("|", "/"), fmt(x["duration_s"], "")))
+    btxt = read(os.path.join(R, "hist", "bench.txt"))
+    if btxt:
+        L.append("")
+        L.append("## Histogram and clock (odpt hist, native in the image chroot)")
+        L.append("")
+        L.append("```")
+        keep = False
+        for line in btxt.splitlines():
+            if line.startswith("figures:"):
+                keep = True
+            if re.match(r"^\s*clock_", line) or keep:
+                L.append(line)
+        L.append("```")
     L.append("")
     L.append("## Kernel log")
     L.append("")
