@@ -77,47 +77,82 @@ lab_vng_args() {
 	return 0
 }
 
-# lab_boot NAME IOMMU: runs guest/main.sh for results subdirectory NAME
-# (guest.env must be there). Sets LAB_BOOT_STATUS (ok|watchdog|crash|error)
-# and LAB_BOOT_STAGE (last stage marker).
-lab_boot() {
-	local name=$1 iommu=$2 dir=$LAB_RES/$1 pid rc t0 seen=0 n line
+declare -A LAB_BOOT_PID LAB_BOOT_T0 LAB_BOOT_SEEN LAB_BOOT_IOMMU
+
+# lab_boot_start NAME IOMMU: starts guest/main.sh for results subdirectory
+# NAME (guest.env must be there) in the background, under the watchdog.
+lab_boot_start() {
+	local name=$1 iommu=$2 dir=$LAB_RES/$1
 	lab_vng_args "$iommu"
-	t0=$(lab_now)
-	echo "$t0" >"$dir/host-launch.txt"
+	LAB_BOOT_T0[$name]=$(lab_now)
+	LAB_BOOT_SEEN[$name]=0
+	LAB_BOOT_IOMMU[$name]=$iommu
+	echo "${LAB_BOOT_T0[$name]}" >"$dir/host-launch.txt"
 	lab_stage "guest $name: boot (${LAB_ACCEL}, iommu $iommu, watchdog ${LAB_OPT_TIMEOUT}s)"
 	timeout -k 15 "$LAB_OPT_TIMEOUT" chroot "$LAB_IMG" "${LAB_VNG_ARGS[@]}" --verbose \
 		--exec "bash $LAB_MNT_SRC/tools/lab/guest/main.sh $LAB_MNT_RES/$name" \
 		>"$dir/console.log" 2>&1 </dev/null &
-	pid=$!
-	# Relay the guest's stage markers as progress lines while it runs.
-	while kill -0 "$pid" 2>/dev/null; do
-		sleep 1
-		[[ -f $dir/stages.log ]] || continue
-		n=$(wc -l <"$dir/stages.log")
-		while ((seen < n)); do
-			seen=$((seen + 1))
-			line=$(sed -n "${seen}p" "$dir/stages.log" | cut -d' ' -f2-)
-			lab_stage "guest $name: ${line%% *}"
-		done
+	LAB_BOOT_PID[$name]=$!
+}
+
+# Relay new stage markers of guest NAME as progress lines.
+lab_boot_relay() {
+	local name=$1 f=$LAB_RES/$1/stages.log n line
+	[[ -f $f ]] || return 0
+	n=$(wc -l <"$f")
+	while ((LAB_BOOT_SEEN[$name] < n)); do
+		LAB_BOOT_SEEN[$name]=$((LAB_BOOT_SEEN[$name] + 1))
+		line=$(sed -n "${LAB_BOOT_SEEN[$name]}p" "$f" | cut -d' ' -f2-)
+		lab_stage "guest $name: ${line%% *}"
 	done
-	wait "$pid"
-	rc=$?
-	lab_timing "boot_${name}_wall_s" "$(lab_since "$t0")"
-	LAB_BOOT_STAGE=$(tail -n1 "$dir/stages.log" 2>/dev/null | awk '{ print $2 }')
-	[[ -n $LAB_BOOT_STAGE ]] || LAB_BOOT_STAGE="boot (no stage marker yet)"
+}
+
+# lab_boot_wait NAME...: waits for the guests, relaying their stages; for
+# each, records boot.status (ok|watchdog|crash) and the last stage, and
+# shows the stage and the kernel log's tail when it did not finish.
+lab_boot_wait() {
+	local name pending=("$@") still rc
+	while ((${#pending[@]})); do
+		sleep 1
+		still=()
+		for name in "${pending[@]}"; do
+			lab_boot_relay "$name"
+			if kill -0 "${LAB_BOOT_PID[$name]}" 2>/dev/null; then
+				still+=("$name")
+				continue
+			fi
+			wait "${LAB_BOOT_PID[$name]}"
+			rc=$?
+			lab_boot_relay "$name"
+			lab_boot_finish "$name" "$rc"
+		done
+		pending=("${still[@]}")
+	done
+}
+
+lab_boot_finish() {
+	local name=$1 rc=$2 dir=$LAB_RES/$1 status stage
+	lab_timing "boot_${name}_wall_s" "$(lab_since "${LAB_BOOT_T0[$name]}")"
+	stage=$(tail -n1 "$dir/stages.log" 2>/dev/null | awk '{ print $2 }')
+	[[ -n $stage ]] || stage="boot (no stage marker yet)"
 	if ((rc == 124 || rc == 137)); then
-		LAB_BOOT_STATUS=watchdog
-		lab_warn "guest $name killed by the watchdog after ${LAB_OPT_TIMEOUT}s while in stage '$LAB_BOOT_STAGE'"
+		status=watchdog
+		lab_warn "guest $name killed by the watchdog after ${LAB_OPT_TIMEOUT}s while in stage '$stage'"
 		lab_show_kernel_tail "$dir"
-	elif [[ $LAB_BOOT_STAGE != done ]]; then
-		LAB_BOOT_STATUS=crash
-		lab_warn "guest $name ended (status $rc) in stage '$LAB_BOOT_STAGE' without finishing"
+	elif [[ $stage != done ]]; then
+		status=crash
+		lab_warn "guest $name ended (status $rc) in stage '$stage' without finishing"
 		lab_show_kernel_tail "$dir"
 	else
-		LAB_BOOT_STATUS=ok
+		status=ok
 	fi
-	echo "status=$LAB_BOOT_STATUS stage=$LAB_BOOT_STAGE rc=$rc accel=$LAB_ACCEL iommu=$iommu" >"$dir/boot.status"
+	echo "status=$status stage=$stage rc=$rc accel=$LAB_ACCEL iommu=${LAB_BOOT_IOMMU[$name]}" >"$dir/boot.status"
+}
+
+# lab_boot NAME IOMMU: one guest, waited for.
+lab_boot() {
+	lab_boot_start "$1" "$2"
+	lab_boot_wait "$1"
 }
 
 lab_show_kernel_tail() {
