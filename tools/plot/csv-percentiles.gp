@@ -9,7 +9,7 @@ set datafile separator ","
 set title title noenhanced
 set xlabel "percentile"
 set ylabel "latency (ns)"
-set logscale x
+set logscale xy
 set grid
 set key off
 # 100/(100-p) spreads the tail like the .hgrm plot; p = 100 is dropped.

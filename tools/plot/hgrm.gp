@@ -7,7 +7,7 @@
 set terminal svg size 900,500 dynamic font "sans,11"
 set output outfile
 set title title noenhanced
-set logscale x
+set logscale xy
 set xlabel "percentile"
 set ylabel "latency (ns)"
 set xtics ("0%%" 1, "90%%" 10, "99%%" 100, "99.9%%" 1000, "99.99%%" 10000, "99.999%%" 100000, "99.9999%%" 1000000)
