@@ -139,7 +139,7 @@ lab_boot_finish() {
 		status=watchdog
 		lab_warn "guest $name killed by the watchdog after ${LAB_OPT_TIMEOUT}s while in stage '$stage'"
 		lab_show_kernel_tail "$dir"
-	elif [[ $stage != done ]]; then
+	elif [[ $stage != "done" ]]; then
 		status=crash
 		lab_warn "guest $name ended (status $rc) in stage '$stage' without finishing"
 		lab_show_kernel_tail "$dir"

@@ -16,7 +16,7 @@ lab_build_dir() {
 # lab_build_guest: needs lab_image_mounts. Sets ODPT_BIN_G / ODPT_KMOD_G
 # (guest paths) and LAB_BUILD_OK.
 lab_build_guest() {
-	local log=$LAB_RES/build.log t0 rc
+	local log=$LAB_RES/build.log t0
 	t0=$(lab_now)
 	lab_stage "build: odpt in the image (gcc-14, kernel $LAB_KVER headers)"
 	: >"$log"
@@ -61,8 +61,8 @@ lab_build_guest() {
 # Host unit tests: configure, build with -Werror, ctest with JUnit output
 # into RESULTS/host/. Sets LAB_CTEST_RC.
 lab_host_unit_tests() {
-	local b=$LAB_CACHE/host-build-$(printf '%s' "$LAB_TREE" | sha256sum | cut -c1-12)
-	local out=$LAB_RES/host log t0
+	local b out=$LAB_RES/host log t0
+	b=$LAB_CACHE/host-build-$(printf '%s' "$LAB_TREE" | sha256sum | cut -c1-12)
 	mkdir -p "$out"
 	log=$out/build.log
 	t0=$(lab_now)

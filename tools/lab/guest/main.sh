@@ -94,4 +94,4 @@ stage dmesg
 sleep 0.2
 kill "$dmesg_pid" 2>/dev/null
 dmesg >"$B/dmesg.txt" 2>&1
-stage done
+stage "done"
