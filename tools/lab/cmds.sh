@@ -192,7 +192,7 @@ lab_cmd_test() {
 	fi
 	lab_prepare
 	lab_build_guest
-	lab_guest_env iommu on test 1 0 "${LAB_TEST_PARTS_IOMMU[@]}"
+	lab_guest_env iommu on test 1 1 "${LAB_TEST_PARTS_IOMMU[@]}"
 	lab_guest_env noiommu off test 0 0 "${LAB_TEST_PARTS_NOIOMMU[@]}"
 	lab_boot_pair iommu on noiommu off
 	lab_summarize

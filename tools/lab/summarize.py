@@ -381,6 +381,14 @@ def main():
             except ValueError:
                 devices = {"error": "odpt devices --json printed invalid JSON"}
                 lab_fail("odpt devices --json", "invalid JSON (see %s)" % os.path.relpath(p, R))
+            else:
+                # The lab's point: odpt must see rxe0 and its ODP support.
+                devs = devices.get("devices") if isinstance(devices, dict) else None
+                rxe0 = [d for d in (devs or []) if isinstance(d, dict) and d.get("name") == "rxe0"]
+                if not rxe0:
+                    lab_fail("odpt devices sees rxe0", "rxe0 is not in odpt devices --json")
+                elif not (rxe0[0].get("odp") or {}).get("supported"):
+                    lab_fail("odpt devices sees rxe0", "odpt devices reports no ODP support on rxe0")
         if not devinfo:
             devinfo = read(os.path.join(R, b["name"], "ibv_devinfo.txt"))
     rxe = {"device": "rxe0", "port": 1, "gid_index": 1, "odp_caps": odp_caps(devinfo)}
