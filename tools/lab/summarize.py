@@ -284,6 +284,10 @@ def main():
         rxe_rc = read(os.path.join(bdir, "rxe-setup.rc")).strip()
         if rxe_rc and rxe_rc != "0":
             lab_fail("rxe0 setup (%s)" % name, "creating rxe0 failed (see %s/rxe-setup.log)" % name)
+        if (genv.get("LAB_DEVICES") == "1" and rxe_rc == "0"
+                and not os.path.isfile(os.path.join(bdir, "devices.json"))):
+            lab_fail("odpt devices --json (%s)" % name, "no output: %s"
+                     % (read(os.path.join(bdir, "devices.err")).strip()[:200] or "did not run"))
         dm = read(os.path.join(bdir, "dmesg.txt")) or read(os.path.join(bdir, "dmesg.live"))
         bad = [l for l in dm.splitlines() if KERNEL_BAD.search(l)]
         if bad:
