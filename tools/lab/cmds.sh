@@ -107,7 +107,7 @@ lab_cmd_run() {
 	lab_prepare
 	lab_build_guest
 	lab_run_hist
-	if [[ -n $LAB_OPT_PARTS ]]; then parts=${LAB_OPT_PARTS//,/ }; else parts=$(lab_parts_available); fi
+	if [[ -n $LAB_OPT_PARTS ]]; then parts=${LAB_OPT_PARTS//,/ }; else parts=$(lab_parts_available | xargs); fi
 	for p in $parts; do
 		[[ -f $LAB_TREE/tests/lab/$p.sh ]] || lab_warn "part '$p': tests/lab/$p.sh does not exist"
 	done
