@@ -522,7 +522,15 @@ def report(R, s, parts, boots, peer, timings):
                      ("image_key", "image key"), ("image_built_at", "image built")):
         L.append("| %s | %s |" % (label, s.get(k) or "-"))
     caps = s["rxe"]["odp_caps"]
-    L.append("| rxe0 ODP | %s |" % ("; ".join("%s: %s" % (k, " ".join(v) or "none") for k, v in caps.items()) or "-"))
+    L.append("| rxe0 ODP (ibv_devinfo) | %s |" % ("; ".join("%s: %s" % (k, " ".join(v) or "none") for k, v in caps.items()) or "-"))
+    devs = (s.get("devices") or {}).get("devices") if isinstance(s.get("devices"), dict) else None
+    for d in devs or []:
+        odp = d.get("odp") if isinstance(d, dict) else None
+        if isinstance(odp, dict):
+            L.append("| %s ODP (odpt devices) | supported: %s, implicit: %s; %s |" % (
+                d.get("name"), odp.get("supported"), odp.get("implicit"),
+                "; ".join("%s: %s" % (k, " ".join(v) or "none")
+                          for k, v in odp.items() if isinstance(v, list))))
     L.append("")
     L.append("## Timings")
     L.append("")
@@ -602,7 +610,10 @@ def report(R, s, parts, boots, peer, timings):
     L.append("")
     for b in boots:
         bad = b["kernel_log_bad_lines"]
-        L.append("- guest %s (%s): %s" % (b["name"], b.get("cmdline") or "",
+        # The kernel arguments the lab chose, without virtme's own.
+        args = " ".join(a for a in (b.get("cmdline") or "").split()
+                        if not re.match(r"(virtme|console=|earlyprintk|init=|nr_open|panic=|debug$)", a))
+        L.append("- guest %s (%s): %s" % (b["name"], args or "no extra arguments",
                                           "clean" if not bad else "%d bad line(s)" % len(bad)))
         for l in bad[:10]:
             L.append("    `%s`" % l.strip()[:200])
