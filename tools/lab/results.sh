@@ -27,6 +27,9 @@ lab_print_totals() {
 		sed -n 's/^fail_test=/#   /p' "$t"
 	fi
 	printf '%d passed, %d failed, %d skipped\n' $((pass + xfail)) $((fail + xpass)) "$skip"
+	if [[ ${LAB_RES_IS_TEMP:-0} == 1 ]]; then
+		rm -rf "$LAB_RES"
+	fi
 }
 
 lab_totals_failed() {
@@ -42,7 +45,10 @@ lab_fallback_totals() {
 		failures=$(grep -cE '<failure|<error' "$j")
 		skipped=$(grep -c '<skipped' "$j")
 	fi
-	[[ -n ${LAB_RES:-} ]] || LAB_RES=$(mktemp -d)
+	if [[ -z ${LAB_RES:-} ]]; then
+		LAB_RES=$(mktemp -d)
+		LAB_RES_IS_TEMP=1
+	fi
 	{
 		echo "pass=$((tests - failures - skipped))"
 		echo "fail=$((failures + 1))"
