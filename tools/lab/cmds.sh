@@ -66,7 +66,7 @@ lab_guest_env() {
 # that boots a guest.
 lab_prepare() {
 	local build
-	command -v mmdebstrap >/dev/null || LAB_HOST_PACKAGES=(mmdebstrap) lab_host_deps
+	command -v mmdebstrap >/dev/null || lab_host_deps mmdebstrap
 	lab_image_ensure "$LAB_OPT_REBUILD"
 	build=$(lab_build_dir)
 	mkdir -p "$build"

@@ -7,9 +7,11 @@
 LAB_HOST_PACKAGES=(mmdebstrap cmake gcc make pkg-config libibverbs-dev
 	libjson-c-dev libcmocka-dev util-linux)
 
+# lab_host_deps [PACKAGE...]: default LAB_HOST_PACKAGES.
 lab_host_deps() {
-	local missing=() p
-	for p in "${LAB_HOST_PACKAGES[@]}"; do
+	local missing=() p want=("$@")
+	((${#want[@]})) || want=("${LAB_HOST_PACKAGES[@]}")
+	for p in "${want[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 			missing+=("$p")
 	done
