@@ -45,8 +45,8 @@ lab_image_key() {
 		echo "mirror=$1"
 		echo "packages=${LAB_IMAGE_PACKAGES[*]}"
 		echo "kernel=${LAB_IMAGE_KERNEL_PACKAGES[*]}"
-		# The recipe itself is an input: editing this file rebuilds.
-		sed -n '/^lab_image_build()/,/^}/p' "$self"
+		# The recipe itself is an input: editing it rebuilds.
+		sed -n -e '/^lab_image_build()/,/^}/p' -e '/^lab_image_tune()/,/^}/p' "$self"
 	} | sha256sum | cut -c1-16
 }
 
