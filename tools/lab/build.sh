@@ -1,0 +1,85 @@
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#
+# Building odpt for the guest, and the host unit tests. The guest build runs
+# in a chroot of the image at native speed with the image's gcc-14 and
+# headers (the compiler the guest kernel was built with, which kbuild
+# needs for the shim), into a build directory kept in the cache so warm runs
+# are incremental. The host build runs the cmocka unit tests with ctest.
+
+# Build directory for this tree and image (path-keyed: one per worktree).
+lab_build_dir() {
+	local h
+	h=$(printf '%s\n%s\n' "$LAB_TREE" "$(lab_image_fact "$LAB_IMG" key)" | sha256sum | cut -c1-12)
+	echo "$LAB_CACHE/build-$h"
+}
+
+# lab_build_guest: needs lab_image_mounts. Sets ODPT_BIN_G / ODPT_KMOD_G
+# (guest paths) and LAB_BUILD_OK.
+lab_build_guest() {
+	local log=$LAB_RES/build.log t0
+	t0=$(lab_now)
+	lab_stage "build: odpt in the image (gcc-14, kernel $LAB_KVER headers)"
+	: >"$log"
+	LAB_BUILD_OK=1
+	local kmod=OFF
+	[[ -d $LAB_TREE/src/kmod ]] && kmod=ON
+	ODPT_BIN_G=""
+	ODPT_KMOD_G=""
+	if ! lab_run "$log" chroot "$LAB_IMG" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+		cmake -S "$LAB_MNT_SRC" -B "$LAB_MNT_BUILD" -DCMAKE_C_COMPILER=gcc-14 \
+		-DODPT_KMOD_CC=gcc-14 -DODPT_KDIR="/lib/modules/$LAB_KVER/build" \
+		-DODPT_BUILD_TESTS=OFF -DODPT_BUILD_KMOD="$kmod"; then
+		lab_warn "cmake configure failed in the image (see ${log#"$LAB_TREE"/})"
+		LAB_BUILD_OK=0
+	elif ! lab_run "$log" chroot "$LAB_IMG" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+		cmake --build "$LAB_MNT_BUILD" -j2; then
+		lab_warn "building odpt failed in the image (see ${log#"$LAB_TREE"/})"
+		LAB_BUILD_OK=0
+	fi
+	if [[ -x $LAB_IMG$LAB_MNT_BUILD/src/cli/odpt ]]; then
+		ODPT_BIN_G=$LAB_MNT_BUILD/src/cli/odpt
+	else
+		lab_warn "no odpt binary was built (src/cli has no sources yet?)"
+	fi
+	if [[ -d $LAB_TREE/src/kmod ]]; then
+		lab_stage "build: kernel module (target kmod)"
+		if lab_run "$log" chroot "$LAB_IMG" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+			cmake --build "$LAB_MNT_BUILD" -j2 --target kmod; then
+			local ko
+			ko=$(cd "$LAB_IMG$LAB_MNT_BUILD" && find . -name odpt_hmm.ko -print -quit)
+			[[ -n $ko ]] && ODPT_KMOD_G=$LAB_MNT_BUILD/${ko#./}
+		else
+			lab_warn "building the kernel module failed (see ${log#"$LAB_TREE"/})"
+			LAB_BUILD_OK=0
+		fi
+	fi
+	echo "ok=$LAB_BUILD_OK kmod=$kmod" >"$LAB_RES/build.status"
+	lab_timing build_guest_s "$(lab_since "$t0")"
+	return 0
+}
+
+# Host unit tests: configure, build with -Werror, ctest with JUnit output
+# into RESULTS/host/. Sets LAB_CTEST_RC.
+lab_host_unit_tests() {
+	local b out=$LAB_RES/host log t0
+	b=$LAB_CACHE/host-build-$(printf '%s' "$LAB_TREE" | sha256sum | cut -c1-12)
+	mkdir -p "$out"
+	log=$out/build.log
+	t0=$(lab_now)
+	lab_stage "host: build (cmake, -Werror) in $b"
+	LAB_CTEST_RC=0
+	if ! lab_run "$log" cmake -S "$LAB_TREE" -B "$b" -DODPT_WERROR=ON -DODPT_BUILD_KMOD=OFF ||
+		! lab_run "$log" cmake --build "$b" -j2; then
+		lab_warn "the host build failed (see ${log#"$LAB_TREE"/})"
+		echo "build failed" >"$out/ctest.status"
+		LAB_CTEST_RC=1
+		lab_timing host_unit_s "$(lab_since "$t0")"
+		return 0
+	fi
+	lab_stage "host: unit tests (ctest)"
+	(cd "$b" && ctest --output-on-failure --output-junit "$out/ctest.junit.xml") >"$out/ctest.log" 2>&1
+	LAB_CTEST_RC=$?
+	tail -n 3 "$out/ctest.log" | sed 's/^/odpt-lab:   /' >&2
+	echo "rc=$LAB_CTEST_RC" >"$out/ctest.status"
+	lab_timing host_unit_s "$(lab_since "$t0")"
+}

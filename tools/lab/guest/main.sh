@@ -1,0 +1,97 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#
+# Runs inside the lab guest (started by tools/lab/boot.sh through vng). Sets
+# up rxe0 on a veth pair, then runs the requested work: odpt devices, the lab
+# parts (tests/lab/<part>.sh, see the part contract in docs/lab.md) and
+# rdma-core's ODP tests. Every step writes a stage marker first, so the host's
+# watchdog can say what was running; the kernel log is streamed to the
+# results as it is written, so even a hang leaves it behind.
+#
+# usage: main.sh BOOT_DIR   (BOOT_DIR holds guest.env, written by the host)
+set -u
+
+B=$1
+# shellcheck source=/dev/null
+. "$B/guest.env"
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+stage() { echo "$(date +%s.%N) $*" >>"$B/stages.log"; }
+now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
+
+stage "boot-complete uptime=$(cut -d' ' -f1 /proc/uptime)"
+dmesg -w >"$B/dmesg.live" 2>&1 &
+dmesg_pid=$!
+uname -r >"$B/uname.txt"
+cat /proc/cmdline >"$B/cmdline.txt"
+
+stage rxe-setup
+bash "$LAB_SRC/tools/lab/guest/rxe.sh" >"$B/rxe-setup.log" 2>&1
+rxe_rc=$?
+ibv_devinfo -v -d rxe0 >"$B/ibv_devinfo.txt" 2>&1
+rdma link show >>"$B/rxe-setup.log" 2>&1
+echo "$rxe_rc" >"$B/rxe-setup.rc"
+
+if [[ $rxe_rc == 0 && ${LAB_DEVICES:-0} == 1 ]]; then
+	stage devices
+	if [[ -x ${ODPT_BIN:-} ]] && "$ODPT_BIN" devices --help >/dev/null 2>&1; then
+		"$ODPT_BIN" devices --json >"$B/devices.json" 2>"$B/devices.err"
+		echo $? >"$B/devices.rc"
+		"$ODPT_BIN" devices >"$B/devices.txt" 2>&1
+	else
+		echo "odpt devices is not available in this build" >"$B/devices.err"
+	fi
+fi
+
+cd "$LAB_SRC" || exit 1
+for part in ${LAB_PARTS:-}; do
+	out=$B/$part
+	mkdir -p "$out"
+	stage "part:$part"
+	t0=$(now)
+	if [[ $rxe_rc != 0 ]]; then
+		echo "rxe0 could not be set up (see rxe-setup.log)" >"$out/part.log"
+		rc=97
+	elif [[ ! -f tests/lab/$part.sh ]]; then
+		echo "tests/lab/$part.sh does not exist" >"$out/part.log"
+		rc=98
+	else
+		env ODPT_BIN="$ODPT_BIN" ODPT_BUILD="$ODPT_BUILD" ODPT_KMOD="$ODPT_KMOD" \
+			ODPT_OUT="$out" ODPT_DEV=rxe0 ODPT_PORT=1 ODPT_GID=1 \
+			ODPT_IOMMU="$ODPT_IOMMU" ODPT_KVER="$(uname -r)" \
+			bash "tests/lab/$part.sh" "$LAB_MODE" >"$out/part.log" 2>&1
+		rc=$?
+	fi
+	echo "rc=$rc duration_s=$(secs "$t0")" >"$out/part.status"
+done
+
+if [[ ${LAB_PEER:-0} == 1 ]]; then
+	stage peer
+	out=$B/peer
+	mkdir -p "$out"
+	t0=$(now)
+	if [[ $rxe_rc != 0 ]]; then
+		echo "rxe0 could not be set up (see rxe-setup.log)" >"$out/part.log"
+		rc=97
+	else
+		# Unpacked and byte-compiled by the image build; else do it here.
+		p=/opt/odpt-lab/rdma-core-tests
+		if [[ ! -f $p/tests/test_odp.py ]]; then
+			p=/tmp/rdma-core-tests
+			rm -rf "$p" && mkdir -p "$p" &&
+				cp -r /usr/share/doc/rdma-core/tests "$p/tests" &&
+				gunzip -f "$p"/tests/*.gz
+		fi
+		python3 "$LAB_SRC/tools/lab/guest/peer.py" "$p" "$out" -- \
+			--dev rxe0 --port 1 --gid 1 -v -k odp >"$out/part.log" 2>&1
+		rc=$?
+	fi
+	echo "rc=$rc duration_s=$(secs "$t0")" >"$out/part.status"
+fi
+
+stage dmesg
+sleep 0.2
+kill "$dmesg_pid" 2>/dev/null
+dmesg >"$B/dmesg.txt" 2>&1
+stage "done"

@@ -1,0 +1,249 @@
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#
+# The lab image: a Debian trixie tree made with mmdebstrap, with the newest
+# kernel and headers from trixie-backports, the compiler that kernel was built
+# with, rdma-core, pyverbs, perftest, virtme-ng and QEMU. Cached under
+# $LAB_CACHE keyed by a hash of everything that decides its contents; built in
+# a temporary directory and renamed only when complete, so a half-built image
+# is never used and a failed rebuild keeps the previous one.
+
+LAB_IMAGE_SUITE=trixie
+LAB_IMAGE_PACKAGES=(
+	gcc-14 gcc make libc6-dev cmake pkg-config bc kmod libelf-dev
+	libibverbs-dev rdma-core ibverbs-utils perftest python3-pyverbs
+	libcmocka-dev libjson-c-dev libnuma-dev numactl
+	virtme-ng qemu-system-x86 busybox-static
+	iproute2 procps util-linux pciutils gnuplot-nox ca-certificates
+)
+LAB_IMAGE_KERNEL_PACKAGES=(linux-image-amd64 linux-headers-amd64)
+# Space a build needs (measured: ~1.5 GiB image plus download cache).
+LAB_IMAGE_NEED_KIB=$((${ODPT_LAB_IMAGE_NEED_MIB:-3072} * 1024))
+
+# The archive URI from the host's apt configuration (never hard-coded).
+lab_mirror() {
+	local uri=""
+	if [[ -n ${ODPT_LAB_MIRROR:-} ]]; then
+		echo "$ODPT_LAB_MIRROR"
+		return 0
+	fi
+	if [[ -r /etc/apt/sources.list.d/debian.sources ]]; then
+		uri=$(awk '/^URIs:/ && $2 !~ /security/ { print $2; exit }' \
+			/etc/apt/sources.list.d/debian.sources)
+	fi
+	if [[ -z $uri ]]; then
+		uri=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+			awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { if ($i !~ /security/) { print $i; exit } } }')
+	fi
+	[[ -n $uri ]] || return 1
+	echo "${uri%/}"
+}
+
+lab_image_key() {
+	local self=${BASH_SOURCE[0]}
+	{
+		echo "suite=$LAB_IMAGE_SUITE"
+		echo "mirror=$1"
+		echo "packages=${LAB_IMAGE_PACKAGES[*]}"
+		echo "kernel=${LAB_IMAGE_KERNEL_PACKAGES[*]}"
+		# The recipe itself is an input: editing it rebuilds.
+		sed -n -e '/^lab_image_build()/,/^}/p' -e '/^lab_image_tune()/,/^}/p' "$self"
+	} | sha256sum | cut -c1-16
+}
+
+# Can we reach the archive at all? Names the URL on failure.
+lab_archive_probe() {
+	local mirror=$1 url="$1/dists/$LAB_IMAGE_SUITE-backports/Release"
+	if command -v curl >/dev/null; then
+		LAB_PROBE_ERR=$(curl -fsS -o /dev/null --max-time 20 "$url" 2>&1) && return 0
+	elif command -v wget >/dev/null; then
+		LAB_PROBE_ERR=$(wget -q -O /dev/null --timeout=20 "$url" 2>&1) && return 0
+	elif [[ $url =~ ^http://([^/:]+)(:([0-9]+))?(/.*)$ ]]; then
+		local host=${BASH_REMATCH[1]} port=${BASH_REMATCH[3]:-80} path=${BASH_REMATCH[4]}
+		timeout 20 bash -c "exec 3<>/dev/tcp/$host/$port && printf 'HEAD $path HTTP/1.0\r\nHost: $host\r\n\r\n' >&3 && head -n1 <&3" 2>/dev/null |
+			grep -q ' 200' && return 0
+	else
+		return 0 # cannot probe without a client; mmdebstrap will tell
+	fi
+	return 1
+}
+
+lab_free_kib() { df -Pk "$1" | awk 'NR == 2 { print $4 }'; }
+
+# Read one KEY=value from an image's record.
+lab_image_fact() { sed -n "s/^$2=//p" "$1/etc/odpt-lab/image.env" 2>/dev/null; }
+
+lab_image_complete() { [[ -f $1/etc/odpt-lab/image.env && -d $1/lib/modules ]]; }
+
+# Builds into $1 (a fresh temporary directory). The mounts it makes are
+# undone before it returns, whatever happens.
+lab_image_build() {
+	local tmp=$1 mirror=$2 key=$3 log=$4 t0 kver rc=0
+	t0=$(lab_now)
+	local incl
+	incl=$(IFS=,; echo "${LAB_IMAGE_PACKAGES[*]}")
+	lab_stage "image: mmdebstrap $LAB_IMAGE_SUITE (base + ${#LAB_IMAGE_PACKAGES[@]} packages)"
+	if ! lab_run "$log" mmdebstrap --variant=apt --include="$incl" \
+		"$LAB_IMAGE_SUITE" "$tmp" \
+		"deb $mirror $LAB_IMAGE_SUITE main" \
+		"deb $mirror $LAB_IMAGE_SUITE-backports main"; then
+		lab_image_fail_reason "$log" "mmdebstrap $LAB_IMAGE_SUITE" "$mirror"
+		return 1
+	fi
+	lab_stage "image: newest kernel from $LAB_IMAGE_SUITE-backports"
+	lab_mount_api "$tmp" || { lab_warn "mounting /proc,/sys,/dev in $tmp failed"; return 1; }
+	# mmdebstrap cleans the package lists: fetch them again first. INITRD=No:
+	# virtme-ng boots without the distribution's initramfs, skip making one.
+	if ! lab_run "$log" chroot "$tmp" apt-get update; then
+		lab_image_fail_reason "$log" "apt-get update (in the image)" "$mirror"
+		rc=1
+	elif ! lab_run "$log" chroot "$tmp" env DEBIAN_FRONTEND=noninteractive INITRD=No \
+		apt-get install -y --no-install-recommends -t "$LAB_IMAGE_SUITE-backports" \
+		"${LAB_IMAGE_KERNEL_PACKAGES[@]}"; then
+		lab_image_fail_reason "$log" "apt-get install -t $LAB_IMAGE_SUITE-backports ${LAB_IMAGE_KERNEL_PACKAGES[*]}" "$mirror"
+		rc=1
+	fi
+	if ((rc == 0)); then
+		lab_image_tune "$tmp" >>"$log" 2>&1 || rc=1
+		chroot "$tmp" apt-get clean >>"$log" 2>&1
+		rm -rf "$tmp"/var/lib/apt/lists/*_dists_* 2>/dev/null
+	fi
+	lab_umount_all
+	((rc == 0)) || return 1
+
+	kver=$(ls "$tmp/lib/modules" | sort -V | tail -n1)
+	[[ -n $kver && -f $tmp/boot/vmlinuz-$kver && -d $tmp/lib/modules/$kver/build ]] || {
+		lab_warn "the image has no complete kernel (vmlinuz, modules and headers) after the install"
+		return 1
+	}
+	mkdir -p "$tmp/etc/odpt-lab"
+	{
+		echo "key=$key"
+		echo "suite=$LAB_IMAGE_SUITE"
+		echo "mirror=$mirror"
+		echo "kernel=$kver"
+		echo "kernel_package=$(chroot "$tmp" dpkg-query -W -f='${Version}' "linux-image-$kver")"
+		echo "rdma_core=$(chroot "$tmp" dpkg-query -W -f='${Version}' rdma-core)"
+		echo "libibverbs=$(chroot "$tmp" dpkg-query -W -f='${Version}' libibverbs-dev)"
+		echo "gcc=$(chroot "$tmp" gcc-14 -dumpfullversion)"
+		echo "kernel_cc=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\(.*\)"/\1/p' "$tmp/boot/config-$kver")"
+		echo "virtme_ng=$(chroot "$tmp" dpkg-query -W -f='${Version}' virtme-ng)"
+		echo "qemu=$(chroot "$tmp" dpkg-query -W -f='${Version}' qemu-system-x86)"
+		echo "built_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+		echo "build_seconds=$(lab_since "$t0")"
+	} >"$tmp/etc/odpt-lab/image.env.tmp" || return 1
+	mv "$tmp/etc/odpt-lab/image.env.tmp" "$tmp/etc/odpt-lab/image.env"
+}
+
+# Make the guest boot and the peer suite start fast under TCG.
+lab_image_tune() {
+	local tmp=$1 f n t=/opt/odpt-lab/rdma-core-tests
+	# virtme-init runs udev and waits for it to settle: with every rule that
+	# took ~16 s under TCG. It needs only the default rules (the names of
+	# its virtio-serial ports); the lab loads its modules itself.
+	mkdir -p "$tmp/etc/udev/rules.d"
+	for f in "$tmp"/usr/lib/udev/rules.d/*.rules; do
+		n=${f##*/}
+		[[ $n == 50-udev-default.rules ]] || ln -sf /dev/null "$tmp/etc/udev/rules.d/$n"
+	done
+	# rdma-core's tests ship partly gzipped; unpack and byte-compile them
+	# once here (the guest's root is read-only, so it could not cache them).
+	mkdir -p "$tmp$t" &&
+		cp -r "$tmp/usr/share/doc/rdma-core/tests" "$tmp$t/" &&
+		gunzip -f "$tmp$t"/tests/*.gz &&
+		chroot "$tmp" python3 -m compileall -q "$t"
+}
+
+# Explain a failed build step in one line: disk, network, or other.
+lab_image_fail_reason() {
+	local log=$1 step=$2 mirror=$3 free
+	# apt reports a full disk on its status channel, not always in the log:
+	# also look at what is left (the partial image is still there now).
+	free=$(lab_free_kib "$LAB_CACHE")
+	if grep -qiE 'No space left on device|ENOSPC|enough free space' "$log" || ((free < 256 * 1024)); then
+		LAB_IMAGE_WHY="out of disk during '$step' ($((free / 1024)) MiB left in $LAB_CACHE; see $log)"
+	elif grep -qiE 'Could not resolve|Failed to fetch|Temporary failure|Connection (refused|timed out)|Unable to connect|unreachable|Cannot initiate the connection' "$log"; then
+		LAB_IMAGE_WHY="archive $mirror unreachable during '$step'"
+	else
+		LAB_IMAGE_WHY="step '$step' failed (see $log)"
+	fi
+}
+
+# Sets LAB_IMG (path) and LAB_KVER; builds the image when needed.
+# $1 = 1 to force a rebuild.
+lab_image_ensure() {
+	local rebuild=${1:-0} mirror key final tmp log t0
+	lab_stage "image: resolve inputs"
+	mirror=$(lab_mirror) || lab_die "no Debian archive URI in the host's apt configuration (/etc/apt/sources.list.d/debian.sources or sources.list); set ODPT_LAB_MIRROR"
+	key=$(lab_image_key "$mirror")
+	mkdir -p "$LAB_CACHE" || lab_die "cannot create the cache directory $LAB_CACHE"
+	final=$LAB_CACHE/image-$key
+	if [[ $rebuild == 0 ]] && lab_image_complete "$final"; then
+		LAB_IMG=$final
+		LAB_KVER=$(lab_image_fact "$final" kernel)
+		lab_stage "image: cached $final (kernel $LAB_KVER, rdma-core $(lab_image_fact "$final" rdma_core))"
+		lab_timing image_build_s 0
+		return 0
+	fi
+	command -v mmdebstrap >/dev/null || lab_die "mmdebstrap is not installed (apt-get install mmdebstrap)"
+	local free
+	free=$(lab_free_kib "$LAB_CACHE")
+	if ((free < LAB_IMAGE_NEED_KIB)); then
+		lab_die "out of disk: building the image needs $((LAB_IMAGE_NEED_KIB / 1024)) MiB free in $LAB_CACHE, only $((free / 1024)) MiB available (set XDG_CACHE_HOME elsewhere or free space)"
+	fi
+	lab_stage "image: probe archive $mirror"
+	lab_archive_probe "$mirror" ||
+		lab_die "archive $mirror unreachable (probe of dists/$LAB_IMAGE_SUITE-backports/Release failed${LAB_PROBE_ERR:+: ${LAB_PROBE_ERR##*: }}); $(lab_image_have_other "$final")"
+	tmp=$(mktemp -d "$LAB_CACHE/image-$key.tmp.XXXXXX") || lab_die "cannot create a temporary directory in $LAB_CACHE"
+	log=$LAB_CACHE/image-$key.log
+	: >"$log"
+	LAB_IMAGE_TMP=$tmp
+	t0=$(lab_now)
+	LAB_IMAGE_WHY=""
+	if ! lab_image_build "$tmp" "$mirror" "$key" "$log"; then
+		lab_umount_all
+		lab_safe_rmtree "$tmp"
+		LAB_IMAGE_TMP=""
+		local why=${LAB_IMAGE_WHY:-image build failed (see $log)}
+		if [[ $why == out\ of\ disk* ]]; then
+			lab_die "$why; the partial image was removed"
+		fi
+		lab_die "$why; $(lab_image_have_other "$final")"
+	fi
+	# Swap in atomically; a previous image with the same key goes only now.
+	if [[ -e $final ]]; then
+		mv "$final" "$final.old.$$" && lab_safe_rmtree "$final.old.$$"
+	fi
+	mv "$tmp" "$final" || lab_die "cannot rename $tmp to $final"
+	LAB_IMAGE_TMP=""
+	# Images for other keys are stale now; keep the disk for this one.
+	local old
+	for old in "$LAB_CACHE"/image-*; do
+		[[ -d $old && $old != "$final" && $old != *.tmp.* ]] || continue
+		lab_has_mounts_below "$old" && continue
+		lab_info "removing stale image $old"
+		lab_safe_rmtree "$old" && rm -f "$old.log"
+	done
+	# Build directories belong to an image; the new one starts afresh.
+	for old in "$LAB_CACHE"/build-*; do
+		[[ -d $old ]] && ! lab_has_mounts_below "$old" && rm -rf --one-file-system "$old"
+	done
+	LAB_IMG=$final
+	LAB_KVER=$(lab_image_fact "$final" kernel)
+	lab_timing image_build_s "$(lab_since "$t0")"
+	lab_stage "image: built $final in $(lab_since "$t0") s (kernel $LAB_KVER, rdma-core $(lab_image_fact "$final" rdma_core))"
+}
+
+lab_image_have_other() {
+	if lab_image_complete "$1"; then
+		echo "the cached image $1 was kept"
+	else
+		local any
+		local d
+		for d in "$LAB_CACHE"/image-*; do
+			[[ $d != *.tmp.* ]] && lab_image_complete "$d" || continue
+			echo "the cached image $d (other inputs) was kept"
+			return 0
+		done
+		echo "no cached image exists yet"
+	fi
+}
