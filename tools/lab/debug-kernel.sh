@@ -8,6 +8,8 @@
 #
 #   debug-kernel.sh build IMAGE_DIR          build (or reuse) the kernel; prints its tree path
 #   debug-kernel.sh path  IMAGE_DIR          prints the cached tree path, exit 1 if not built
+#   debug-kernel.sh module IMAGE_DIR MODDIR  builds the out-of-tree module in MODDIR (its own
+#                                            Kbuild/Makefile) against the tree, in the image
 #   debug-kernel.sh boot  IMAGE_DIR MODE SRC RES CMD
 #                                            boots it under TCG (MODE iommu|vfio|noiommu), SRC
 #                                            read-only at /mnt/dbgk-src, RES read-write at
@@ -34,7 +36,7 @@ builddeps="flex bison bc libssl-dev libelf-dev xz-utils cpio python3 kmod"
 die() { echo "$prog: $*" >&2; exit 2; }
 log() { echo "$prog: [$(date -u +%H:%M:%S)] $*" >&2; }
 
-[ $# -ge 2 ] || die "usage: $prog build|path IMAGE_DIR | boot IMAGE_DIR MODE SRC RES CMD"
+[ $# -ge 2 ] || die "usage: $prog build|path IMAGE_DIR | module IMAGE_DIR MODDIR | boot IMAGE_DIR MODE SRC RES CMD"
 cmd=$1 img=$(cd "$2" 2>/dev/null && pwd) || die "image dir '$2' not found"
 shift 2
 [ -x "$img/usr/bin/apt-get" ] || die "'$img' is not a Debian image (no usr/bin/apt-get)"
@@ -131,33 +133,48 @@ do_build() {
 	tarball=$(in_img dpkg -L "$srcpkg" | grep -E '/usr/src/linux-source-.*\.tar\.(xz|bz2|gz)$' | head -1)
 	[ -n "$tarball" ] || die "no source tarball in $srcpkg"
 
-	local tmp
-	tmp=$(mktemp -d "$cache/$key.tmp.XXXXXX")
-	# A failed build leaves only its temp dir, which the next build removes.
-	find "$cache" -maxdepth 1 -name '*.tmp.*' ! -path "$tmp" -mmin +240 -exec rm -rf {} + 2>/dev/null || true
+	# One builder per key; an interrupted build (its temp dir, config already checked) is
+	# resumed: make is incremental, so a build cut short by a time limit is not lost.
+	exec 9>"$cache/$key.lock"
+	flock -n 9 || die "another build of $key is running (lock $cache/$key.lock)"
+	local tmp="" resume=0 d
+	for d in "$cache/$key".tmp.*; do
+		[ -f "$d/config-checked" ] && [ -f "$d/linux/.config" ] && { tmp=$d resume=1; break; }
+	done
+	[ -n "$tmp" ] || tmp=$(mktemp -d "$cache/$key.tmp.XXXXXX")
+	# Temp dirs of other keys (other sources or fragments) older than 4 h are litter.
+	find "$cache" -maxdepth 1 -name '*.tmp.*' ! -name "$key.tmp.*" -mmin +240 -exec rm -rf {} + 2>/dev/null || true
 	local mnt=/mnt/odpt-debug-kernel-$$
 	bind "$tmp" "$mnt"
-	cp "$fragment" "$tmp/debug-kernel.config"
-	local t0=$(date +%s)
+	local t0=$(date +%s) t1 t2
 # >>> recipe (edits between these markers change the cache key)
-	log "unpacking $tarball"
-	in_img sh -ec "cd $mnt && tar xf $tarball && mv linux-source-* linux"
-	log "config: vng --kconfig + fragment, olddefconfig"
-	in_img sh -ec "cd $mnt/linux && vng --kconfig --config ../debug-kernel.config >../kconfig.log 2>&1 &&
-		make -s olddefconfig >>../kconfig.log 2>&1" ||
-		{ tail -20 "$tmp/kconfig.log" >&2; die "kernel config failed (log: $tmp/kconfig.log)"; }
+	if [ $resume = 0 ]; then
+		cp "$fragment" "$tmp/debug-kernel.config"
+		log "unpacking $tarball"
+		in_img sh -ec "cd $mnt && tar xf $tarball && mv linux-source-* linux"
+		log "config: vng --kconfig + fragment, olddefconfig"
+		# vng appends some of its own settings after --config snippets (e.g. debug info), so
+		# the fragment is merged once more on top: it has the last word, olddefconfig resolves.
+		in_img sh -ec "cd $mnt/linux && vng --kconfig --config ../debug-kernel.config >../kconfig.log 2>&1 &&
+			scripts/kconfig/merge_config.sh -m .config ../debug-kernel.config >>../kconfig.log 2>&1 &&
+			make -s olddefconfig >>../kconfig.log 2>&1" ||
+			{ tail -20 "$tmp/kconfig.log" >&2; die "kernel config failed (log: $tmp/kconfig.log)"; }
+	else
+		log "resuming the interrupted build in $tmp"
+	fi
 	local dropped
 	if ! dropped=$(check_config "$tmp/linux/.config"); then
 		echo "$prog: options of $fragment dropped or changed by olddefconfig:" >&2
 		echo "$dropped" >&2
 		die "fix the fragment (add the missing dependencies, or remove the option deliberately); tree left in $tmp"
 	fi
-	local t1=$(date +%s)
+	touch "$tmp/config-checked"
+	t1=$(date +%s)
 	log "make -j$jobs bzImage modules (nice 10; log: $tmp/build.log)"
-	in_img sh -ec "cd $mnt/linux && nice -n 10 make -j$jobs bzImage modules >../build.log 2>&1" ||
-		{ tail -30 "$tmp/build.log" >&2; die "kernel build failed (log: $tmp/build.log)"; }
-	local t2=$(date +%s)
-	# modules_install into the tree's own staging root: the lab can boot the bzImage with
+	in_img sh -ec "cd $mnt/linux && nice -n 10 make -j$jobs bzImage modules >>../build.log 2>&1" ||
+		{ tail -30 "$tmp/build.log" >&2; die "kernel build failed or interrupted (log: $tmp/build.log; run again to resume)"; }
+	t2=$(date +%s)
+	# modules_install into a staging root next to the tree: the lab can boot the bzImage with
 	# these modules; out-of-tree modules build against the tree itself (M=).
 	in_img sh -ec "cd $mnt/linux && make -s INSTALL_MOD_PATH=$mnt/modroot INSTALL_MOD_STRIP=1 modules_install >>../build.log 2>&1" ||
 		die "modules_install failed (log: $tmp/build.log)"
@@ -172,6 +189,7 @@ do_build() {
 		fragment_sha256=$(sha256sum "$fragment" | cut -d' ' -f1)
 		config_seconds=$((t1 - t0))
 		build_seconds=$((t2 - t1))
+		resumed=$resume
 		modules_install_seconds=$((t3 - t2))
 		jobs=$jobs
 		built_utc=$(date -u +%Y-%m-%dT%H:%M:%SZ)
@@ -180,7 +198,9 @@ do_build() {
 	cleanup_mounts
 	rm -rf "$out"
 	mv "$tmp" "$out"
-	log "built $kver in $((t2 - t1)) s (config $((t1 - t0)) s): $out/linux"
+	exec 9>&-
+	rm -f "$cache/$key.lock"
+	log "built $kver in $((t2 - t1)) s (config $((t1 - t0)) s$([ $resume = 0 ] || echo ', resumed: earlier runs not counted')): $out/linux"
 	echo "$out/linux"
 }
 
@@ -210,7 +230,7 @@ do_boot() {
 	esac
 	# DMA-API debug keeps reporting after its first error; lockdep stays on after one splat
 	# only for the first (that is the kernel's rule; the log keeps the first one).
-	ap="$ap dma_debug_entries=65536 ${ODPT_DEBUG_APPEND:-}"
+	ap="$ap log_buf_len=8M dma_debug_entries=65536 ${ODPT_DEBUG_APPEND:-}"
 	mount_sys
 	local ktree=/mnt/odpt-debug-kernel-tree-$$
 	bind "$(dirname "$tree")" "$ktree"
@@ -233,8 +253,20 @@ do_boot() {
 	return $rc
 }
 
+do_module() {
+	[ $# -eq 1 ] || die "usage: $prog module IMAGE_DIR MODDIR"
+	local moddir tree
+	moddir=$(cd "$1" 2>/dev/null && pwd) || die "module dir '$1' not found"
+	tree=$(cached_tree) || die "no debug kernel built yet: run '$prog build $img' first"
+	local ktree=/mnt/odpt-debug-kernel-tree-$$ m=/mnt/odpt-debug-kernel-mod-$$
+	bind "$(dirname "$tree")" "$ktree"
+	bind "$moddir" "$m"
+	in_img make -C "$ktree/linux" M="$m" -j"$jobs" modules
+}
+
 case $cmd in
 build) do_build ;;
+module) do_module "$@" ;;
 path) cached_tree || { echo "$prog: not built" >&2; exit 1; } ;;
 boot) do_boot "$@" ;;
 *) die "unknown command '$cmd' (build, path, boot)" ;;
