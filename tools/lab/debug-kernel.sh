@@ -238,12 +238,21 @@ do_boot() {
 	bind "$res" /mnt/dbgk-res
 	local t0=$(date +%s) rc=0
 	# The guest writes its kernel log into RES itself (the console may be truncated).
+	# --verbose puts the guest console (kernel log included) on stderr: kept in console.txt,
+	# the only log there is when the guest panics or hangs before CMD ends.
 	timeout "${GUEST_TIMEOUT:-1800}" chroot "$img" vng -r "$ktree/linux" --disable-kvm \
 		--disable-microvm --cpus 2 --memory "${GUEST_MEM:-3G}" --rwdir /mnt/dbgk-res \
-		--qemu-opts="$qo" --append="$ap" \
-		--exec "$*; rc=\$?; dmesg > /mnt/dbgk-res/dmesg.txt; exit \$rc" || rc=$?
+		--qemu-opts="$qo" --append="$ap" --verbose \
+		--exec "$*; rc=\$?; dmesg > /mnt/dbgk-res/dmesg.txt; exit \$rc" 2>"$res/console.txt" || rc=$?
 	log "guest ($mode) exited $rc after $(($(date +%s) - t0)) s"
-	if [ -f "$res/dmesg.txt" ] && grep -E "$splat_re" "$res/dmesg.txt" >"$res/splats.txt"; then
+	local klog=$res/dmesg.txt
+	if [ ! -f "$klog" ]; then
+		klog=$res/console.txt
+		log "no dmesg from the guest (panic, hang or timeout?); last console lines:"
+		tail -n 30 "$klog" >&2
+		[ $rc != 0 ] || rc=4
+	fi
+	if grep -E "$splat_re" "$klog" >"$res/splats.txt"; then
 		log "kernel log has reports (first lines; all in $res/dmesg.txt):"
 		head -20 "$res/splats.txt" >&2
 		[ $rc != 0 ] || rc=3
