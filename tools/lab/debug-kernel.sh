@@ -282,5 +282,5 @@ build) do_build ;;
 module) do_module "$@" ;;
 path) cached_tree || { echo "$prog: not built" >&2; exit 1; } ;;
 boot) do_boot "$@" ;;
-*) die "unknown command '$cmd' (build, path, boot)" ;;
+*) die "unknown command '$cmd' (build, path, module, boot)" ;;
 esac
