@@ -80,12 +80,13 @@ key_for() { # key_for VERSION
 	echo "${srcpkg#linux-source-}-$(echo "$1" | tr -c 'A-Za-z0-9.+\n' _)-$fh-$(recipe_hash)"
 }
 cached_tree() { # newest complete tree for this fragment and recipe, any source version
-	local fh d
+	local fh d best=""
 	fh=$(sha256sum "$fragment" | cut -c1-12)
-	for d in $(ls -1dt "$cache"/*-"$fh-$(recipe_hash)" 2>/dev/null); do
-		[ -f "$d/linux/.odpt-debug-kernel-done" ] && { echo "$d/linux"; return 0; }
+	for d in "$cache"/*-"$fh-$(recipe_hash)"; do
+		[ -f "$d/linux/.odpt-debug-kernel-done" ] || continue
+		{ [ -z "$best" ] || [ "$d/linux/.odpt-debug-kernel-done" -nt "$best/linux/.odpt-debug-kernel-done" ]; } && best=$d
 	done
-	return 1
+	[ -n "$best" ] && echo "$best/linux"
 }
 
 # Every CONFIG_ line of the fragment must be in .config with the same value, every
@@ -119,8 +120,9 @@ do_build() {
 	local ver
 	ver=$(in_img apt-cache policy "$srcpkg" | awk '/Candidate:/{print $2}')
 	[ -n "$ver" ] && [ "$ver" != "(none)" ] || die "$srcpkg not available (is trixie-backports in the image's sources?)"
-	local key=$(key_for "$ver")
-	local out=$cache/$key
+	local key out
+	key=$(key_for "$ver")
+	out=$cache/$key
 	if [ -f "$out/linux/.odpt-debug-kernel-done" ]; then
 		log "cached: $out/linux"
 		echo "$out/linux"
@@ -146,8 +148,9 @@ do_build() {
 	find "$cache" -maxdepth 1 -name '*.tmp.*' ! -name "$key.tmp.*" -mmin +240 -exec rm -rf {} + 2>/dev/null || true
 	local mnt=/mnt/odpt-debug-kernel-$$
 	bind "$tmp" "$mnt"
-	local t0=$(date +%s) t1 t2
+	local t0 t1 t2 t3
 # >>> recipe (edits between these markers change the cache key)
+	t0=$(date +%s)
 	if [ $resume = 0 ]; then
 		cp "$fragment" "$tmp/debug-kernel.config"
 		log "unpacking $tarball"
@@ -179,7 +182,7 @@ do_build() {
 	in_img sh -ec "cd $mnt/linux && make -s INSTALL_MOD_PATH=$mnt/modroot INSTALL_MOD_STRIP=1 modules_install >>../build.log 2>&1" ||
 		die "modules_install failed (log: $tmp/build.log)"
 # <<< recipe
-	local t3=$(date +%s)
+	t3=$(date +%s)
 	local kver
 	kver=$(cat "$tmp/linux/include/config/kernel.release")
 	cat >"$tmp/build-info.txt" <<-EOF
@@ -236,7 +239,8 @@ do_boot() {
 	bind "$(dirname "$tree")" "$ktree"
 	bind "$src" /mnt/dbgk-src ro
 	bind "$res" /mnt/dbgk-res
-	local t0=$(date +%s) rc=0
+	local t0 rc=0
+	t0=$(date +%s)
 	# The guest writes its kernel log into RES itself (the console may be truncated).
 	# --verbose puts the guest console (kernel log included) on stderr: kept in console.txt,
 	# the only log there is when the guest panics or hangs before CMD ends.
@@ -278,5 +282,5 @@ build) do_build ;;
 module) do_module "$@" ;;
 path) cached_tree || { echo "$prog: not built" >&2; exit 1; } ;;
 boot) do_boot "$@" ;;
-*) die "unknown command '$cmd' (build, path, boot)" ;;
+*) die "unknown command '$cmd' (build, path, module, boot)" ;;
 esac
