@@ -64,6 +64,23 @@ module_loaded() {
 	[ -d /sys/module/odpt_hmm ]
 }
 
+# The module counts its own bugs (a mapped entry found at another page, pages
+# still mapped after release) in read-only parameters that must stay 0; they
+# reset on reload, so check them before every rmmod. NAME is the TAP name.
+bug_counters_zero() {
+	local p v bad=0
+
+	for p in stale_mapped_entries release_leaked_pages; do
+		v=$(cat "/sys/module/odpt_hmm/parameters/$p" 2>/dev/null) || {
+			diag "cannot read /sys/module/odpt_hmm/parameters/$p"
+			bad=1
+			continue
+		}
+		[ "$v" = 0 ] || { diag "$p = $v (module bug)"; bad=1; }
+	done
+	if [ $bad = 0 ]; then add ok "$1"; else add "not ok" "$1"; fi
+}
+
 # Everything the kernel logs from here on belongs to this part.
 marker="odpt-lab: shim part start $$ $(date +%s%N)"
 echo "$marker" >/dev/kmsg 2>/dev/null || diag "cannot write /dev/kmsg: the splat check covers the whole log"
@@ -150,6 +167,7 @@ else
 	# runs the device-sensitive tests once against device=faux.
 	if [ "$ODPT_IOMMU" = off ] && [ -n "$ODPT_KMOD" ] && [ "${ODPT_SHIM_FAUX:-1}" = 1 ] &&
 		[ -z "${ODPT_SHIM_FILTER:-}" ]; then
+		bug_counters_zero module_bug_counters_zero
 		if rmmod odpt_hmm 2>"$out/shim-faux.err" &&
 			insmod "$ODPT_KMOD" device=faux 2>>"$out/shim-faux.err"; then
 			add ok faux.insmod
@@ -164,6 +182,7 @@ else
 			add "not ok" faux.insmod
 		fi
 		# Back to the default device for the tools and the final rmmod.
+		module_loaded && bug_counters_zero faux.module_bug_counters_zero
 		module_loaded && rmmod odpt_hmm 2>>"$out/shim-faux.err"
 		insmod "$ODPT_KMOD" 2>>"$out/shim-faux.err" || diag "reload after faux: $(cat "$out/shim-faux.err")"
 	fi
@@ -240,7 +259,8 @@ if [ -n "$ODPT_KMOD" ]; then
 	if ! module_loaded; then
 		diag "odpt_hmm was not loaded at the end of the part"
 		add "not ok" rmmod
-	elif rmmod odpt_hmm 2>"$out/shim-rmmod.err"; then
+	elif bug_counters_zero module_bug_counters_final &&
+		rmmod odpt_hmm 2>"$out/shim-rmmod.err"; then
 		add ok rmmod
 	else
 		diag "rmmod: $(cat "$out/shim-rmmod.err")"

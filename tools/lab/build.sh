@@ -58,28 +58,40 @@ lab_build_guest() {
 	return 0
 }
 
-# Host unit tests: configure, build with -Werror, ctest with JUnit output
-# into RESULTS/host/. Sets LAB_CTEST_RC.
+# Host unit tests, in two builds: plain (-Werror) into RESULTS/host/ and
+# with ASan+UBSan into RESULTS/host-asan/ (issue: the tests must pass under
+# the sanitizers too). Each: configure, build, ctest with JUnit output.
+# Sets LAB_CTEST_RC (non-zero when either failed).
 lab_host_unit_tests() {
-	local b out=$LAB_RES/host log t0
-	b=$LAB_CACHE/host-build-$(printf '%s' "$LAB_TREE" | sha256sum | cut -c1-12)
+	LAB_CTEST_RC=0
+	lab_host_unit_variant host "" -DODPT_WERROR=ON
+	lab_host_unit_variant host-asan "-asan" -DODPT_WERROR=ON \
+		-DODPT_SANITIZE=address,undefined
+}
+
+# lab_host_unit_variant OUTDIR BUILDSUFFIX CMAKE-ARGS...
+lab_host_unit_variant() {
+	local name=$1 suffix=$2 b out log t0 rc
+	shift 2
+	out=$LAB_RES/$name
+	b=$LAB_CACHE/host-build-$(printf '%s' "$LAB_TREE" | sha256sum | cut -c1-12)$suffix
 	mkdir -p "$out"
 	log=$out/build.log
 	t0=$(lab_now)
-	lab_stage "host: build (cmake, -Werror) in $b"
-	LAB_CTEST_RC=0
-	if ! lab_run "$log" cmake -S "$LAB_TREE" -B "$b" -DODPT_WERROR=ON -DODPT_BUILD_KMOD=OFF ||
+	lab_stage "$name: build (cmake $*) in $b"
+	if ! lab_run "$log" cmake -S "$LAB_TREE" -B "$b" -DODPT_BUILD_KMOD=OFF "$@" ||
 		! lab_run "$log" cmake --build "$b" -j2; then
-		lab_warn "the host build failed (see ${log#"$LAB_TREE"/})"
+		lab_warn "the $name build failed (see ${log#"$LAB_TREE"/})"
 		echo "build failed" >"$out/ctest.status"
 		LAB_CTEST_RC=1
-		lab_timing host_unit_s "$(lab_since "$t0")"
+		lab_timing "${name//-/_}_unit_s" "$(lab_since "$t0")"
 		return 0
 	fi
-	lab_stage "host: unit tests (ctest)"
+	lab_stage "$name: unit tests (ctest)"
 	(cd "$b" && ctest --output-on-failure --output-junit "$out/ctest.junit.xml") >"$out/ctest.log" 2>&1
-	LAB_CTEST_RC=$?
+	rc=$?
+	((rc == 0)) || LAB_CTEST_RC=$rc
 	tail -n 3 "$out/ctest.log" | sed 's/^/odpt-lab:   /' >&2
-	echo "rc=$LAB_CTEST_RC" >"$out/ctest.status"
-	lab_timing host_unit_s "$(lab_since "$t0")"
+	echo "rc=$rc" >"$out/ctest.status"
+	lab_timing "${name//-/_}_unit_s" "$(lab_since "$t0")"
 }

@@ -226,21 +226,24 @@ def main():
         lab_checks.append({"name": name, "result": "fail", "reason": reason,
                            "duration_s": None, "part": "lab"})
 
-    # Host unit tests.
-    host_dir = os.path.join(R, "host")
-    if os.path.isdir(host_dir):
+    # Host unit tests: the plain build and the ASan+UBSan build.
+    for sub, part, label in (("host", "host-unit", "host"),
+                             ("host-asan", "host-unit-asan", "host (ASan+UBSan)")):
+        host_dir = os.path.join(R, sub)
+        if not os.path.isdir(host_dir):
+            continue
         status = read(os.path.join(host_dir, "ctest.status")).strip()
         tests = parse_ctest_junit(os.path.join(host_dir, "ctest.junit.xml"))
         if status.startswith("build failed"):
-            lab_fail("host build", "the host build failed (see host/build.log)")
+            lab_fail(label + " build", "the %s build failed (see %s/build.log)" % (label, sub))
             tests = tests or []
         elif tests is None:
-            lab_fail("host unit tests", "ctest wrote no JUnit file (see host/ctest.log)")
+            lab_fail(label + " unit tests", "ctest wrote no JUnit file (see %s/ctest.log)" % sub)
             tests = []
         elif not tests:
-            lab_fail("host unit tests", "ctest found no tests (see host/ctest.log)")
-        add_part("host-unit", tests, {"boot": None, "kind": "ctest",
-                                      "duration_s": timings.get("host_unit_s")})
+            lab_fail(label + " unit tests", "ctest found no tests (see %s/ctest.log)" % sub)
+        add_part(part, tests, {"boot": None, "kind": "ctest",
+                               "duration_s": timings.get(sub.replace("-", "_") + "_unit_s")})
 
     build = kv_line(os.path.join(R, "build.status"))
     if build and build.get("ok") != "1":
@@ -540,6 +543,7 @@ def report(R, s, parts, boots, peer, timings):
     L.append("| image build (this run) | %s |" % ("cached (0)" if ib == 0 else fmt(ib, "")))
     L.append("| image build (when the cached image was made) | %s |" % fmt(s["timings_s"].get("image_recorded_build_s"), ""))
     L.append("| host build + unit tests | %s |" % fmt(timings.get("host_unit_s"), ""))
+    L.append("| host ASan+UBSan build + unit tests | %s |" % fmt(timings.get("host_asan_unit_s"), ""))
     L.append("| odpt build in the image | %s |" % fmt(timings.get("build_guest_s"), ""))
     if "hist_s" in timings:
         L.append("| odpt hist check + bench (native) | %s |" % fmt(timings.get("hist_s"), ""))
