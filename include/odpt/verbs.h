@@ -29,6 +29,8 @@ enum odpt_odp_bit {
 };
 /* Name of one bit ("SEND", ...), or NULL for an unknown bit. */
 const char *odpt_odp_bit_name(uint32_t bit);
+/* Name of bit number i (0..31), or "BIT<i>" written into tmp when unknown. */
+const char *odpt_odp_bit_label(unsigned i, char tmp[16]);
 /* "SEND RECV WRITE" (or "none") into buf; returns buf. */
 char *odpt_odp_bits_str(uint32_t bits, char *buf, size_t len);
 

@@ -34,18 +34,11 @@ static struct json_object *bits_array(uint32_t bits)
 {
 	struct json_object *a = json_object_new_array();
 
-	for (unsigned i = 0; i < 32; i++) {
-		const char *n;
-		char tmp[16];
+	char tmp[16];
 
-		if (!(bits & (1u << i)))
-			continue;
-		n = odpt_odp_bit_name(1u << i);
-		if (!n) {
-			snprintf(tmp, sizeof(tmp), "BIT%u", i);
-			n = tmp;
-		}
-		json_object_array_add(a, json_object_new_string(n));
+	for (unsigned i = 0; i < 32; i++) {
+		if (bits & (1u << i))
+			json_object_array_add(a, json_object_new_string(odpt_odp_bit_label(i, tmp)));
 	}
 	return a;
 }

@@ -21,6 +21,12 @@ static void test_bit_names(void **state)
 
 	assert_string_equal(odpt_odp_bit_name(ODPT_ODP_SEND), "SEND");
 	assert_string_equal(odpt_odp_bit_name(ODPT_ODP_SRQ_RECV), "SRQ_RECV");
+	{
+		char tmp[16];
+
+		assert_string_equal(odpt_odp_bit_label(0, tmp), "SEND");
+		assert_string_equal(odpt_odp_bit_label(30, tmp), "BIT30");
+	}
 	assert_string_equal(odpt_odp_bit_name(ODPT_ODP_FLUSH), "FLUSH");
 	assert_string_equal(odpt_odp_bit_name(ODPT_ODP_ATOMIC_WRITE), "ATOMIC_WRITE");
 	assert_null(odpt_odp_bit_name(1u << 20));

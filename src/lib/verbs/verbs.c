@@ -90,23 +90,26 @@ const char *odpt_odp_bit_name(uint32_t bit)
 	return NULL;
 }
 
+const char *odpt_odp_bit_label(unsigned i, char tmp[16])
+{
+	const char *n = odpt_odp_bit_name(1u << i);
+
+	if (n)
+		return n;
+	snprintf(tmp, 16, "BIT%u", i);
+	return tmp;
+}
+
 char *odpt_odp_bits_str(uint32_t bits, char *buf, size_t len)
 {
 	size_t off = 0;
+	char tmp[16];
 
 	buf[0] = '\0';
 	for (unsigned i = 0; i < 32 && off < len; i++) {
-		const char *n;
-		char tmp[16];
-
-		if (!(bits & (1u << i)))
-			continue;
-		n = odpt_odp_bit_name(1u << i);
-		if (!n) {
-			snprintf(tmp, sizeof(tmp), "BIT%u", i);
-			n = tmp;
-		}
-		off += snprintf(buf + off, len - off, "%s%s", off ? " " : "", n);
+		if (bits & (1u << i))
+			off += snprintf(buf + off, len - off, "%s%s", off ? " " : "",
+					odpt_odp_bit_label(i, tmp));
 	}
 	if (!bits)
 		snprintf(buf, len, "none");
