@@ -59,6 +59,26 @@ lab_accel() {
 	echo "$LAB_ACCEL" >"$cache"
 }
 
+# lab_numa_args: one NUMA node per guest CPU, memory split evenly, so page
+# migration (move_pages/mbind) has somewhere to go. Each CPU gets its own
+# socket: CPUs of one package on different nodes make the kernel WARN in
+# topology_sane(), which the kernel-log check would rightly fail.
+# ODPT_LAB_NUMA=0 turns it off. Appends to LAB_VNG_ARGS, sets LAB_NUMA_QO.
+lab_numa_args() {
+	local mib n=$LAB_GUEST_CPUS i
+	LAB_NUMA_QO=""
+	[[ ${ODPT_LAB_NUMA:-1} == 1 ]] && ((n >= 2)) || return 0
+	case $LAB_GUEST_MEM in
+	*G) mib=$((${LAB_GUEST_MEM%G} * 1024)) ;;
+	*M) mib=${LAB_GUEST_MEM%M} ;;
+	*) return 0 ;;
+	esac
+	for ((i = 0; i < n; i++)); do
+		LAB_VNG_ARGS+=(--numa "$((mib / n))M,cpus=$i")
+	done
+	LAB_NUMA_QO=" -smp $n,sockets=$n,cores=1,threads=1"
+}
+
 # lab_vng_args IOMMU(on|off): fills LAB_VNG_ARGS.
 lab_vng_args() {
 	local qo ap
@@ -71,8 +91,9 @@ lab_vng_args() {
 		ap="intel_iommu=off"
 	fi
 	LAB_VNG_ARGS=(vng -r "$LAB_KVER" --disable-microvm --cpus "$LAB_GUEST_CPUS"
-		--memory "$LAB_GUEST_MEM" --rwdir "$LAB_MNT_RES"
-		--qemu-opts="$qo" --append="$ap")
+		--memory "$LAB_GUEST_MEM" --rwdir "$LAB_MNT_RES")
+	lab_numa_args
+	LAB_VNG_ARGS+=(--qemu-opts="$qo$LAB_NUMA_QO" --append="$ap")
 	[[ $LAB_ACCEL == tcg ]] && LAB_VNG_ARGS+=(--disable-kvm)
 	return 0
 }
