@@ -63,11 +63,11 @@ lab_accel() {
 # migration (move_pages/mbind) has somewhere to go. Each CPU gets its own
 # socket: CPUs of one package on different nodes make the kernel WARN in
 # topology_sane(), which the kernel-log check would rightly fail.
-# ODPT_LAB_NUMA=0 turns it off. Appends to LAB_VNG_ARGS, sets LAB_NUMA_QO.
+# Opt-in with ODPT_LAB_NUMA=1 (see docs/lab.md for why not default). Appends to LAB_VNG_ARGS, sets LAB_NUMA_QO.
 lab_numa_args() {
 	local mib n=$LAB_GUEST_CPUS i
 	LAB_NUMA_QO=""
-	[[ ${ODPT_LAB_NUMA:-1} == 1 ]] && ((n >= 2)) || return 0
+	[[ ${ODPT_LAB_NUMA:-0} == 1 ]] && ((n >= 2)) || return 0
 	case $LAB_GUEST_MEM in
 	*G) mib=$((${LAB_GUEST_MEM%G} * 1024)) ;;
 	*M) mib=${LAB_GUEST_MEM%M} ;;
