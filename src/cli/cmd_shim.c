@@ -173,6 +173,20 @@ static int open_shim(struct odpt_shim **s)
 	return ret;
 }
 
+/* Which device and DMA path the results come from, for every report (the
+ * file is opened just for the query: each run opens its own mirrors). */
+static int report_device(struct odpt_report *r, struct odpt_hmm_dev_info *dev)
+{
+	struct odpt_shim *s;
+	int ret = open_shim(&s);
+
+	if (ret)
+		return ret;
+	ret = odpt_shim_dev_info(s, dev);
+	odpt_shim_close(s);
+	return ret ? ret : odpt_shim_report_dev(r, dev);
+}
+
 static void *map_buf(size_t len, size_t align)
 {
 	size_t total = len + align;
@@ -615,11 +629,7 @@ static int run_bench(struct odpt_cli *cli, int argc, char **argv)
 	code = ODPT_EXIT_FAIL;
 	if (start_report("shim bench", bench_opts, &cfg, &r))
 		goto out;
-	if (open_shim(&s))
-		goto out;
-	ret = odpt_shim_dev_info(s, &dev);
-	odpt_shim_close(s);
-	if (ret || odpt_shim_report_dev(r, &dev))
+	if (report_device(r, &dev))
 		goto out;
 	cmdline_iommu(cmdline, sizeof(cmdline));
 	if (odpt_report_meta(r, "kernel_cmdline_iommu", cmdline))
@@ -917,11 +927,7 @@ static int run_verify(struct odpt_cli *cli, int argc, char **argv)
 	code = ODPT_EXIT_FAIL;
 	if (start_report("shim verify", verify_opts, &cfg, &r))
 		goto out;
-	if (open_shim(&s))
-		goto out;
-	ret = odpt_shim_dev_info(s, &dev);
-	odpt_shim_close(s);
-	if (ret || odpt_shim_report_dev(r, &dev))
+	if (report_device(r, &dev))
 		goto out;
 	v.r = r;
 	v.dev = &dev;
