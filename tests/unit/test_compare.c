@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "odpt_config.h"
+#include "unit_report.h"
 #include "odpt/compare.h"
 #include "odpt/report.h"
 
@@ -518,17 +519,12 @@ static void test_runs_must_agree(void **state)
 
 /* ---- JSON round trip and bad input ------------------------------------ */
 
+/* The report in format f; raw keeps every bucket in the JSON. */
 static char *render(const struct odpt_report *r, enum odpt_format f, bool raw)
 {
 	struct odpt_write_opts wo = { .raw_buckets = raw };
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *m = open_memstream(&buf, &len);
 
-	assert_non_null(m);
-	assert_int_equal(odpt_report_write(r, f, &wo, m), 0);
-	fclose(m);
-	return buf;
+	return unit_render(r, f, &wo);
 }
 
 static void assert_same_hist(const struct odpt_hist *a, const struct odpt_hist *b)
@@ -914,58 +910,6 @@ static void test_compare_runs_report(void **state)
 	odpt_hist_destroy(a2);
 }
 
-/* The version changes between releases; golden files say @ODPT_VERSION@. */
-static char *unversion(const char *s)
-{
-	const char *v = ODPT_VERSION, *p;
-	size_t vl = strlen(v), o = 0;
-	char *out = malloc(strlen(s) * 2 + 64);
-
-	assert_non_null(out);
-	for (p = s; *p;) {
-		if (!strncmp(p, v, vl)) {
-			o += (size_t)sprintf(out + o, "@ODPT_VERSION@");
-			p += vl;
-		} else {
-			out[o++] = *p++;
-		}
-	}
-	out[o] = '\0';
-	return out;
-}
-
-/* Compare with golden/<name>; ODPT_UPDATE_GOLDEN=1 rewrites it. */
-static void check_golden(const char *name, const char *got_raw)
-{
-	const char *upd = getenv("ODPT_UPDATE_GOLDEN");
-	char path[512], *got = unversion(got_raw), *want = NULL;
-	size_t len = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", ODPT_GOLDEN_DIR, name);
-	if (upd && *upd == '1') {
-		f = fopen(path, "w");
-		assert_non_null(f);
-		fputs(got, f);
-		fclose(f);
-	}
-	f = fopen(path, "r");
-	if (!f)
-		fail_msg("golden file %s missing (run with ODPT_UPDATE_GOLDEN=1)", path);
-	assert_true(getdelim(&want, &len, '\0', f) >= 0);
-	fclose(f);
-	if (strcmp(got, want)) {
-		size_t i = 0, line = 1;
-
-		while (got[i] && got[i] == want[i])
-			line += got[i++] == '\n';
-		fail_msg("%s differs from the golden file at line %zu:\n got: %.80s\nwant: %.80s",
-			 name, line, got + i, want + i);
-	}
-	free(want);
-	free(got);
-}
-
 /* One report of each verdict, pinned in every tabular format. */
 static void test_golden_compare(void **state)
 {
@@ -995,13 +939,13 @@ static void test_golden_compare(void **state)
 	odpt_report_set_stable(out, true);
 	assert_int_equal(odpt_compare_results(base, new_r, &o, out, &sum), 0);
 	txt = render(out, ODPT_FMT_TABLE, false);
-	check_golden("compare.txt", txt);
+	unit_check_golden("compare.txt", txt);
 	free(txt);
 	txt = render(out, ODPT_FMT_JSON, false);
-	check_golden("compare.json", txt);
+	unit_check_golden("compare.json", txt);
 	free(txt);
 	txt = render(out, ODPT_FMT_CSV, false);
-	check_golden("compare.csv", txt);
+	unit_check_golden("compare.csv", txt);
 	free(txt);
 	odpt_report_destroy(out);
 	odpt_result_destroy(base);

@@ -26,6 +26,7 @@
 
 #include "odpt_config.h"
 #include "odpt/report.h"
+#include "unit_report.h"
 
 /* Deterministic data: a bimodal latency distribution with a tail. */
 static struct odpt_hist *sample_hist(uint64_t seed, int n)
@@ -94,99 +95,14 @@ static struct odpt_report *golden_report(bool one_series)
 	return r;
 }
 
-static char *render(const struct odpt_report *r, enum odpt_format f,
-		    const struct odpt_write_opts *o)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *m = open_memstream(&buf, &len);
-
-	assert_non_null(m);
-	assert_int_equal(odpt_report_write(r, f, o, m), 0);
-	fclose(m);
-	return buf;
-}
-
-/* The version changes between releases; golden files say @ODPT_VERSION@. */
-static char *unversion(const char *s)
-{
-	const char *v = ODPT_VERSION, *p;
-	size_t vl = strlen(v), cap = strlen(s) * 2 + 64, o = 0;
-	char *out = malloc(cap);
-
-	assert_non_null(out);
-	for (p = s; *p;) {
-		if (!strncmp(p, v, vl)) {
-			o += (size_t)sprintf(out + o, "@ODPT_VERSION@");
-			p += vl;
-		} else {
-			out[o++] = *p++;
-		}
-	}
-	out[o] = '\0';
-	return out;
-}
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf;
-	long n;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
-static void check_golden(const char *name, const char *got_raw)
-{
-	char path[512];
-	char *got = unversion(got_raw), *want;
-	const char *upd = getenv("ODPT_UPDATE_GOLDEN");
-
-	snprintf(path, sizeof(path), "%s/%s", ODPT_GOLDEN_DIR, name);
-	if (upd && *upd == '1') {
-		FILE *f = fopen(path, "w");
-
-		assert_non_null(f);
-		fputs(got, f);
-		fclose(f);
-	}
-	want = slurp(path);
-	if (!want)
-		fail_msg("golden file %s missing (run with ODPT_UPDATE_GOLDEN=1)", path);
-	if (strcmp(got, want)) {
-		/* show the first difference */
-		size_t i = 0, line = 1;
-
-		while (got[i] && got[i] == want[i]) {
-			if (got[i] == '\n')
-				line++;
-			i++;
-		}
-		fail_msg("%s differs from the golden file at line %zu:\n got: %.80s\nwant: %.80s",
-			 name, line, got + i, want + i);
-	}
-	free(want);
-	free(got);
-}
-
 static void golden_case(enum odpt_format f, const char *file, bool one_series, bool raw)
 {
 	struct odpt_write_opts o = { .raw_buckets = raw };
 	struct odpt_report *r = golden_report(one_series);
-	char *out = render(r, f, &o);
+	char *out = unit_render(r, f, &o);
 
 	assert_null(strstr(out, "must-not-appear"));
-	check_golden(file, out);
+	unit_check_golden(file, out);
 	free(out);
 	odpt_report_destroy(r);
 }
@@ -204,8 +120,8 @@ static void test_golden_json_raw(void **state)
 	assert_int_equal(odpt_report_create("golden raw", &r), 0);
 	odpt_report_set_stable(r, true);
 	assert_int_equal(odpt_report_hist(r, "lat_ns", NULL, 0, h), 0);
-	out = render(r, ODPT_FMT_JSON, &o);
-	check_golden("report_raw.json", out);
+	out = unit_render(r, ODPT_FMT_JSON, &o);
+	unit_check_golden("report_raw.json", out);
 	free(out);
 	odpt_hist_destroy(h);
 	odpt_report_destroy(r);
@@ -220,7 +136,7 @@ static void test_golden_junit(void **state) { golden_case(ODPT_FMT_JUNIT, "repor
 static void test_json_shape(void **state)
 {
 	struct odpt_report *r = golden_report(false);
-	char *out = render(r, ODPT_FMT_JSON, NULL);
+	char *out = unit_render(r, ODPT_FMT_JSON, NULL);
 	struct json_object *root = json_tokener_parse(out), *v, *s, *p;
 
 	assert_non_null(root);
@@ -284,8 +200,8 @@ static void test_formats_agree(void **state)
 	struct odpt_report *r = golden_report(true);
 	int np = odpt_report_npercentiles, i;
 	double json_p[16], csv_p[16], table_v[20], json_max = 0, csv_max = 0;
-	char *js = render(r, ODPT_FMT_JSON, NULL), *csv = render(r, ODPT_FMT_CSV, NULL);
-	char *tab = render(r, ODPT_FMT_TABLE, NULL), *hg = render(r, ODPT_FMT_HGRM, NULL);
+	char *js = unit_render(r, ODPT_FMT_JSON, NULL), *csv = unit_render(r, ODPT_FMT_CSV, NULL);
+	char *tab = unit_render(r, ODPT_FMT_TABLE, NULL), *hg = unit_render(r, ODPT_FMT_HGRM, NULL);
 	struct json_object *root = json_tokener_parse(js), *series, *pcts, *v;
 	char *save = NULL;
 	double hgrm_p50 = -1, hgrm_p90 = -1, hgrm_max = -1, hgrm_last = -1;
@@ -383,7 +299,7 @@ static void test_table_units(void **state)
 		snprintf(name, sizeof(name), "case%u_ns", i);
 		assert_int_equal(odpt_report_scalar(r, name, NULL, 0, cases[i].ns), 0);
 	}
-	out = render(r, ODPT_FMT_TABLE, NULL);
+	out = unit_render(r, ODPT_FMT_TABLE, NULL);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *line;
 
@@ -408,7 +324,7 @@ static void test_tap_names(void **state)
 
 	assert_int_equal(odpt_report_create("tap", &r), 0);
 	assert_int_equal(odpt_report_test(r, &t), 0);
-	out = render(r, ODPT_FMT_TAP, NULL);
+	out = unit_render(r, ODPT_FMT_TAP, NULL);
 	assert_non_null(strstr(out, "not ok 1 evil _ SKIP not really_ok 9 x\n"));
 	assert_null(strstr(out, "\nok 9"));
 	free(out);
@@ -441,7 +357,7 @@ static void test_model_checks(void **state)
 	assert_int_equal(tc.pass + tc.fail + tc.skip + tc.xfail + tc.xpass, 0);
 
 	/* an empty section renders as an empty list */
-	out = render(r, ODPT_FMT_JSON, NULL);
+	out = unit_render(r, ODPT_FMT_JSON, NULL);
 	{
 		struct json_object *root = json_tokener_parse(out), *d;
 
@@ -463,7 +379,7 @@ static void test_model_checks(void **state)
 	/* the empty histogram renders without NaN in every format */
 	assert_int_equal(odpt_report_hist(r, "empty_ns", NULL, 0, h), 0);
 	for (f = ODPT_FMT_TABLE; f <= ODPT_FMT_JUNIT; f++) {
-		out = render(r, f, NULL);
+		out = unit_render(r, f, NULL);
 		assert_null(strstr(out, "nan"));
 		assert_null(strstr(out, "inf"));
 		free(out);
@@ -513,8 +429,8 @@ static void test_atomic_write(void **state)
 		umask(m);
 		assert_int_equal(st2.st_mode & 0777, 0666 & ~m);
 	}
-	want = render(r, ODPT_FMT_JSON, NULL);
-	got = slurp(path);
+	want = unit_render(r, ODPT_FMT_JSON, NULL);
+	got = unit_slurp(path);
 	assert_string_equal(got, want);
 	assert_int_equal(count_temp_files(dir), 0);
 
