@@ -284,6 +284,12 @@ static int run_suite(struct odpt_cli *cli, int argc, char **argv)
 			return ODPT_EXIT_USAGE;
 		if (!c.peer_port)
 			c.peer_port = 1;
+		/* One port twice is the loopback mode under another name. */
+		if (c.dev && !strcmp(c.dev, c.peer_dev) && c.port == c.peer_port) {
+			odpt_err("suite: --peer-dev %s port %" PRIu64 " is the requester's own port: omit --peer-dev for loopback",
+				 c.peer_dev, c.peer_port);
+			return ODPT_EXIT_USAGE;
+		}
 	}
 	if (!memlock_ok()) {
 		odpt_err("suite: RLIMIT_MEMLOCK is below the %u KiB the pinned-MR cases need (raise ulimit -l)",
@@ -297,7 +303,7 @@ static int run_suite(struct odpt_cli *cli, int argc, char **argv)
 		code = probe_device("--peer-dev: ", c.peer_dev, c.peer_port, peer_gid, &peer);
 		if (code != ODPT_EXIT_OK)
 			return code;
-		/* One port twice is the loopback mode under another name. */
+		/* The same check when --dev was left to the default. */
 		if (!strcmp(d.name, peer.name) && d.port == peer.port) {
 			odpt_err("suite: --peer-dev %s port %d is the requester's own port: omit --peer-dev for loopback",
 				 peer.name, peer.port);
