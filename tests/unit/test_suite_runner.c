@@ -233,6 +233,12 @@ static void test_two_devices(void **state)
 	assert_string_equal(r->tests[0].reason, "requester device devA: fake: no ODP");
 	odpt_report_destroy(r);
 
+	env.peer_caps = &no;
+	assert_int_equal(odpt_report_create("suite run", &r), 0);
+	assert_int_equal(odpt_suite_run_cases(dev_case, 1, &cfg, &env, r), 0);
+	assert_string_equal(r->tests[0].reason, "both devices (devA, devB): fake: no ODP");
+	odpt_report_destroy(r);
+
 	/* Loopback: the reason as the precondition gave it. */
 	env.peer_caps = NULL;
 	assert_int_equal(odpt_report_create("suite run", &r), 0);

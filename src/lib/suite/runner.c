@@ -279,27 +279,28 @@ static bool wait_child(pid_t pid, uint64_t timeout_ns, int *status)
 /*
  * The case's precondition on the requester's device and, in two-device
  * mode, on the responder's too: a cap missing on either side is a SKIP
- * that names the device (the reasons name only the driver).
+ * that names the device lacking it, or both (the reasons themselves name
+ * only the driver).
  */
 static const char *precond_both(const struct odpt_case *c, const struct odpt_suite_env *env,
 				char *buf, int len)
 {
-	char one[256];
-	const char *why;
+	char one[256], two[256];
+	const char *wa, *wb;
 
 	if (!env->peer_caps)
 		return c->precond(env->caps, c, buf, len);
-	why = c->precond(env->caps, c, one, sizeof(one));
-	if (why) {
-		snprintf(buf, len, "requester device %s: %s", env->dev_name, why);
-		return buf;
-	}
-	why = c->precond(env->peer_caps, c, one, sizeof(one));
-	if (why) {
-		snprintf(buf, len, "responder device %s: %s", env->peer_name, why);
-		return buf;
-	}
-	return NULL;
+	wa = c->precond(env->caps, c, one, sizeof(one));
+	wb = c->precond(env->peer_caps, c, two, sizeof(two));
+	if (wa && wb && !strcmp(wa, wb))
+		snprintf(buf, len, "both devices (%s, %s): %s", env->dev_name, env->peer_name, wa);
+	else if (wa)
+		snprintf(buf, len, "requester device %s: %s", env->dev_name, wa);
+	else if (wb)
+		snprintf(buf, len, "responder device %s: %s", env->peer_name, wb);
+	else
+		return NULL;
+	return buf;
 }
 
 /* The known bug of either device's driver that lists this case. */
