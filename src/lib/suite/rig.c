@@ -245,9 +245,14 @@ int rig_setup(struct rig *g, struct odpt_tctx *t, enum odpt_qp_kind kind,
 			 odpt_vctx_name(t->vr), rflags);
 		ret = odpt_vmr_reg(t->vr, g->rbuf, len, rflags, &g->rmr);
 	}
-	if (ret == -EOPNOTSUPP && ((lflags | rflags) & ODPT_MR_HUGETLB))
-		return tc_skip(t, "%s rejects IBV_ACCESS_HUGETLB on an ODP MR (ibv_reg_mr: EOPNOTSUPP); the *_hugetlb_noflag cases cover hugetlb memory without it",
-			       odpt_vctx_caps(t->v)->driver);
+	if (ret == -EOPNOTSUPP && ((lflags | rflags) & ODPT_MR_HUGETLB)) {
+		/* The device whose registration refused it. */
+		struct odpt_vctx *v = g->lmr ? t->vr : t->v;
+
+		return tc_skip(t, "%s%s%s rejects IBV_ACCESS_HUGETLB on an ODP MR (ibv_reg_mr: EOPNOTSUPP); the *_hugetlb_noflag cases cover hugetlb memory without it",
+			       t->vr != t->v ? odpt_vctx_name(v) : "",
+			       t->vr != t->v ? ": " : "", odpt_vctx_caps(v)->driver);
+	}
 	if (ret == -EOPNOTSUPP && ((lflags | rflags) & ODPT_MR_REG_EX))
 		return tc_skip(t, "libibverbs lacks ibv_reg_mr_ex");
 	if (ret == -ENOMEM && !((lflags | rflags) & ODPT_MR_ODP))
