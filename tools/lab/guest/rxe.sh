@@ -48,7 +48,7 @@ if ip netns add "$RXE1_NETNS" && ip link set vb netns "$RXE1_NETNS" &&
    ip -n "$RXE1_NETNS" link set lo up && ip -n "$RXE1_NETNS" link set vb up; then
 	rxe1_ns=1
 else
-	rxe1_skip "could not move veth end vb into network namespace $RXE1_NETNS (see rxe-setup.log)"
+	rxe1_skip "could not put veth end vb with 192.0.2.2/24 into a new network namespace $RXE1_NETNS (see rxe-setup.log)"
 	ip link set vb up || ip -n "$RXE1_NETNS" link set vb up
 fi
 set -e
