@@ -23,6 +23,11 @@ struct odpt_suite_cfg {
 	const char *dev;        /* NULL: first device */
 	uint64_t port;
 	int64_t gid;            /* < 0: automatic */
+	/* Two-device mode: the responder side on another device; NULL: the
+	 * pair is loopback on dev. */
+	const char *peer_dev;
+	uint64_t peer_port;
+	int64_t peer_gid;       /* < 0: automatic */
 	const char *filter;     /* glob, or comma-separated globs; NULL: all */
 	uint64_t iters;
 	uint64_t timeout_s;     /* per case */
@@ -34,6 +39,8 @@ struct odpt_tctx {
 	const struct odpt_suite_cfg *cfg;
 	const struct odpt_case *c;
 	struct odpt_vctx *v;    /* opened by the runner when the case needs it */
+	struct odpt_vctx *vr;   /* the responder's device: v in loopback, else
+				 * the peer device (its own PD) */
 	struct odpt_tshm *shm;
 };
 
@@ -93,6 +100,11 @@ bool odpt_suite_filter_match(const char *filter, const char *name);
 struct odpt_suite_env {
 	const struct odpt_vcaps *caps;   /* NULL: no device (cases needing one FAIL) */
 	const char *driver;              /* for the known-bug table */
+	/* Two-device mode: the responder device's caps (a precondition must
+	 * hold on both; a SKIP names the device lacking it) and names. NULL
+	 * peer_caps: loopback. */
+	const struct odpt_vcaps *peer_caps;
+	const char *dev_name, *peer_name;
 	const char *krelease;            /* uname -r */
 	const struct odpt_known_bug *bugs;
 	int nbugs;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
  * The verbs engine: the only part of odpt that talks to libibverbs. It
- * opens a device, reads its ODP capabilities, builds loopback QP pairs on
- * one port (RC, UD, XRC), registers pinned, explicit-ODP and implicit-ODP
+ * opens a device, reads its ODP capabilities, builds QP pairs (RC, UD,
+ * XRC) in loopback on one port or between two devices, registers pinned, explicit-ODP and implicit-ODP
  * memory regions, posts every operation the suite needs and polls with a
  * timeout. Every function returns 0 or -errno: libibverbs' mixed
  * conventions (NULL + errno, positive errno, -1 + errno) are converted in
@@ -151,11 +151,21 @@ struct odpt_vsge {
 int odpt_vadvise(struct odpt_vctx *v, enum odpt_advice a, bool sync,
 		 const struct odpt_vsge *sge, int nsge);
 
-/* Loopback QP pairs: side 0 is the requester, side 1 the responder. */
+/* QP pairs: side 0 is the requester, side 1 the responder. */
 enum odpt_qp_kind { ODPT_QP_RC, ODPT_QP_UD, ODPT_QP_XRC, ODPT_QP_RC_SRQ };
 struct odpt_vpair;
+/* Loopback: both QPs on v's port. */
 int odpt_vpair_create(struct odpt_vctx *v, enum odpt_qp_kind kind,
 		      struct odpt_vpair **out);
+/*
+ * Side 0 (QP, CQs) on req, side 1 (QP, CQs, SRQ, XRC domain) on resp,
+ * each addressing the other's GID; req == resp is loopback. MRs a side
+ * uses must be registered on that side's device (its PD).
+ */
+int odpt_vpair_create2(struct odpt_vctx *req, struct odpt_vctx *resp,
+		       enum odpt_qp_kind kind, struct odpt_vpair **out);
+/* The path MTU of the pair in bytes (the smaller of the two ports'). */
+int odpt_vpair_mtu_bytes(const struct odpt_vpair *p);
 void odpt_vpair_destroy(struct odpt_vpair *p);
 /* Back to RTS after an error completion (reset -> init -> rtr -> rts). */
 int odpt_vpair_reset(struct odpt_vpair *p);

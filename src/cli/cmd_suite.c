@@ -2,7 +2,8 @@
 /*
  * `odpt suite run`: the ODP regression suite. Validates everything before
  * the first case runs (filter, device, port, GID index, permission,
- * memlock limit: each a one-line error and exit 2), then runs the matching
+ * memlock limit, and the same for the responder's device in two-device
+ * mode, --peer-dev: each a one-line error and exit 2), then runs the matching
  * cases in forked children and prints TAP 13 on stdout (or the global
  * --format), with --junit/--json files on request. Exit 0 when every case
  * passed, skipped or failed as a known kernel bug predicts; 1 otherwise.
@@ -33,6 +34,9 @@ struct suite_cfg {
 	const char *dev;
 	uint64_t port;
 	const char *gid;
+	const char *peer_dev;
+	uint64_t peer_port;
+	const char *peer_gid;
 	const char *junit;
 	const char *json;
 	uint64_t timeout_s;
@@ -58,6 +62,15 @@ static const struct odpt_opt run_opts[] = {
 	{ .name = "gid", .short_name = 'g', .type = ODPT_OPT_STR,
 	  .offset = offsetof(struct suite_cfg, gid), .metavar = "G",
 	  .help = "GID index (default: first RoCE v2 IPv4 GID on Ethernet)" },
+	{ .name = "peer-dev", .type = ODPT_OPT_STR,
+	  .offset = offsetof(struct suite_cfg, peer_dev), .metavar = "DEV2",
+	  .help = "two-device mode: responder QPs, CQs and MRs on DEV2, requester on --dev (default: loopback on --dev)" },
+	{ .name = "peer-port", .type = ODPT_OPT_U64,
+	  .offset = offsetof(struct suite_cfg, peer_port),
+	  .min = 1, .max = 255, .metavar = "P2", .help = "port number on DEV2 (default: 1)" },
+	{ .name = "peer-gid", .type = ODPT_OPT_STR,
+	  .offset = offsetof(struct suite_cfg, peer_gid), .metavar = "G2",
+	  .help = "GID index on DEV2 (default: first RoCE v2 IPv4 GID on Ethernet)" },
 	{ .name = "junit", .type = ODPT_OPT_STR,
 	  .offset = offsetof(struct suite_cfg, junit), .metavar = "FILE",
 	  .help = "also write JUnit XML to FILE" },
@@ -99,16 +112,28 @@ static bool memlock_ok(void)
 	return rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= SUITE_MEMLOCK_BYTES;
 }
 
-/* Open the device once in the parent to validate the input and read the
- * capabilities the preconditions need; the children open their own. */
-static int probe_device(const struct suite_cfg *c, int gid, struct odpt_vcaps *caps,
-			char *name, size_t name_len, int *gid_used)
+/* What the parent learnt about one device from opening it. */
+struct probed {
+	struct odpt_vcaps caps;
+	char name[64];
+	int port;
+	int gid;
+};
+
+/*
+ * Open a device once in the parent to validate the input and read the
+ * capabilities the preconditions need; the children open their own. opt
+ * names the option in errors ("" for --dev, "--peer-dev " for the peer).
+ */
+static int probe_device(const char *opt, const char *dev, uint64_t port, int gid,
+			struct probed *out)
 {
+	const char *shown = dev ? dev : "(first)";
 	struct odpt_vctx *v;
 	char names[256];
 	int ret;
 
-	ret = odpt_vctx_open(c->dev, (int)c->port, gid, &v);
+	ret = odpt_vctx_open(dev, (int)port, gid, &v);
 	switch (ret) {
 	case 0:
 		break;
@@ -117,50 +142,81 @@ static int probe_device(const struct suite_cfg *c, int gid, struct odpt_vcaps *c
 		if (!names[0])
 			odpt_err("suite: no RDMA devices");
 		else
-			odpt_err("suite: unknown RDMA device '%s' (have: %s)",
-				 c->dev ? c->dev : "", names);
+			odpt_err("suite: %sunknown RDMA device '%s' (have: %s)", opt,
+				 dev ? dev : "", names);
 		return ODPT_EXIT_USAGE;
 	case -ERANGE:
-		odpt_err("suite: device %s has no port %" PRIu64,
-			 c->dev ? c->dev : "(first)", c->port);
+		odpt_err("suite: %sdevice %s has no port %" PRIu64, opt, shown, port);
 		return ODPT_EXIT_USAGE;
 	case -EINVAL:
 		if (gid >= 0)
-			odpt_err("suite: GID index %d is not valid on port %" PRIu64,
-				 gid, c->port);
+			odpt_err("suite: %sGID index %d is not valid on %s port %" PRIu64,
+				 opt, gid, shown, port);
 		else
-			odpt_err("suite: port %" PRIu64 " has no usable GID", c->port);
+			odpt_err("suite: %s%s port %" PRIu64 " has no usable GID", opt, shown, port);
 		return ODPT_EXIT_USAGE;
 	case -EACCES:
 	case -EPERM:
-		odpt_err("suite: no permission to open RDMA device %s (/dev/infiniband): %s",
-			 c->dev ? c->dev : "(first)", strerror(-ret));
+		odpt_err("suite: %sno permission to open RDMA device %s (/dev/infiniband): %s",
+			 opt, shown, strerror(-ret));
 		return ODPT_EXIT_USAGE;
 	default:
-		odpt_err("suite: opening RDMA device %s: %s", c->dev ? c->dev : "(first)",
-			 strerror(-ret));
+		odpt_err("suite: %sopening RDMA device %s: %s", opt, shown, strerror(-ret));
 		return ODPT_EXIT_FAIL;
 	}
-	*caps = *odpt_vctx_caps(v);
-	snprintf(name, name_len, "%s", odpt_vctx_name(v));
-	*gid_used = odpt_vctx_gid_index(v);
+	out->caps = *odpt_vctx_caps(v);
+	snprintf(out->name, sizeof(out->name), "%s", odpt_vctx_name(v));
+	out->port = odpt_vctx_port(v);
+	out->gid = odpt_vctx_gid_index(v);
 	odpt_vctx_close(v);
 	return ODPT_EXIT_OK;
 }
 
-static int add_meta(struct odpt_report *r, const char *dev, const struct odpt_vcaps *caps,
-		    const struct suite_cfg *c, int gid)
+/* "--gid"-style text to an index; -1 for NULL (automatic), -2 if bad. */
+static int parse_gid(const char *opt, const char *text)
 {
+	char *end;
+	long g;
+
+	if (!text)
+		return -1;
+	g = strtol(text, &end, 10);
+	if (*end || end == text || g < 0 || g > 65535) {
+		odpt_err("suite: %s '%s' is not a GID index", opt, text);
+		return -2;
+	}
+	return (int)g;
+}
+
+static int add_meta(struct odpt_report *r, const struct probed *d, const struct probed *peer,
+		    const struct suite_cfg *c)
+{
+	const struct odpt_vcaps *caps = &d->caps;
 	struct json_object *ctr;
-	char buf[160];
+	char buf[192];
 	int ret = 0;
 
-	ret |= odpt_report_meta(r, "device", dev);
+	/* The topology first: a reader must not mistake one mode for the other. */
+	if (peer)
+		snprintf(buf, sizeof(buf), "%s -> %s (requester -> responder)",
+			 d->name, peer->name);
+	else
+		snprintf(buf, sizeof(buf), "loopback on %s", d->name);
+	ret |= odpt_report_meta(r, "topology", buf);
+	ret |= odpt_report_meta(r, "device", d->name);
 	ret |= odpt_report_meta(r, "driver", caps->driver);
-	snprintf(buf, sizeof(buf), "%" PRIu64, c->port);
+	snprintf(buf, sizeof(buf), "%d", d->port);
 	ret |= odpt_report_meta(r, "port", buf);
-	snprintf(buf, sizeof(buf), "%d", gid);
+	snprintf(buf, sizeof(buf), "%d", d->gid);
 	ret |= odpt_report_meta(r, "gid_index", buf);
+	if (peer) {
+		ret |= odpt_report_meta(r, "peer_device", peer->name);
+		ret |= odpt_report_meta(r, "peer_driver", peer->caps.driver);
+		snprintf(buf, sizeof(buf), "%d", peer->port);
+		ret |= odpt_report_meta(r, "peer_port", buf);
+		snprintf(buf, sizeof(buf), "%d", peer->gid);
+		ret |= odpt_report_meta(r, "peer_gid_index", buf);
+	}
 	ret |= odpt_report_meta(r, "libibverbs_build", odpt_verbs_lib_version());
 	ret |= odpt_opts_echo(run_opts, c, r);
 	/*
@@ -192,13 +248,13 @@ static int run_suite(struct odpt_cli *cli, int argc, char **argv)
 	struct odpt_suite_cfg scfg = { 0 };
 	struct odpt_report *r = NULL;
 	struct odpt_test_counts tc;
-	struct odpt_suite_env env;
-	struct odpt_vcaps caps;
+	struct odpt_suite_env env = { 0 };
+	struct probed d, peer;
 	struct suite_cfg c;
 	struct utsname u;
-	char dev[64], wall[64];
+	char wall[64];
 	uint64_t t0;
-	int npos, code, gid = -1, gid_used = -1, ret, matched = 0;
+	int npos, code, gid, peer_gid = -1, ret, matched = 0;
 
 	if (!odpt_cli_parse(&odpt_obj_suite.verbs[0], &c, argc, argv, &npos, &code))
 		return code;
@@ -214,41 +270,71 @@ static int run_suite(struct odpt_cli *cli, int argc, char **argv)
 	}
 	if (c.list)
 		return list_cases(c.filter);
-	if (c.gid) {
-		char *end;
-		long g = strtol(c.gid, &end, 10);
-
-		if (*end || end == c.gid || g < 0 || g > 65535) {
-			odpt_err("suite: --gid '%s' is not a GID index", c.gid);
+	gid = parse_gid("--gid", c.gid);
+	if (gid < -1)
+		return ODPT_EXIT_USAGE;
+	if (!c.peer_dev && (c.peer_port || c.peer_gid)) {
+		odpt_err("suite: --%s needs --peer-dev (the responder's device)",
+			 c.peer_port ? "peer-port" : "peer-gid");
+		return ODPT_EXIT_USAGE;
+	}
+	if (c.peer_dev) {
+		peer_gid = parse_gid("--peer-gid", c.peer_gid);
+		if (peer_gid < -1)
+			return ODPT_EXIT_USAGE;
+		if (!c.peer_port)
+			c.peer_port = 1;
+		/* One port twice is the loopback mode under another name. */
+		if (c.dev && !strcmp(c.dev, c.peer_dev) && c.port == c.peer_port) {
+			odpt_err("suite: --peer-dev %s port %" PRIu64 " is the requester's own port: omit --peer-dev for loopback",
+				 c.peer_dev, c.peer_port);
 			return ODPT_EXIT_USAGE;
 		}
-		gid = (int)g;
 	}
 	if (!memlock_ok()) {
 		odpt_err("suite: RLIMIT_MEMLOCK is below the %u KiB the pinned-MR cases need (raise ulimit -l)",
 			 SUITE_MEMLOCK_BYTES >> 10);
 		return ODPT_EXIT_USAGE;
 	}
-	code = probe_device(&c, gid, &caps, dev, sizeof(dev), &gid_used);
+	code = probe_device("", c.dev, c.port, gid, &d);
 	if (code != ODPT_EXIT_OK)
 		return code;
+	if (c.peer_dev) {
+		code = probe_device("--peer-dev: ", c.peer_dev, c.peer_port, peer_gid, &peer);
+		if (code != ODPT_EXIT_OK)
+			return code;
+		/* The same check when --dev was left to the default. */
+		if (!strcmp(d.name, peer.name) && d.port == peer.port) {
+			odpt_err("suite: --peer-dev %s port %d is the requester's own port: omit --peer-dev for loopback",
+				 peer.name, peer.port);
+			return ODPT_EXIT_USAGE;
+		}
+	}
 	if (uname(&u))
 		snprintf(u.release, sizeof(u.release), "unknown");
 
 	code = ODPT_EXIT_FAIL;
 	if (odpt_report_create("suite run", &r) || odpt_cli_meta(r) ||
-	    add_meta(r, dev, &caps, &c, gid_used)) {
+	    add_meta(r, &d, c.peer_dev ? &peer : NULL, &c)) {
 		odpt_err("out of memory");
 		goto destroy_report;
 	}
-	scfg.dev = dev;
+	scfg.dev = d.name;
 	scfg.port = c.port;
-	scfg.gid = gid_used;
+	scfg.gid = d.gid;
+	if (c.peer_dev) {
+		scfg.peer_dev = peer.name;
+		scfg.peer_port = c.peer_port;
+		scfg.peer_gid = peer.gid;
+		env.peer_caps = &peer.caps;
+		env.peer_name = peer.name;
+	}
 	scfg.filter = c.filter;
 	scfg.iters = c.iters;
 	scfg.timeout_s = c.timeout_s;
-	env.caps = &caps;
-	env.driver = caps.driver;
+	env.caps = &d.caps;
+	env.driver = d.caps.driver;
+	env.dev_name = d.name;
 	env.krelease = u.release;
 	env.bugs = odpt_known_bugs;
 	env.nbugs = odpt_nknown_bugs;

@@ -4,8 +4,13 @@
 # Lab part "suite": runs the ODP regression suite (odpt suite run) on the
 # lab's RDMA device inside the guest, per the lab part contract
 # (tools/odpt-lab): `test` asserts (exit 0 iff nothing failed), `run` is the
-# main job (the same suite, its wall time recorded for the summary). Writes
-# $ODPT_OUT/suite.tap (TAP 13), suite.json and suite.junit.xml.
+# main job (the same suite, its wall time recorded for the summary). Two
+# passes: loopback on $ODPT_DEV, then two devices, requester on $ODPT_DEV
+# and responder on $ODPT_PEER_DEV (rxe1, made by tools/lab/guest/rxe.sh in
+# its own network namespace). Writes $ODPT_OUT/suite.tap (TAP 13),
+# suite.json, suite.junit.xml for the first and suite.2dev.{tap,json,
+# junit.xml} for the second (the lab counts it as part "suite.2dev"); a
+# missing rxe1 makes the second pass one SKIP with the reason.
 set -u
 mode=${1:-}
 case $mode in
@@ -19,6 +24,8 @@ for v in ODPT_BIN ODPT_OUT; do
 	fi
 done
 dev=${ODPT_DEV:-rxe0} port=${ODPT_PORT:-1} gid=${ODPT_GID:-1}
+peer_dev=${ODPT_PEER_DEV:-rxe1} peer_port=${ODPT_PEER_PORT:-1} peer_gid=${ODPT_PEER_GID:-1}
+rxe1_status=${RXE1_STATUS:-/run/odpt-rxe1.status}
 mkdir -p "$ODPT_OUT"
 
 # The hugetlb cases need free 2 MiB pages; the guest is ours to configure.
@@ -28,14 +35,43 @@ if [ -w /proc/sys/vm/nr_hugepages ] &&
 	echo 8 > /proc/sys/vm/nr_hugepages || true
 fi
 
-t0=$(date +%s%N)
-"$ODPT_BIN" suite run --dev "$dev" --port "$port" --gid "$gid" \
-	--json "$ODPT_OUT/suite.json" --junit "$ODPT_OUT/suite.junit.xml" \
-	> "$ODPT_OUT/suite.tap"
+# pass NAME FILE_BASE ARGS...: one suite run, its TAP on FILE_BASE.tap.
+pass() {
+	local name=$1 base=$2 t0 t1 rc
+	shift 2
+	t0=$(date +%s%N)
+	"$ODPT_BIN" suite run "$@" \
+		--json "$ODPT_OUT/$base.json" --junit "$ODPT_OUT/$base.junit.xml" \
+		> "$ODPT_OUT/$base.tap"
+	rc=$?
+	t1=$(date +%s%N)
+	echo "$name wall time (incl. process start): $(( (t1 - t0) / 1000000 )) ms" \
+		| tee -a "$ODPT_OUT/suite-wall.txt"
+	grep -E '^(not ok|ok .* # (SKIP|XFAIL))' "$ODPT_OUT/$base.tap" | sed "s/^/$name: /" | cut -c1-200
+	tail -n 2 "$ODPT_OUT/$base.tap"
+	return $rc
+}
+
+rm -f "$ODPT_OUT/suite-wall.txt"
+pass suite suite --dev "$dev" --port "$port" --gid "$gid"
 rc=$?
-t1=$(date +%s%N)
-echo "suite wall time (incl. process start): $(( (t1 - t0) / 1000000 )) ms" \
-	| tee "$ODPT_OUT/suite-wall.txt"
-grep -E '^(not ok|ok .* # (SKIP|XFAIL))' "$ODPT_OUT/suite.tap" | sed 's/^/suite: /' | cut -c1-200
-tail -n 2 "$ODPT_OUT/suite.tap"
+
+# The second device exists only when rxe.sh could make it; else one SKIP
+# that says why, so the pass is never silently absent.
+why=
+if [[ -f $rxe1_status && $(cat "$rxe1_status") == skip:* ]]; then
+	why=$(sed 's/^skip: //' "$rxe1_status")
+elif [[ ! -e /sys/class/infiniband/$peer_dev ]]; then
+	why="RDMA device $peer_dev does not exist (tools/lab/guest/rxe.sh did not create it)"
+fi
+if [[ -n $why ]]; then
+	printf 'TAP version 13\n1..1\n# odpt suite run (two devices: %s -> %s)\nok 1 two_device_pass # SKIP %s\n' \
+		"$dev" "$peer_dev" "$why" > "$ODPT_OUT/suite.2dev.tap"
+	echo "suite.2dev: SKIP: $why"
+else
+	pass suite.2dev suite.2dev --dev "$dev" --port "$port" --gid "$gid" \
+		--peer-dev "$peer_dev" --peer-port "$peer_port" --peer-gid "$peer_gid"
+	rc2=$?
+	[[ $rc == 0 ]] && rc=$rc2
+fi
 exit $rc

@@ -3,13 +3,15 @@
  * Unit tests of the suite runner without a device: the verdicts of forked
  * cases (pass, fail, skip, hang, crash), the watchdog reporting the stage a
  * hung case was in, filters, kernel version comparison, and the known-bug
- * table turning failures into XFAIL and passes into XPASS.
+ * table turning failures into XFAIL and passes into XPASS, also with two
+ * devices (preconditions on both, the peer's driver in the bug table).
  */
 #include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,6 +19,7 @@
 #include <cmocka.h>
 
 #include "odpt/suite.h"
+#include "odpt/verbs.h"
 #include "report_int.h"
 
 static int run_pass(struct odpt_tctx *t)
@@ -191,6 +194,71 @@ static void test_kver(void **state)
 	assert_false(odpt_known_bug_symptom(&bugs[0], "timed out"));
 }
 
+static const char *pre_needs_odp(const struct odpt_vcaps *caps, const struct odpt_case *c,
+				 char *buf, int len)
+{
+	if (caps->odp)
+		return NULL;
+	snprintf(buf, len, "%s: no ODP", caps->driver);
+	return buf;
+}
+
+/* Two devices: a precondition must hold on both; the SKIP names the device
+ * lacking it. The peer's driver counts for the known-bug table. */
+static void test_two_devices(void **state)
+{
+	static const struct odpt_case dev_case[] = {
+		{ "t_needs_odp", "needs ODP", pre_needs_odp, run_pass, ODPT_CASE_NEEDS_DEV },
+	};
+	struct odpt_vcaps yes = { .odp = true, .driver = "fake" };
+	struct odpt_vcaps no = { .odp = false, .driver = "fake" };
+	struct odpt_vcaps other = { .odp = true, .driver = "fake" };
+	struct odpt_suite_cfg cfg = { .iters = 1, .timeout_s = 1, .peer_dev = "devB" };
+	struct odpt_suite_env env = { .caps = &yes, .driver = "fake", .krelease = "7.3.4",
+				      .peer_caps = &no, .dev_name = "devA", .peer_name = "devB",
+				      .bugs = bugs, .nbugs = 1 };
+	struct odpt_report *r = NULL;
+
+	assert_int_equal(odpt_report_create("suite run", &r), 0);
+	assert_int_equal(odpt_suite_run_cases(dev_case, 1, &cfg, &env, r), 0);
+	assert_int_equal(r->tests[0].result, ODPT_SKIP);
+	assert_string_equal(r->tests[0].reason, "responder device devB: fake: no ODP");
+	odpt_report_destroy(r);
+
+	env.caps = &no;
+	env.peer_caps = &yes;
+	assert_int_equal(odpt_report_create("suite run", &r), 0);
+	assert_int_equal(odpt_suite_run_cases(dev_case, 1, &cfg, &env, r), 0);
+	assert_int_equal(r->tests[0].result, ODPT_SKIP);
+	assert_string_equal(r->tests[0].reason, "requester device devA: fake: no ODP");
+	odpt_report_destroy(r);
+
+	env.peer_caps = &no;
+	assert_int_equal(odpt_report_create("suite run", &r), 0);
+	assert_int_equal(odpt_suite_run_cases(dev_case, 1, &cfg, &env, r), 0);
+	assert_string_equal(r->tests[0].reason, "both devices (devA, devB): fake: no ODP");
+	odpt_report_destroy(r);
+
+	/* Loopback: the reason as the precondition gave it. */
+	env.peer_caps = NULL;
+	assert_int_equal(odpt_report_create("suite run", &r), 0);
+	assert_int_equal(odpt_suite_run_cases(dev_case, 1, &cfg, &env, r), 0);
+	assert_string_equal(r->tests[0].reason, "fake: no ODP");
+	odpt_report_destroy(r);
+
+	/* The requester's driver has no known bug, the responder's has. */
+	env.caps = &yes;
+	env.driver = "other";
+	env.peer_caps = &other;
+	assert_int_equal(odpt_report_create("suite run", &r), 0);
+	assert_int_equal(odpt_suite_run_cases(cases, sizeof(cases) / sizeof(cases[0]),
+					      &(struct odpt_suite_cfg){ .filter = "t_fail_data",
+									.iters = 1, .timeout_s = 1 },
+					      &env, r), 0);
+	assert_int_equal(find(r, "t_fail_data")->result, ODPT_XFAIL);
+	odpt_report_destroy(r);
+}
+
 /* The real catalogue: unique names, every case runnable and described,
  * and every known-bug entry names cases that exist. */
 static void test_catalogue(void **state)
@@ -220,6 +288,7 @@ int main(void)
 		cmocka_unit_test(test_other_kernel),
 		cmocka_unit_test(test_filter),
 		cmocka_unit_test(test_kver),
+		cmocka_unit_test(test_two_devices),
 		cmocka_unit_test(test_catalogue),
 	};
 

@@ -619,7 +619,8 @@ int run_sparse(struct odpt_tctx *t)
 	size_t len = ((ram + ram / 4) + (2ul << 20) - 1) & ~((2ul << 20) - 1);
 	enum { NT = 64 };
 	const size_t min_len = (2ul << 30) + (2ul << 20);
-	const struct odpt_vcaps *caps = odpt_vctx_caps(t->v);
+	/* The big MR is the WRITEs' target: the responder's device. */
+	const struct odpt_vcaps *caps = odpt_vctx_caps(t->vr);
 	struct odpt_vmr *big = NULL;
 	uint8_t *m;
 	struct rig g;
@@ -641,13 +642,13 @@ int run_sparse(struct odpt_tctx *t)
 		goto teardown;
 	}
 	tc_stage(t, "registering a %zu-byte ODP MR (RAM %zu)", len, ram);
-	ret = odpt_vmr_reg(t->v, m, len, ODPT_MR_ODP, &big);
+	ret = odpt_vmr_reg(t->vr, m, len, ODPT_MR_ODP, &big);
 	if (ret) {
 		/* Find the size class where registration stops working. */
 		const size_t probe[] = { (1ul << 31) - pg, 1ul << 31 };
 
 		for (int k = 0; k < 2; k++) {
-			int r = odpt_vmr_reg(t->v, m, probe[k], ODPT_MR_ODP, &big);
+			int r = odpt_vmr_reg(t->vr, m, probe[k], ODPT_MR_ODP, &big);
 
 			tc_diag(t, "boundary probe: ODP MR of %zu bytes: %s", probe[k],
 				r ? strerror(-r) : "registered");
@@ -713,7 +714,7 @@ int run_many_mrs(struct odpt_tctx *t)
 
 	for (int k = 0; k < NMR && !ret; k++) {
 		tc_stage(t, "registering MR %d of %d over the same buffer", k + 1, NMR);
-		ret = odpt_vmr_reg(t->v, g.rbuf, len, ODPT_MR_ODP, &mrs[k]);
+		ret = odpt_vmr_reg(t->vr, g.rbuf, len, ODPT_MR_ODP, &mrs[k]);
 		if (ret)
 			ret = tc_fail(t, "registering MR %d: %s", k, strerror(-ret));
 	}
@@ -784,7 +785,8 @@ int run_prefetch(struct odpt_tctx *t)
 	enum odpt_advice adv = (enum odpt_advice)t->c->op;
 	bool sync = !(t->c->flags & CASE_ASYNC);
 	unsigned flags = t->c->variant == V_IMPLICIT ? ODPT_MR_IMPLICIT : ODPT_MR_ODP;
-	const struct odpt_vcaps *caps = odpt_vctx_caps(t->v);
+	/* The advice goes to the responder's MR, on its device. */
+	const struct odpt_vcaps *caps = odpt_vctx_caps(t->vr);
 	struct rig g;
 	int ret = rig_setup(&g, t, ODPT_QP_RC, RIG_MEM_ANON, len, flags, flags);
 
@@ -801,7 +803,7 @@ int run_prefetch(struct odpt_tctx *t)
 				g.rbuf[k] = 1;
 		}
 		tc_stage(t, "ibv_advise_mr(%s, %s)", odpt_advice_name(adv), sync ? "FLUSH" : "async");
-		ret = odpt_vadvise(t->v, adv, sync, &s, 1);
+		ret = odpt_vadvise(t->vr, adv, sync, &s, 1);
 		if (ret == -EOPNOTSUPP || ret == -ENOSYS) {
 			ret = tc_skip(t, "ibv_advise_mr(%s) returned %s: the %s provider of libibverbs %s has no advise_mr",
 				      odpt_advice_name(adv), ret == -ENOSYS ? "ENOSYS" : "EOPNOTSUPP",

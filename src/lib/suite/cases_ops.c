@@ -341,13 +341,13 @@ int run_zero_len(struct odpt_tctx *t)
 int run_ud_send(struct odpt_tctx *t)
 {
 	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-	size_t len = (size_t)odpt_vctx_mtu_bytes(t->v);
+	size_t len = 0;
 	struct rig g;
 	int ret;
 
-	if (len > pg)
-		len = pg;
 	ret = rig_setup(&g, t, ODPT_QP_UD, RIG_MEM_ANON, 2 * pg, ODPT_MR_ODP, ODPT_MR_ODP);
+	if (!ret)
+		len = rig_chunk(&g);   /* one path MTU, at most a page */
 	for (uint64_t i = 0; i < t->cfg->iters && !ret; i++) {
 		uint64_t seed = SEED(i, 0x55);
 		struct odpt_vsge rs[2] = { sge_of(&g, true, 0, ODPT_UD_GRH_BYTES),
@@ -429,9 +429,10 @@ int run_mixed_sge(struct odpt_tctx *t)
 		ret = tc_fail(t, "mmap: %s", strerror(errno));
 		goto teardown;
 	}
+	/* Each side's pinned buffer on that side's device (PD). */
 	ret = odpt_vmr_reg(t->v, lp, 2 * pg, 0, &lpin);
 	if (!ret)
-		ret = odpt_vmr_reg(t->v, rp, 2 * pg, 0, &rpin);
+		ret = odpt_vmr_reg(t->vr, rp, 2 * pg, 0, &rpin);
 	if (ret) {
 		ret = tc_fail(t, "registering pinned MRs: %s", strerror(-ret));
 		goto teardown;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * The suite's test rig: buffers (anonymous, hugetlb, THP), their memory
- * regions, a loopback QP pair, and the post/poll/check helpers shared by
+ * regions, a QP pair (loopback on one device, or requester and responder
+ * on two devices), and the post/poll/check helpers shared by
  * all cases. Failures become tc_fail() verdicts with the exact completion
  * status, errno or first differing byte.
  */
@@ -217,31 +218,41 @@ int rig_setup(struct rig *g, struct odpt_tctx *t, enum odpt_qp_kind kind,
 			return tc_skip(t, "no free 2 MiB huge pages for MAP_HUGETLB (vm.nr_hugepages too low)");
 		return tc_fail(t, "mmap %zu bytes: %s", len, strerror(-ret));
 	}
-	tc_stage(t, "creating the loopback QP pair");
-	ret = odpt_vpair_create(t->v, kind, &g->p);
+	tc_stage(t, "creating the QP pair (%s -> %s)", odpt_vctx_name(t->v), odpt_vctx_name(t->vr));
+	ret = odpt_vpair_create2(t->v, t->vr, kind, &g->p);
 	if (ret) {
 		if (kind == ODPT_QP_XRC && (ret == -EOPNOTSUPP || ret == -ENOSYS))
 			return tc_skip(t, "%s: ibv_open_xrcd/XRC QPs not supported (%s)",
-				       odpt_vctx_name(t->v), strerror(-ret));
+				       odpt_vctx_name(t->vr), strerror(-ret));
 		return tc_fail(t, "creating QP pair: %s", strerror(-ret));
 	}
 	if ((lflags & ODPT_MR_IMPLICIT) && (rflags & ODPT_MR_IMPLICIT)) {
+		/* One implicit MR covers both buffers in loopback; two
+		 * devices (two PDs) need one each. */
 		tc_stage(t, "registering implicit ODP MR");
 		ret = odpt_vmr_reg(t->v, NULL, 0, lflags, &g->lmr);
+		if (!ret && t->vr != t->v)
+			ret = odpt_vmr_reg(t->vr, NULL, 0, rflags, &g->rmr);
 		if (ret)
 			return tc_fail(t, "ibv_reg_mr(pd, NULL, SIZE_MAX, ON_DEMAND): %s",
 				       strerror(-ret));
 		return 0;
 	}
-	tc_stage(t, "registering requester MR (flags 0x%x)", lflags);
+	tc_stage(t, "registering requester MR on %s (flags 0x%x)", odpt_vctx_name(t->v), lflags);
 	ret = odpt_vmr_reg(t->v, g->lbuf, len, lflags, &g->lmr);
 	if (!ret) {
-		tc_stage(t, "registering responder MR (flags 0x%x)", rflags);
-		ret = odpt_vmr_reg(t->v, g->rbuf, len, rflags, &g->rmr);
+		tc_stage(t, "registering responder MR on %s (flags 0x%x)",
+			 odpt_vctx_name(t->vr), rflags);
+		ret = odpt_vmr_reg(t->vr, g->rbuf, len, rflags, &g->rmr);
 	}
-	if (ret == -EOPNOTSUPP && ((lflags | rflags) & ODPT_MR_HUGETLB))
-		return tc_skip(t, "%s rejects IBV_ACCESS_HUGETLB on an ODP MR (ibv_reg_mr: EOPNOTSUPP); the *_hugetlb_noflag cases cover hugetlb memory without it",
-			       odpt_vctx_caps(t->v)->driver);
+	if (ret == -EOPNOTSUPP && ((lflags | rflags) & ODPT_MR_HUGETLB)) {
+		/* The device whose registration refused it. */
+		struct odpt_vctx *v = g->lmr ? t->vr : t->v;
+
+		return tc_skip(t, "%s%s%s rejects IBV_ACCESS_HUGETLB on an ODP MR (ibv_reg_mr: EOPNOTSUPP); the *_hugetlb_noflag cases cover hugetlb memory without it",
+			       t->vr != t->v ? odpt_vctx_name(v) : "",
+			       t->vr != t->v ? ": " : "", odpt_vctx_caps(v)->driver);
+	}
 	if (ret == -EOPNOTSUPP && ((lflags | rflags) & ODPT_MR_REG_EX))
 		return tc_skip(t, "libibverbs lacks ibv_reg_mr_ex");
 	if (ret == -ENOMEM && !((lflags | rflags) & ODPT_MR_ODP))
@@ -371,7 +382,7 @@ int rig_recv_wait(struct rig *g, struct odpt_vwc *wc)
 
 size_t rig_chunk(const struct rig *g)
 {
-	size_t mtu = (size_t)odpt_vctx_mtu_bytes(g->t->v);
+	size_t mtu = (size_t)odpt_vpair_mtu_bytes(g->p);
 
 	return mtu < g->pg ? mtu : g->pg;
 }

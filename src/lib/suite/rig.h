@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
- * Internal to the suite: the test rig (a loopback QP pair, a requester
- * buffer and a responder buffer with their MRs) and the helpers every case
+ * Internal to the suite: the test rig (a QP pair, loopback on one device
+ * or across two, a requester buffer and a responder buffer with their MRs
+ * on their side's device) and the helpers every case
  * uses to force faults, post, poll and check data byte for byte. Every
  * helper records its stage first, so a hang names where it hung.
  */

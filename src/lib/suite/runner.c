@@ -225,6 +225,17 @@ static void run_child(const struct odpt_case *c, const struct odpt_suite_cfg *cf
 				strerror(-ret));
 			_exit(0);
 		}
+		t.vr = t.v;
+		if (cfg->peer_dev) {
+			tc_stage(&t, "opening responder device %s", cfg->peer_dev);
+			ret = odpt_vctx_open(cfg->peer_dev, (int)cfg->peer_port,
+					     (int)cfg->peer_gid, &t.vr);
+			if (ret) {
+				tc_fail(&t, "opening responder device %s port %d: %s",
+					cfg->peer_dev, (int)cfg->peer_port, strerror(-ret));
+				_exit(0);
+			}
+		}
 	}
 	tc_stage(&t, "running");
 	result = c->run(&t);
@@ -236,6 +247,8 @@ static void run_child(const struct odpt_case *c, const struct odpt_suite_cfg *cf
 	/* Keep the stage a failure happened in; a hang in teardown still shows. */
 	if (shm->result != ODPT_FAIL)
 		tc_stage(&t, "tearing down");
+	if (t.vr != t.v)
+		odpt_vctx_close(t.vr);
 	odpt_vctx_close(t.v);
 	_exit(0);
 }
@@ -263,13 +276,53 @@ static bool wait_child(pid_t pid, uint64_t timeout_ns, int *status)
 	}
 }
 
+/*
+ * The case's precondition on the requester's device and, in two-device
+ * mode, on the responder's too: a cap missing on either side is a SKIP
+ * that names the device lacking it, or both (the reasons themselves name
+ * only the driver).
+ */
+static const char *precond_both(const struct odpt_case *c, const struct odpt_suite_env *env,
+				char *buf, int len)
+{
+	char one[256], two[256];
+	const char *wa, *wb;
+
+	if (!env->peer_caps)
+		return c->precond(env->caps, c, buf, len);
+	wa = c->precond(env->caps, c, one, sizeof(one));
+	wb = c->precond(env->peer_caps, c, two, sizeof(two));
+	if (wa && wb && !strcmp(wa, wb))
+		snprintf(buf, len, "both devices (%s, %s): %s", env->dev_name, env->peer_name, wa);
+	else if (wa)
+		snprintf(buf, len, "requester device %s: %s", env->dev_name, wa);
+	else if (wb)
+		snprintf(buf, len, "responder device %s: %s", env->peer_name, wb);
+	else
+		return NULL;
+	return buf;
+}
+
+/* The known bug of either device's driver that lists this case. */
+static const struct odpt_known_bug *known_bug(const struct odpt_suite_env *env,
+					      const char *name)
+{
+	const struct odpt_known_bug *b =
+		odpt_known_bug_find(env->bugs, env->nbugs, env->driver, env->krelease, name);
+
+	if (!b && env->peer_caps)
+		b = odpt_known_bug_find(env->bugs, env->nbugs, env->peer_caps->driver,
+					env->krelease, name);
+	return b;
+}
+
 static int run_one(const struct odpt_case *c, const struct odpt_suite_cfg *cfg,
 		   const struct odpt_suite_env *env, struct odpt_report *r)
 {
 	struct odpt_test_record rec = { .name = c->name };
 	char reason[TSHM_REASON_LEN + TSHM_STAGE_LEN + 256];
 	char xreason[4096];
-	char pre[256];
+	char pre[384];
 	struct odpt_tshm *shm;
 	uint64_t t0;
 	int status = 0;
@@ -277,7 +330,7 @@ static int run_one(const struct odpt_case *c, const struct odpt_suite_cfg *cfg,
 	int ret;
 
 	if ((c->flags & ODPT_CASE_NEEDS_DEV) && env->caps && c->precond) {
-		const char *why = c->precond(env->caps, c, pre, sizeof(pre));
+		const char *why = precond_both(c, env, pre, sizeof(pre));
 
 		if (why) {
 			rec.result = ODPT_SKIP;
@@ -339,9 +392,7 @@ static int run_one(const struct odpt_case *c, const struct odpt_suite_cfg *cfg,
 	rec.reason = reason[0] ? reason : NULL;
 
 	if (rec.result == ODPT_FAIL || rec.result == ODPT_PASS) {
-		const struct odpt_known_bug *b =
-			odpt_known_bug_find(env->bugs, env->nbugs, env->driver,
-					    env->krelease, c->name);
+		const struct odpt_known_bug *b = known_bug(env, c->name);
 
 		if (b && rec.result == ODPT_FAIL && !odpt_known_bug_symptom(b, reason)) {
 			/* A different failure of a listed case is a real failure. */

@@ -57,7 +57,7 @@ struct odpt_vctx {
 };
 
 struct odpt_vpair {
-	struct odpt_vctx *v;
+	struct odpt_vctx *vs[2];    /* device of each side (the same in loopback) */
 	enum odpt_qp_kind kind;
 	struct ibv_cq *scq[2], *rcq[2];
 	struct ibv_comp_channel *sch[2], *rch[2];   /* one per CQ, to sleep on */
@@ -766,7 +766,7 @@ static int qp_to_init(struct odpt_vpair *p, int side)
 	struct ibv_qp_attr a = {
 		.qp_state = IBV_QPS_INIT,
 		.pkey_index = 0,
-		.port_num = p->v->port,
+		.port_num = p->vs[side]->port,
 	};
 	int mask = IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT;
 
@@ -796,19 +796,28 @@ static int qp_to_init(struct odpt_vpair *p, int side)
 	return verbs_err(ibv_modify_qp(p->qp[side], &a, mask));
 }
 
-static void fill_ah(struct odpt_vpair *p, struct ibv_ah_attr *ah)
+/* Address of side `to`, as seen from side `from` (its port and source GID). */
+static void fill_ah(struct odpt_vpair *p, int from, int to, struct ibv_ah_attr *ah)
 {
-	struct odpt_vctx *v = p->v;
+	struct odpt_vctx *src = p->vs[from], *dst = p->vs[to];
 
 	memset(ah, 0, sizeof(*ah));
-	ah->port_num = v->port;
-	ah->dlid = v->port_attr.lid;
-	if (v->gid_index >= 0) {
+	ah->port_num = src->port;
+	ah->dlid = dst->port_attr.lid;
+	if (src->gid_index >= 0) {
 		ah->is_global = 1;
-		ah->grh.dgid = v->gid;
-		ah->grh.sgid_index = v->gid_index;
+		ah->grh.dgid = dst->gid;
+		ah->grh.sgid_index = src->gid_index;
 		ah->grh.hop_limit = 1;
 	}
+}
+
+/* The path MTU both ends can carry. */
+static enum ibv_mtu pair_mtu(const struct odpt_vpair *p)
+{
+	enum ibv_mtu a = p->vs[0]->port_attr.active_mtu, b = p->vs[1]->port_attr.active_mtu;
+
+	return a < b ? a : b;
 }
 
 static int qp_to_rtr_rts(struct odpt_vpair *p, int side)
@@ -821,12 +830,12 @@ static int qp_to_rtr_rts(struct odpt_vpair *p, int side)
 	a.qp_state = IBV_QPS_RTR;
 	mask = IBV_QP_STATE;
 	if (p->kind != ODPT_QP_UD) {
-		a.path_mtu = p->v->port_attr.active_mtu;
+		a.path_mtu = pair_mtu(p);
 		a.dest_qp_num = p->qp[other]->qp_num;
 		a.rq_psn = 0;
 		a.max_dest_rd_atomic = PAIR_RD_ATOMIC;
 		a.min_rnr_timer = 12;
-		fill_ah(p, &a.ah_attr);
+		fill_ah(p, side, other, &a.ah_attr);
 		mask |= IBV_QP_AV | IBV_QP_PATH_MTU | IBV_QP_DEST_QPN |
 			IBV_QP_RQ_PSN | IBV_QP_MAX_DEST_RD_ATOMIC |
 			IBV_QP_MIN_RNR_TIMER;
@@ -899,7 +908,7 @@ static int create_qp(struct odpt_vpair *p, int side, bool ex)
 	ia.cap.max_send_sge = ODPT_MAX_SGE;
 	ia.cap.max_recv_sge = ODPT_MAX_SGE;
 	ia.comp_mask = IBV_QP_INIT_ATTR_PD;
-	ia.pd = p->v->pd;
+	ia.pd = p->vs[side]->pd;
 	switch (p->kind) {
 	case ODPT_QP_UD:
 		ia.qp_type = IBV_QPT_UD;
@@ -933,7 +942,7 @@ static int create_qp(struct odpt_vpair *p, int side, bool ex)
 		ia.send_ops_flags = ex_send_ops(p->kind);
 	}
 	errno = 0;
-	p->qp[side] = ibv_create_qp_ex(p->v->ctx, &ia);
+	p->qp[side] = ibv_create_qp_ex(p->vs[side]->ctx, &ia);
 	if (!p->qp[side])
 		return verbs_err(-1);
 	if (ex && !(p->kind == ODPT_QP_XRC && side == 1))
@@ -949,7 +958,7 @@ static int create_srq(struct odpt_vpair *p)
 	sa.attr.max_wr = PAIR_DEPTH;
 	sa.attr.max_sge = ODPT_MAX_SGE;
 	sa.comp_mask = IBV_SRQ_INIT_ATTR_PD | IBV_SRQ_INIT_ATTR_TYPE;
-	sa.pd = p->v->pd;
+	sa.pd = p->vs[1]->pd;   /* the SRQ receives: responder side */
 	sa.srq_type = IBV_SRQT_BASIC;
 	if (p->kind == ODPT_QP_XRC) {
 		struct ibv_xrcd_init_attr xa = {
@@ -959,7 +968,7 @@ static int create_srq(struct odpt_vpair *p)
 		};
 
 		errno = 0;
-		p->xrcd = ibv_open_xrcd(p->v->ctx, &xa);
+		p->xrcd = ibv_open_xrcd(p->vs[1]->ctx, &xa);
 		if (!p->xrcd)
 			return verbs_err(-1);
 		sa.srq_type = IBV_SRQT_XRC;
@@ -968,7 +977,7 @@ static int create_srq(struct odpt_vpair *p)
 		sa.comp_mask |= IBV_SRQ_INIT_ATTR_XRCD | IBV_SRQ_INIT_ATTR_CQ;
 	}
 	errno = 0;
-	p->srq = ibv_create_srq_ex(p->v->ctx, &sa);
+	p->srq = ibv_create_srq_ex(p->vs[1]->ctx, &sa);
 	if (!p->srq)
 		return verbs_err(-1);
 	if (p->kind == ODPT_QP_XRC) {
@@ -1010,6 +1019,12 @@ void odpt_vpair_destroy(struct odpt_vpair *p)
 int odpt_vpair_create(struct odpt_vctx *v, enum odpt_qp_kind kind,
 		      struct odpt_vpair **out)
 {
+	return odpt_vpair_create2(v, v, kind, out);
+}
+
+int odpt_vpair_create2(struct odpt_vctx *req, struct odpt_vctx *resp,
+		       enum odpt_qp_kind kind, struct odpt_vpair **out)
+{
 	struct odpt_vpair *p;
 	bool ex;
 	int ret;
@@ -1017,15 +1032,18 @@ int odpt_vpair_create(struct odpt_vctx *v, enum odpt_qp_kind kind,
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	p->v = v;
+	p->vs[0] = req;
+	p->vs[1] = resp;
 	p->kind = kind;
 	p->qkey = 0x11111111;
 	for (int s = 0; s < 2; s++) {
+		struct ibv_context *ctx = p->vs[s]->ctx;
+
 		errno = 0;
-		p->sch[s] = ibv_create_comp_channel(v->ctx);
-		p->rch[s] = p->sch[s] ? ibv_create_comp_channel(v->ctx) : NULL;
-		p->scq[s] = p->rch[s] ? ibv_create_cq(v->ctx, PAIR_DEPTH, NULL, p->sch[s], 0) : NULL;
-		p->rcq[s] = p->scq[s] ? ibv_create_cq(v->ctx, PAIR_DEPTH, NULL, p->rch[s], 0) : NULL;
+		p->sch[s] = ibv_create_comp_channel(ctx);
+		p->rch[s] = p->sch[s] ? ibv_create_comp_channel(ctx) : NULL;
+		p->scq[s] = p->rch[s] ? ibv_create_cq(ctx, PAIR_DEPTH, NULL, p->sch[s], 0) : NULL;
+		p->rcq[s] = p->scq[s] ? ibv_create_cq(ctx, PAIR_DEPTH, NULL, p->rch[s], 0) : NULL;
 		if (!p->rcq[s]) {
 			ret = verbs_err(-1);
 			goto destroy_pair;
@@ -1057,9 +1075,9 @@ int odpt_vpair_create(struct odpt_vctx *v, enum odpt_qp_kind kind,
 		for (int s = 0; s < 2; s++) {
 			struct ibv_ah_attr ah;
 
-			fill_ah(p, &ah);
+			fill_ah(p, s, !s, &ah);
 			errno = 0;
-			p->ah[s] = ibv_create_ah(v->pd, &ah);
+			p->ah[s] = ibv_create_ah(p->vs[s]->pd, &ah);
 			if (!p->ah[s]) {
 				ret = verbs_err(-1);
 				goto destroy_pair;
@@ -1075,6 +1093,11 @@ int odpt_vpair_create(struct odpt_vctx *v, enum odpt_qp_kind kind,
 destroy_pair:
 	odpt_vpair_destroy(p);
 	return ret;
+}
+
+int odpt_vpair_mtu_bytes(const struct odpt_vpair *p)
+{
+	return 128 << pair_mtu(p);
 }
 
 static void drain_cq(struct ibv_cq *cq)
