@@ -38,4 +38,30 @@ echo "suite wall time (incl. process start): $(( (t1 - t0) / 1000000 )) ms" \
 	| tee "$ODPT_OUT/suite-wall.txt"
 grep -E '^(not ok|ok .* # (SKIP|XFAIL))' "$ODPT_OUT/suite.tap" | sed 's/^/suite: /' | cut -c1-200
 tail -n 2 "$ODPT_OUT/suite.tap"
+
+# Per-MR ODP counters: the netlink client must have found, in the device's
+# RES_MR dump, every ODP MR the cases registered (counters or not: rxe has
+# none, and each test must say so). A test-mode check: it fails the part.
+if [ "$mode" = test ]; then
+	python3 - "$ODPT_OUT/suite.json" <<'PY' || rc=1
+import json, sys
+doc = json.load(open(sys.argv[1]))
+bad, mrs, found = [], 0, 0
+for t in doc["tests"]:
+    c = t.get("odp_counters")
+    if c is None:
+        continue
+    mrs += c["mrs"]
+    found += c["mrs_found"]
+    if c["mrs_found"] != c["mrs"] or (not c["available"] and not c.get("reason")):
+        bad.append("%s: %d of %d ODP MRs found: %s" % (t["name"], c["mrs_found"], c["mrs"],
+                                                     c.get("reason")))
+top = doc["odp_counters"]
+print("suite: odp_counters: %d of %d ODP MRs found over RDMA netlink; device: %s" %
+      (found, mrs, top.get("counters") or top.get("why")))
+for b in bad:
+    print("suite: odp_counters FAIL " + b)
+sys.exit(1 if bad or not mrs else 0)
+PY
+fi
 exit $rc

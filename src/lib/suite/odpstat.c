@@ -7,7 +7,8 @@
  * CAP_NET_ADMIN for the keys, MR not found, the driver exports no
  * counters). Counters live and die with the MR, so the rig calls this just
  * before deregistering. Also the probe `odpt suite` and `odpt devices` use
- * to say up front whether a device has per-MR counters.
+ * to say up front whether a device has per-MR counters, and the case that
+ * checks the lookup itself (odp_counters_netlink).
  */
 #define _GNU_SOURCE   /* strerrorname_np */
 #include <errno.h>
@@ -19,6 +20,8 @@
 #include "odpt/rdmanl.h"
 #include "odpt/suite.h"
 #include "odpt/verbs.h"
+#include "cases.h"
+#include "rig.h"
 
 static const char *errname(int err)
 {
@@ -29,13 +32,14 @@ static const char *errname(int err)
 
 /*
  * Look mr up on device dev (driver drv). *found: its RES_MR entry matched
- * (lkey, PID, length). 0: *stat holds its STAT_GET entry
+ * (lkey, PID, length), copied to *entry. 0: *stat holds its STAT_GET entry
  * (ODPT_NL_HAS_COUNTERS tells whether the driver sent counters; when not,
  * why says so). < 0: not found or netlink failed, why says which step and
  * what it returned.
  */
 static int odp_lookup(const char *dev, const char *drv, const struct odpt_vmr *mr,
-		      struct odpt_nl_mr *stat, bool *found, char *why, size_t why_len)
+		      struct odpt_nl_mr *stat, struct odpt_nl_mr *entry, bool *found,
+		      char *why, size_t why_len)
 {
 	const struct odpt_nl_mr *hit = NULL;
 	struct odpt_nl_mrs mrs = { 0 };
@@ -96,6 +100,7 @@ static int odp_lookup(const char *dev, const char *drv, const struct odpt_vmr *m
 		goto free_mrs;
 	}
 	*found = true;
+	*entry = *hit;
 	ret = odpt_nl_stat_mr(nl, index, hit->mrn, stat);
 	if (ret) {
 		snprintf(why, why_len, "netlink RDMA_NLDEV_CMD_STAT_GET (MR %u on %s): %s", hit->mrn,
@@ -118,7 +123,7 @@ close_nl:
 void tc_odp_snapshot(struct odpt_tctx *t, const struct odpt_vmr *mr)
 {
 	struct odpt_odp_counters *c = tc_odp_counters(t);
-	struct odpt_nl_mr stat = { 0 };
+	struct odpt_nl_mr stat = { 0 }, entry;
 	char why[sizeof(c->reason)] = "";
 	bool found = false;
 	int ret;
@@ -127,7 +132,7 @@ void tc_odp_snapshot(struct odpt_tctx *t, const struct odpt_vmr *mr)
 		return;
 	c->mrs++;
 	ret = odp_lookup(odpt_vctx_name(t->v), odpt_vctx_caps(t->v)->driver, mr, &stat,
-			 &found, why, sizeof(why));
+			 &entry, &found, why, sizeof(why));
 	c->mrs_found += found;
 	if (!ret && (stat.has & ODPT_NL_HAS_COUNTERS) && stat.ncounters) {
 		c->mrs_counted++;
@@ -157,7 +162,7 @@ int odpt_odp_counters_probe(struct odpt_vctx *v, char *why, size_t why_len)
 {
 	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
 	const struct odpt_vcaps *caps = odpt_vctx_caps(v);
-	struct odpt_nl_mr stat = { 0 };
+	struct odpt_nl_mr stat = { 0 }, entry;
 	bool found = false;
 	struct odpt_vmr *mr;
 	void *buf;
@@ -177,7 +182,8 @@ int odpt_odp_counters_probe(struct odpt_vctx *v, char *why, size_t why_len)
 		ret = 0;
 		goto unmap;
 	}
-	ret = odp_lookup(odpt_vctx_name(v), caps->driver, mr, &stat, &found, why, why_len);
+	ret = odp_lookup(odpt_vctx_name(v), caps->driver, mr, &stat, &entry, &found, why,
+			 why_len);
 	if (!ret && (stat.has & ODPT_NL_HAS_COUNTERS) && stat.ncounters) {
 		int off = snprintf(why, why_len, "per-MR counters over RDMA netlink:");
 
@@ -192,4 +198,75 @@ int odpt_odp_counters_probe(struct odpt_vctx *v, char *why, size_t why_len)
 unmap:
 	munmap(buf, pg);
 	return ret;
+}
+
+/* One rig MR looked up and checked field by field; 0, or a verdict. */
+static int check_mr(struct odpt_tctx *t, const struct odpt_vmr *mr, const char *what,
+		    struct odpt_nl_mr *stat)
+{
+	const char *dev = odpt_vctx_name(t->v);
+	struct odpt_nl_mr e = { 0 };
+	char why[320] = "";
+	bool found = false;
+	int ret;
+
+	tc_stage(t, "looking up the %s MR over RDMA netlink", what);
+	ret = odp_lookup(dev, odpt_vctx_caps(t->v)->driver, mr, stat, &e, &found, why,
+			 sizeof(why));
+	if (!found && (ret == -EPERM || ret == -EPROTONOSUPPORT))
+		return tc_skip(t, "%s", why);
+	if (!found)
+		return tc_fail(t, "%s MR: %s", what, why);
+	if (!(e.has & ODPT_NL_HAS_RKEY) || e.rkey != mr->rkey)
+		return tc_fail(t, "%s MR: RES_MR entry MRN %u has rkey 0x%x, registered 0x%x",
+			       what, e.mrn, e.rkey, mr->rkey);
+	if (!(e.has & ODPT_NL_HAS_MRLEN) || !(e.has & ODPT_NL_HAS_PID))
+		return tc_fail(t, "%s MR: RES_MR entry MRN %u lacks its length or PID", what, e.mrn);
+	if (ret)
+		return tc_fail(t, "%s MR: %s", what, why);
+	if (stat->mrn != e.mrn)
+		return tc_fail(t, "%s MR: STAT_GET for MRN %u answered for MRN %u", what, e.mrn,
+			       stat->mrn);
+	tc_diag(t, "%s MR lkey 0x%x rkey 0x%x, %llu bytes, pid %u: MRN %u on %s; %s", what,
+		e.lkey, e.rkey, (unsigned long long)e.len_bytes, e.pid, e.mrn, dev,
+		stat->ncounters ? "has per-MR counters" : why);
+	return 0;
+}
+
+int run_odp_counters_netlink(struct odpt_tctx *t)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	struct odpt_nl_mr ls = { 0 }, rs = { 0 }, rs2 = { 0 };
+	uint64_t before, after;
+	struct rig g;
+	int ret;
+
+	ret = rig_setup(&g, t, ODPT_QP_RC, RIG_MEM_ANON, 4 * pg, ODPT_MR_ODP, ODPT_MR_ODP);
+	if (!ret)
+		ret = check_mr(t, g.lmr, "requester", &ls);
+	if (!ret)
+		ret = check_mr(t, g.rmr, "responder", &rs);
+	if (ret)
+		goto teardown;
+	tc_iteration_done(t);
+	if (!odpt_nl_mr_counter(&rs, "page_faults", &before))
+		goto teardown;
+	/* The driver counts: a WRITE into dropped pages must fault them in. */
+	ret = rig_force_faults(&g, false, true);
+	if (!ret)
+		ret = rig_xfer(&g, ODPT_OP_WRITE, 0, 0, g.len, true);
+	if (!ret)
+		ret = check_mr(t, g.rmr, "responder", &rs2);
+	if (ret)
+		goto teardown;
+	if (!odpt_nl_mr_counter(&rs2, "page_faults", &after) || after <= before) {
+		ret = tc_fail(t, "responder MR page_faults went from %llu to %llu over a WRITE into %zu dropped pages",
+			      (unsigned long long)before, (unsigned long long)after, g.len / pg);
+		goto teardown;
+	}
+	tc_diag(t, "responder MR page_faults %llu -> %llu over a WRITE into %zu dropped pages",
+		(unsigned long long)before, (unsigned long long)after, g.len / pg);
+teardown:
+	rig_teardown(&g);
+	return ret ? ret : ODPT_PASS;
 }
