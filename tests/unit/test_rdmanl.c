@@ -42,7 +42,8 @@ struct mb {
 static void put(struct mb *m, const void *p, size_t n)
 {
 	assert_true(m->len + n <= sizeof(m->b));
-	memcpy(m->b + m->len, p, n);
+	if (n)
+		memcpy(m->b + m->len, p, n);
 	m->len += n;
 }
 
