@@ -58,6 +58,7 @@ struct odpt_nl_mr {
 struct odpt_nl_mrs {
 	uint32_t dev_index;
 	char dev_name[ODPT_NL_NAME_LEN];
+	unsigned nmsgs;         /* netlink messages the reply took */
 	struct odpt_nl_mr *v;
 	size_t n, cap;
 };

@@ -236,6 +236,7 @@ static int mr_msg(const uint8_t *p, size_t len, void *ctx)
 	struct attr a;
 	int ret;
 
+	out->nmsgs++;
 	while ((ret = attr_next(&it, &a)) > 0) {
 		ret = 0;
 		if (a.type == RDMA_NLDEV_ATTR_DEV_INDEX) {

@@ -233,6 +233,89 @@ static int check_mr(struct odpt_tctx *t, const struct odpt_vmr *mr, const char *
 	return 0;
 }
 
+/*
+ * Enough MRs that each dump needs several messages, on a fresh socket: the
+ * kernel sizes a socket's first dump batch at about a page (NLMSG_GOODSIZE)
+ * and later ones after the receive buffer the socket has used (up to
+ * 32 KiB). 512 MRs make about 30 KiB of RES_MR entries and 6 KiB of STAT_GET
+ * entries.
+ */
+#define NL_EXTRA_MRS 512
+
+static int check_dumps(struct odpt_tctx *t, struct rig *g)
+{
+	const char *dev = odpt_vctx_name(t->v);
+	struct odpt_vmr *mrs[NL_EXTRA_MRS] = { 0 };
+	struct odpt_nl_mrs res = { 0 }, st = { 0 };
+	uint32_t pid = (uint32_t)getpid(), index;
+	struct odpt_nl *nl = NULL;
+	int ret = 0;
+
+	tc_stage(t, "registering %d more ODP MRs over the responder buffer", NL_EXTRA_MRS);
+	for (int n = 0; n < NL_EXTRA_MRS && !ret; n++) {
+		ret = odpt_vmr_reg(t->v, g->rbuf, g->len, ODPT_MR_ODP, &mrs[n]);
+		if (ret)
+			ret = tc_fail(t, "registering ODP MR %d of %d over one buffer: %s", n + 1,
+				      NL_EXTRA_MRS, errname(-ret));
+	}
+	if (ret)
+		goto dereg;
+	tc_stage(t, "dumping RES_MR and STAT_GET (MR) of %s", dev);
+	ret = odpt_nl_open(&nl);
+	if (!ret)
+		ret = odpt_nl_dev_index(nl, dev, &index);
+	/* Each dump on a socket of its own, so it starts with a small batch. */
+	odpt_nl_close(nl);
+	nl = NULL;
+	if (!ret)
+		ret = odpt_nl_open(&nl);
+	if (!ret)
+		ret = odpt_nl_res_mrs(nl, index, &res);
+	if (ret) {
+		ret = tc_fail(t, "netlink RES_MR dump of %s: %s", dev, errname(-ret));
+		goto close_nl;
+	}
+	odpt_nl_close(nl);
+	nl = NULL;
+	ret = odpt_nl_open(&nl);
+	if (!ret)
+		ret = odpt_nl_stat_mrs(nl, index, &st);
+	if (ret) {
+		ret = tc_fail(t, "netlink STAT_GET (MR) dump of %s: %s", dev, errname(-ret));
+		goto close_nl;
+	}
+	for (int n = 0; n < NL_EXTRA_MRS && !ret; n++) {
+		const struct odpt_nl_mr *e = NULL;
+		size_t i;
+
+		for (i = 0; i < res.n && !e; i++)
+			if (res.v[i].lkey == mrs[n]->lkey && res.v[i].pid == pid)
+				e = &res.v[i];
+		if (!e) {
+			ret = tc_fail(t, "extra MR %d (lkey 0x%x) missing from the RES_MR dump of %s (%zu MRs in %u messages)",
+				      n, mrs[n]->lkey, dev, res.n, res.nmsgs);
+			break;
+		}
+		for (i = 0; i < st.n; i++)
+			if (st.v[i].mrn == e->mrn)
+				break;
+		if (i == st.n)
+			ret = tc_fail(t, "MRN %u (lkey 0x%x) missing from the STAT_GET dump of %s (%zu MRs in %u messages)",
+				      e->mrn, e->lkey, dev, st.n, st.nmsgs);
+	}
+	if (!ret)
+		tc_diag(t, "%d extra MRs: RES_MR dump %zu MRs in %u messages, STAT_GET dump %zu MRs in %u messages; all found",
+			NL_EXTRA_MRS, res.n, res.nmsgs, st.n, st.nmsgs);
+close_nl:
+	odpt_nl_mrs_free(&st);
+	odpt_nl_mrs_free(&res);
+	odpt_nl_close(nl);
+dereg:
+	for (int n = 0; n < NL_EXTRA_MRS; n++)
+		odpt_vmr_dereg(mrs[n]);
+	return ret;
+}
+
 int run_odp_counters_netlink(struct odpt_tctx *t)
 {
 	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
@@ -246,6 +329,8 @@ int run_odp_counters_netlink(struct odpt_tctx *t)
 		ret = check_mr(t, g.lmr, "requester", &ls);
 	if (!ret)
 		ret = check_mr(t, g.rmr, "responder", &rs);
+	if (!ret)
+		ret = check_dumps(t, &g);
 	if (ret)
 		goto teardown;
 	tc_iteration_done(t);
