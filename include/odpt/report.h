@@ -33,6 +33,25 @@ enum odpt_test_result {
 	ODPT_XPASS,   /* a known bug did not show: counts as a failure */
 };
 
+/*
+ * Per-MR ODP counters of one test (mlx5 exports page_faults,
+ * page_invalidations, page_prefetch, ... over RDMA netlink), summed over
+ * the ODP MRs the test registered. Fixed size, no pointers: the suite's
+ * forked child fills it in shared memory.
+ */
+#define ODPT_ODP_MAX_COUNTERS 8
+struct odpt_odp_counters {
+	uint32_t mrs;           /* ODP MRs looked up */
+	uint32_t mrs_found;     /* found in the device's RES_MR dump */
+	uint32_t mrs_counted;   /* of those, with counters in STAT_GET */
+	int ncounters;
+	struct {
+		char name[48];
+		uint64_t value;
+	} c[ODPT_ODP_MAX_COUNTERS];
+	char reason[256];       /* the first MR's reason for no counters, or "" */
+};
+
 struct odpt_test_record {
 	const char *name;          /* e.g. "rc_write_fault_every_iter" */
 	enum odpt_test_result result;
@@ -42,6 +61,7 @@ struct odpt_test_record {
 	uint64_t faults_forced;
 	const char *stage;         /* stage when it hung/failed, or NULL */
 	const char *diag;          /* multi-line diagnostics (TAP '#' lines), or NULL */
+	const struct odpt_odp_counters *odp;   /* NULL: not collected (case did not run) */
 };
 
 int odpt_report_create(const char *command, struct odpt_report **out);

@@ -131,4 +131,17 @@ void tc_diag(struct odpt_tctx *t, const char *fmt, ...)
 void tc_iteration_done(struct odpt_tctx *t);
 void tc_faults_forced(struct odpt_tctx *t, uint64_t n);
 
+/* The case's per-MR ODP counter tally (in the runner's shared memory). */
+struct odpt_odp_counters *tc_odp_counters(struct odpt_tctx *t);
+struct odpt_vmr;
+/* Look mr up over RDMA netlink and add its counters (or the reason there
+ * are none) to the tally. Call while the MR is registered. */
+void tc_odp_snapshot(struct odpt_tctx *t, const struct odpt_vmr *mr);
+/*
+ * Whether device v has per-MR ODP counters, found by registering a 1-page
+ * ODP MR and reading it back over RDMA netlink: 1 (why lists the counter
+ * names), 0 (why says why not), or -errno.
+ */
+int odpt_odp_counters_probe(struct odpt_vctx *v, char *why, size_t why_len);
+
 #endif

@@ -128,6 +128,7 @@ struct odpt_vmr {
 	size_t len_bytes;
 	uint32_t lkey, rkey;
 	unsigned flags;
+	struct odpt_vctx *v;         /* the device it is registered on */
 	void *priv;
 };
 /* -EOPNOTSUPP when the library lacks what flags ask for. */

@@ -2,9 +2,10 @@
 /*
  * `odpt devices`: every RDMA device with its ports (state, link layer, MTU,
  * GIDs), its ODP capabilities by name (general, per transport rc/uc/ud/xrc,
- * implicit), max MR size, atomic capability and driver. On a machine
- * without RDMA it says "no RDMA devices" and exits 0; with --json it prints
- * a document whose "devices" list is empty.
+ * implicit, whether per-MR ODP counters come over RDMA netlink), max MR
+ * size, atomic capability and driver. On a machine without RDMA it says
+ * "no RDMA devices" and exits 0; with --json it prints a document whose
+ * "devices" list is empty.
  */
 #include <errno.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "odpt/log.h"
+#include "odpt/suite.h"
 #include "odpt/verbs.h"
 #include "cli.h"
 
@@ -43,6 +45,33 @@ static struct json_object *bits_array(uint32_t bits)
 	return a;
 }
 
+/* Per-MR ODP counters over RDMA netlink, known only by registering an ODP
+ * MR and reading it back (odpt_odp_counters_probe()). */
+static struct json_object *mr_counters_obj(const struct odpt_dev_info *d)
+{
+	struct json_object *o = json_object_new_object();
+	char why[320] = "";
+	struct odpt_vctx *v;
+	int ret = 1;
+
+	if (d->caps.odp) {
+		ret = odpt_vctx_open(d->name, 1, -1, &v);
+		if (!ret) {
+			ret = odpt_odp_counters_probe(v, why, sizeof(why));
+			odpt_vctx_close(v);
+		}
+		if (ret < 0)
+			snprintf(why, sizeof(why), "not probed: opening %s port 1: %s", d->name,
+				 strerror(-ret));
+	} else {
+		ret = 0;
+		snprintf(why, sizeof(why), "no ODP");
+	}
+	json_object_object_add(o, "available", json_object_new_boolean(ret > 0));
+	json_object_object_add(o, ret > 0 ? "counters" : "why", json_object_new_string(why));
+	return o;
+}
+
 static struct json_object *device_obj(const struct odpt_dev_info *d)
 {
 	struct json_object *o = json_object_new_object();
@@ -71,6 +100,7 @@ static struct json_object *device_obj(const struct odpt_dev_info *d)
 		snprintf(key, sizeof(key), "%s_caps", odpt_transport_name(t));
 		json_object_object_add(odp, key, bits_array(d->caps.odp_tr[t]));
 	}
+	json_object_object_add(odp, "per_mr_counters", mr_counters_obj(d));
 	json_object_object_add(o, "odp", odp);
 	for (int p = 0; p < d->nports; p++) {
 		const struct odpt_port_info *pi = &d->ports[p];

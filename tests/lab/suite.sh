@@ -52,9 +52,38 @@ pass() {
 	return $rc
 }
 
+# Per-MR ODP counters: the netlink client must have found, in the device's
+# RES_MR dump, every ODP MR the cases registered (counters or not: rxe has
+# none, and each test must say so). A test-mode check: it fails the part.
+odp_counters_check() {
+	python3 - "$1" "$2" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+bad, mrs, found = [], 0, 0
+for t in doc["tests"]:
+    c = t.get("odp_counters")
+    if c is None:
+        continue
+    mrs += c["mrs"]
+    found += c["mrs_found"]
+    if c["mrs_found"] != c["mrs"] or (not c["available"] and not c.get("reason")):
+        bad.append("%s: %d of %d ODP MRs found: %s" % (t["name"], c["mrs_found"], c["mrs"],
+                                                     c.get("reason")))
+top = doc["odp_counters"]
+print("%s: odp_counters: %d of %d ODP MRs found over RDMA netlink; device: %s" %
+      (sys.argv[2], found, mrs, top.get("counters") or top.get("why")))
+for b in bad:
+    print(sys.argv[2] + ": odp_counters FAIL " + b)
+sys.exit(1 if bad or not mrs else 0)
+PY
+}
+
 rm -f "$ODPT_OUT/suite-wall.txt"
 pass suite suite --dev "$dev" --port "$port" --gid "$gid"
 rc=$?
+if [ "$mode" = test ]; then
+	odp_counters_check "$ODPT_OUT/suite.json" suite || rc=1
+fi
 
 # The second device exists only when rxe.sh could make it; else one SKIP
 # that says why, so the pass is never silently absent.
@@ -72,6 +101,9 @@ else
 	pass suite.2dev suite.2dev --dev "$dev" --port "$port" --gid "$gid" \
 		--peer-dev "$peer_dev" --peer-port "$peer_port" --peer-gid "$peer_gid"
 	rc2=$?
+	if [[ $mode == test ]]; then
+		odp_counters_check "$ODPT_OUT/suite.2dev.json" suite.2dev || rc2=1
+	fi
 	[[ $rc == 0 ]] && rc=$rc2
 fi
 exit $rc

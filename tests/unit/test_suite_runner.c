@@ -4,7 +4,8 @@
  * cases (pass, fail, skip, hang, crash), the watchdog reporting the stage a
  * hung case was in, filters, kernel version comparison, and the known-bug
  * table turning failures into XFAIL and passes into XPASS, also with two
- * devices (preconditions on both, the peer's driver in the bug table).
+ * devices (preconditions on both, the peer's driver in the bug table), and
+ * per-MR ODP counters travelling from the child to the record and the JSON.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -67,6 +68,24 @@ static int run_exit(struct odpt_tctx *t)
 	_exit(3);
 }
 
+/* As tc_odp_snapshot() leaves the tally after two mlx5 MRs and one MR that
+ * was not found. */
+static int run_odp(struct odpt_tctx *t)
+{
+	struct odpt_odp_counters *c = tc_odp_counters(t);
+
+	c->mrs = 3;
+	c->mrs_found = 2;
+	c->mrs_counted = 2;
+	c->ncounters = 2;
+	strcpy(c->c[0].name, "page_faults");
+	c->c[0].value = 40;
+	strcpy(c->c[1].name, "page_invalidations");
+	c->c[1].value = 12;
+	strcpy(c->reason, "MR lkey 0x1234 of pid 1 not in the RES_MR dump of mlx5_0 (4 MRs)");
+	return ODPT_PASS;
+}
+
 static const struct odpt_case cases[] = {
 	{ "t_pass", "passes", NULL, run_pass, 0 },
 	{ "t_fail_data", "fails with data", NULL, run_fail_data, 0 },
@@ -76,6 +95,7 @@ static const struct odpt_case cases[] = {
 	{ "t_crash", "crashes", NULL, run_crash, 0 },
 	{ "t_exit", "exits early", NULL, run_exit, 0 },
 	{ "t_known_pass", "listed bug but passes", NULL, run_pass, 0 },
+	{ "t_odp", "reports ODP counters", NULL, run_odp, 0 },
 };
 
 static const struct odpt_known_bug bugs[] = {
@@ -110,7 +130,7 @@ static void test_verdicts(void **state)
 	struct odpt_report *r = run_all(NULL, "7.3.4+deb13-amd64");
 	const struct odpt_test_record *t;
 
-	assert_int_equal(r->ntests, 8);
+	assert_int_equal(r->ntests, 9);
 	t = find(r, "t_pass");
 	assert_int_equal(t->result, ODPT_PASS);
 	assert_int_equal(t->iterations, 2);
@@ -160,6 +180,34 @@ static void test_other_kernel(void **state)
 	assert_int_equal(r->ntests, 2);
 	assert_int_equal(find(r, "t_fail_data")->result, ODPT_FAIL);
 	assert_int_equal(find(r, "t_known_pass")->result, ODPT_PASS);
+	odpt_report_destroy(r);
+}
+
+static void test_odp_counters(void **state)
+{
+	struct odpt_report *r = run_all("t_odp,t_pass", "7.3.4");
+	const struct odpt_test_record *t = find(r, "t_odp");
+	char *json = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	assert_non_null(t->odp);
+	assert_int_equal(t->odp->mrs, 3);
+	assert_int_equal(t->odp->ncounters, 2);
+	assert_int_equal(t->odp->c[1].value, 12);
+	/* A case that registered no ODP MR says so. */
+	assert_non_null(find(r, "t_pass")->odp);
+	assert_int_equal(find(r, "t_pass")->odp->mrs, 0);
+	f = open_memstream(&json, &len);
+	assert_non_null(f);
+	assert_int_equal(odpt_report_write(r, ODPT_FMT_JSON, NULL, f), 0);
+	fclose(f);
+	assert_non_null(strstr(json, "\"page_faults\": 40"));
+	assert_non_null(strstr(json, "\"page_invalidations\": 12"));
+	assert_non_null(strstr(json, "\"mrs_counted\": 2"));
+	assert_non_null(strstr(json, "not in the RES_MR dump of mlx5_0"));
+	assert_non_null(strstr(json, "the test registered no ODP MR"));
+	free(json);
 	odpt_report_destroy(r);
 }
 
@@ -286,6 +334,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_verdicts),
 		cmocka_unit_test(test_other_kernel),
+		cmocka_unit_test(test_odp_counters),
 		cmocka_unit_test(test_filter),
 		cmocka_unit_test(test_kver),
 		cmocka_unit_test(test_two_devices),

@@ -86,10 +86,13 @@ static void free_labels(struct odpt_rlabels *l)
 
 static void free_test(struct odpt_test_record *t)
 {
+	union { const struct odpt_odp_counters *c; void *m; } odp = { .c = t->odp };
+
 	free_const(t->name);
 	free_const(t->reason);
 	free_const(t->stage);
 	free_const(t->diag);
+	free(odp.m);
 }
 
 void odpt_report_destroy(struct odpt_report *r)
@@ -327,6 +330,15 @@ int odpt_report_test(struct odpt_report *r, const struct odpt_test_record *t)
 	d->reason = dup_or_null(t->reason, &failed);
 	d->stage = dup_or_null(t->stage, &failed);
 	d->diag = dup_or_null(t->diag, &failed);
+	if (t->odp) {
+		struct odpt_odp_counters *o = malloc(sizeof(*o));
+
+		if (o)
+			*o = *t->odp;
+		else
+			failed = true;
+		d->odp = o;
+	}
 	return failed ? -ENOMEM : 0;
 }
 

@@ -114,6 +114,28 @@ fail:
 	return NULL;
 }
 
+/* Counters summed over the test's ODP MRs, flat by the driver's names
+ * ("page_faults": N), or available false and the reason. */
+static struct json_object *odp_obj(const struct odpt_odp_counters *c)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	json_object_object_add(o, "available", json_object_new_boolean(c->mrs_counted > 0));
+	json_object_object_add(o, "mrs", new_u64(c->mrs));
+	json_object_object_add(o, "mrs_found", new_u64(c->mrs_found));
+	json_object_object_add(o, "mrs_counted", new_u64(c->mrs_counted));
+	for (int i = 0; i < c->ncounters && i < ODPT_ODP_MAX_COUNTERS; i++)
+		json_object_object_add(o, c->c[i].name, new_u64(c->c[i].value));
+	if (!c->mrs)
+		json_object_object_add(o, "reason",
+				       json_object_new_string("the test registered no ODP MR"));
+	else if (c->reason[0])
+		json_object_object_add(o, "reason", json_object_new_string(c->reason));
+	return o;
+}
+
 static struct json_object *test_obj(const struct odpt_report *r,
 				    const struct odpt_test_record *t)
 {
@@ -134,6 +156,8 @@ static struct json_object *test_obj(const struct odpt_report *r,
 			       t->stage ? json_object_new_string(t->stage) : NULL);
 	if (t->diag)
 		json_object_object_add(o, "diag", json_object_new_string(t->diag));
+	if (t->odp)
+		json_object_object_add(o, "odp_counters", odp_obj(t->odp));
 	return o;
 }
 

@@ -202,6 +202,8 @@ const struct odpt_case odpt_suite_cases[] = {
 	  pre_rc, run_zero_len, DEV, ODPT_OP_SEND },
 	{ "rc_many_mrs_one_buffer", "32 ODP MRs over one buffer, one invalidation hits all",
 	  pre_rw, run_many_mrs, DEV | CASE_HEAVY },
+	{ "odp_counters_netlink", "RDMA netlink finds the case's ODP MRs (lkey, rkey, length, PID); page_faults moves where counted",
+	  pre_rw, run_odp_counters_netlink, DEV },
 	/* Invalidation. */
 	{ "inval_munmap", "WRITE to a munmapped page in the MR: remote access error",
 	  pre_rw, run_inval_munmap, DEV | CASE_HEAVY },

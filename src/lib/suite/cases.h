@@ -66,6 +66,7 @@ int run_inval_race(struct odpt_tctx *t);
 int run_sparse(struct odpt_tctx *t);
 int run_many_mrs(struct odpt_tctx *t);
 int run_prefetch(struct odpt_tctx *t);
+int run_odp_counters_netlink(struct odpt_tctx *t);
 
 #ifndef ODPT_IBVERBS_VERSION
 #define ODPT_IBVERBS_VERSION "unknown"

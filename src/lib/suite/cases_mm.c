@@ -692,6 +692,7 @@ int run_sparse(struct odpt_tctx *t)
 			ret = tc_fail(t, "%ld pages resident in the %zu-byte MR, want exactly the %d touched",
 				      res, len, NT);
 	});
+	tc_odp_snapshot(t, big);
 	odpt_vmr_dereg(big);
 unmap:
 	munmap(m, len);
@@ -753,8 +754,10 @@ int run_many_mrs(struct odpt_tctx *t)
 		if (!ret && !last)
 			tc_iteration_done(t);
 	}
-	for (int k = 0; k < NMR; k++)
+	for (int k = 0; k < NMR; k++) {
+		tc_odp_snapshot(t, mrs[k]);
 		odpt_vmr_dereg(mrs[k]);
+	}
 	rig_teardown(&g);
 	return ret ? ret : ODPT_PASS;
 }

@@ -265,6 +265,13 @@ int rig_setup(struct rig *g, struct odpt_tctx *t, enum odpt_qp_kind kind,
 
 void rig_teardown(struct rig *g)
 {
+	const unsigned odp = ODPT_MR_ODP | ODPT_MR_IMPLICIT;
+
+	/* Per-MR counters go with the MR: read them first. */
+	if (g->rmr && (g->rflags & odp))
+		tc_odp_snapshot(g->t, g->rmr);
+	if (g->lmr && (g->lflags & odp))
+		tc_odp_snapshot(g->t, g->lmr);
 	odpt_vmr_dereg(g->rmr);
 	odpt_vmr_dereg(g->lmr);
 	odpt_vpair_destroy(g->p);

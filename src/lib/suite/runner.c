@@ -33,6 +33,7 @@ struct odpt_tshm {
 	char stage[TSHM_STAGE_LEN];
 	char reason[TSHM_REASON_LEN];
 	char diag[TSHM_DIAG_LEN];
+	struct odpt_odp_counters odp;
 };
 
 static uint64_t now_ns(void)
@@ -109,6 +110,11 @@ void tc_iteration_done(struct odpt_tctx *t)
 void tc_faults_forced(struct odpt_tctx *t, uint64_t n)
 {
 	t->shm->faults_forced += n;
+}
+
+struct odpt_odp_counters *tc_odp_counters(struct odpt_tctx *t)
+{
+	return &t->shm->odp;
 }
 
 /* ---- filter and known bugs --------------------------------------------------- */
@@ -390,6 +396,13 @@ static int run_one(const struct odpt_case *c, const struct odpt_suite_cfg *cfg,
 	rec.faults_forced = shm->faults_forced;
 	rec.diag = shm->diag[0] ? shm->diag : NULL;
 	rec.reason = reason[0] ? reason : NULL;
+	/* The child may have died mid-write: terminate its strings. */
+	shm->odp.reason[sizeof(shm->odp.reason) - 1] = '\0';
+	if (shm->odp.ncounters < 0 || shm->odp.ncounters > ODPT_ODP_MAX_COUNTERS)
+		shm->odp.ncounters = 0;
+	for (int i = 0; i < ODPT_ODP_MAX_COUNTERS; i++)
+		shm->odp.c[i].name[sizeof(shm->odp.c[i].name) - 1] = '\0';
+	rec.odp = &shm->odp;
 
 	if (rec.result == ODPT_FAIL || rec.result == ODPT_PASS) {
 		const struct odpt_known_bug *b = known_bug(env, c->name);

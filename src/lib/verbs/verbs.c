@@ -703,6 +703,7 @@ int odpt_vmr_reg(struct odpt_vctx *v, void *addr, size_t len_bytes,
 	m->lkey = mr->lkey;
 	m->rkey = mr->rkey;
 	m->flags = flags;
+	m->v = v;
 	m->priv = pv;
 	*out = m;
 	return 0;
