@@ -13,10 +13,12 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <json-c/json.h>
+#include <linux/mempolicy.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "odpt/clock.h"
@@ -45,6 +47,7 @@ struct bench_cfg {
 	uint64_t warm;
 	uint64_t setup_reps;
 	bool no_invalidate;
+	bool numa_balancing;
 };
 
 struct verify_cfg {
@@ -91,6 +94,9 @@ static const struct odpt_opt bench_opts[] = {
 	{ .name = "no-invalidate", .type = ODPT_OPT_BOOL,
 	  .offset = offsetof(struct bench_cfg, no_invalidate),
 	  .help = "skip the invalidation round (MADV_DONTNEED of a mapped buffer)" },
+	{ .name = "numa-balancing", .type = ODPT_OPT_BOOL,
+	  .offset = offsetof(struct bench_cfg, numa_balancing),
+	  .help = "leave the buffers to NUMA balancing: its hinting scans then invalidate mirrors mid-round (counted in invalidated_pages)" },
 	ODPT_OPT_END,
 };
 
@@ -202,6 +208,35 @@ static void *map_buf(size_t len, size_t align)
 	if (a + len < p + total)
 		munmap(a + len, (size_t)(p + total - (a + len)));
 	return a;
+}
+
+/*
+ * Keep automatic NUMA balancing away from a buffer: task_numa_work skips a
+ * VMA whose own memory policy lacks migrate-on-fault, which an mbind()
+ * policy from userspace never has (MPOL_LOCAL: same placement as the
+ * default). Its scans otherwise make every scanned PMD range PROT_NONE
+ * through an MMU_NOTIFY_PROTECTION_VMA invalidation, which a mirror cannot
+ * tell from mprotect() and must obey: at 1 GiB under TCG a MAP + UNMAP round
+ * rarely escapes one. A kernel without CONFIG_NUMA (ENOSYS) has no balancing.
+ */
+static int exclude_numa_balancing(void *buf, size_t len)
+{
+	if (!syscall(SYS_mbind, buf, len, MPOL_LOCAL, NULL, 0UL, 0U) || errno == ENOSYS)
+		return 0;
+	return -errno;
+}
+
+/* /proc/sys/kernel/numa_balancing as recorded ("absent" without it). */
+static void numa_balancing_setting(char *out, size_t len)
+{
+	FILE *f = fopen("/proc/sys/kernel/numa_balancing", "re");
+
+	snprintf(out, len, "absent");
+	if (!f)
+		return;
+	if (fgets(out, (int)len, f))
+		out[strcspn(out, "\n")] = '\0';
+	fclose(f);
 }
 
 /* The kernel command line's IOMMU words, for the record of a bench. */
@@ -473,16 +508,63 @@ static int bench_setup(struct bench_ctx *c, uint32_t mode, uint64_t size,
 	return ret;
 }
 
+/*
+ * One MAP + UNMAP of the whole buffer. Every page must be accounted for:
+ * MAP maps all of them (none already mapped: the last round unmapped all),
+ * and each is unmapped once, by the UNMAP or by an invalidation that came in
+ * between (the mirror's invalidate_pages counter, read before and after).
+ * Anything else is a module bug, -EIO with the figures. The pages taken by
+ * invalidations are added to *inval_pages (their unmap is not timed). With
+ * @mapped, the mirror's stats are also taken while the buffer is mapped.
+ */
+static int bench_round(struct odpt_shim *s, void *buf, uint64_t size, uint64_t npages,
+		       const char *what, struct odpt_hmm_stats *mapped, uint64_t *inval_pages)
+{
+	struct odpt_hmm_stats st0, st1;
+	struct odpt_hmm_unmap um;
+	struct odpt_hmm_map mp;
+	uint64_t inval;
+	int ret;
+
+	ret = odpt_shim_stats(s, false, &st0);
+	if (!ret)
+		ret = odpt_shim_map(s, buf, size, ODPT_HMM_FAULT_WRITE, &mp);
+	if (!ret && mapped)
+		ret = odpt_shim_stats(s, false, mapped);
+	if (!ret)
+		ret = odpt_shim_unmap(s, buf, size, &um);
+	if (!ret)
+		ret = odpt_shim_stats(s, false, &st1);
+	if (ret) {
+		odpt_err("%s: %s", what, strerror(-ret));
+		return ret;
+	}
+	inval = st1.invalidate_pages - st0.invalidate_pages;
+	if (mp.npages_mapped != npages || mp.npages_already ||
+	    um.npages_unmapped + inval != npages || st1.mapped_pages) {
+		odpt_err("%s: pages unaccounted for: %" PRIu64 " in the buffer, MAP mapped %llu "
+			 "(already mapped %llu, absent %llu), UNMAP unmapped %llu, invalidations "
+			 "(%llu) unmapped %" PRIu64 ", still mapped %llu",
+			 what, npages, (unsigned long long)mp.npages_mapped,
+			 (unsigned long long)mp.npages_already, (unsigned long long)mp.npages_absent,
+			 (unsigned long long)um.npages_unmapped,
+			 (unsigned long long)(st1.invalidations - st0.invalidations), inval,
+			 (unsigned long long)st1.mapped_pages);
+		return -EIO;
+	}
+	*inval_pages += inval;
+	return 0;
+}
+
 static int bench_one(struct bench_ctx *c, uint32_t mode, uint64_t size,
 		     const struct bench_cfg *cfg)
 {
 	struct odpt_hmm_register reg;
 	struct odpt_hmm_stats st;
-	struct odpt_hmm_unmap um;
 	struct odpt_hmm_map mp;
 	struct odpt_shim *s = NULL;
-	uint64_t npages = size / (uint64_t)sysconf(_SC_PAGESIZE), w;
-	char sz[32];
+	uint64_t npages = size / (uint64_t)sysconf(_SC_PAGESIZE), w, inval = 0;
+	char sz[32], what[96];
 	void *buf;
 	int ret;
 
@@ -490,6 +572,13 @@ static int bench_one(struct bench_ctx *c, uint32_t mode, uint64_t size,
 	buf = map_buf(size, (size_t)sysconf(_SC_PAGESIZE));
 	if (!buf)
 		return -errno;
+	if (!cfg->numa_balancing) {
+		ret = exclude_numa_balancing(buf, size);
+		if (ret) {
+			odpt_err("mbind(MPOL_LOCAL) of the %s byte buffer: %s", sz, strerror(-ret));
+			goto out_unmap;
+		}
+	}
 	ret = open_shim(&s);
 	if (ret)
 		goto out_unmap;
@@ -505,46 +594,40 @@ static int bench_one(struct bench_ctx *c, uint32_t mode, uint64_t size,
 		goto out_close;
 
 	/* Cold: the fault allocates the pages, the map is the first one. */
-	ret = odpt_shim_map(s, buf, size, ODPT_HMM_FAULT_WRITE, &mp);
-	if (!ret)
-		ret = odpt_shim_unmap(s, buf, size, &um);
-	if (!ret && (mp.npages_mapped != npages || um.npages_unmapped != npages))
-		ret = -EIO;
-	if (ret) {
-		odpt_err("cold map/unmap %s %s: %s", odpt_shim_mode_name(mode), sz, strerror(-ret));
+	snprintf(what, sizeof(what), "cold map/unmap %s %s", odpt_shim_mode_name(mode), sz);
+	ret = bench_round(s, buf, size, npages, what, NULL, &inval);
+	if (ret)
 		goto out_close;
-	}
 	ret = odpt_shim_stats(s, false, &st);
 	if (!ret && mode == ODPT_HMM_MODE_SG)
 		ret = add_scalar(c, "sg_build_ns_per_page", mode, sz, "cold",
 				 (double)st.sg_build_ns / (double)npages);
 	if (!ret)
+		ret = add_scalar(c, "invalidated_pages", mode, sz, "cold", (double)inval);
+	if (!ret)
 		ret = add_hists(c, s, mode, sz, "cold");
 	if (ret)
 		goto out_close;
 
-	/* Warm: pages present; the fault is a walk, the map a re-link. */
+	/* Warm: pages present; the fault is a walk, the map a re-link. The
+	 * bookkeeping is taken in the first round while everything is mapped
+	 * (sg tables live). */
+	inval = 0;
 	for (w = 0; w < cfg->warm && !ret; w++) {
-		ret = odpt_shim_map(s, buf, size, ODPT_HMM_FAULT_WRITE, &mp);
-		if (!ret && w == 0) {
-			/* Bookkeeping while everything is mapped (sg tables live). */
-			ret = odpt_shim_stats(s, false, &st);
-			if (!ret)
-				ret = add_scalar(c, "bookkeeping_bytes_per_page", mode, sz, "warm",
-						 (double)st.bookkeeping_bytes / (double)npages);
-			if (!ret)
-				ret = add_scalar(c, "retries", mode, sz, "warm",
-						 (double)(st.retries_busy + st.retries_seq));
-		}
-		if (!ret)
-			ret = odpt_shim_unmap(s, buf, size, &um);
-		if (!ret && (mp.npages_mapped != npages || um.npages_unmapped != npages))
-			ret = -EIO;
+		snprintf(what, sizeof(what), "warm map/unmap %s %s, round %" PRIu64,
+			 odpt_shim_mode_name(mode), sz, w + 1);
+		ret = bench_round(s, buf, size, npages, what, w ? NULL : &st, &inval);
+		if (!ret && w == 0)
+			ret = add_scalar(c, "bookkeeping_bytes_per_page", mode, sz, "warm",
+					 (double)st.bookkeeping_bytes / (double)npages);
+		if (!ret && w == 0)
+			ret = add_scalar(c, "retries", mode, sz, "warm",
+					 (double)(st.retries_busy + st.retries_seq));
 	}
-	if (ret) {
-		odpt_err("warm map/unmap %s %s: %s", odpt_shim_mode_name(mode), sz, strerror(-ret));
+	if (!ret)
+		ret = add_scalar(c, "invalidated_pages", mode, sz, "warm", (double)inval);
+	if (ret)
 		goto out_close;
-	}
 	ret = add_hists(c, s, mode, sz, "warm");
 	if (ret || cfg->no_invalidate)
 		goto out_close;
@@ -579,7 +662,7 @@ out_unmap:
  * first use (which the later modes would not): cold means "not in this
  * process", equally for every mode.
  */
-static void prime_memory(const uint64_t *sizes, int n)
+static void prime_memory(const uint64_t *sizes, int n, bool numa_balancing)
 {
 	uint64_t max = 0, avail = mem_available_bytes();
 	void *p;
@@ -593,6 +676,9 @@ static void prime_memory(const uint64_t *sizes, int n)
 	p = map_buf(max, (size_t)sysconf(_SC_PAGESIZE));
 	if (!p)
 		return;
+	/* Hinting faults would only slow this down (and migrate pages). */
+	if (!numa_balancing)
+		(void)exclude_numa_balancing(p, max);
 	memset(p, 1, max);
 	munmap(p, max);
 }
@@ -608,7 +694,7 @@ static int run_bench(struct odpt_cli *cli, int argc, char **argv)
 	struct bench_cfg cfg;
 	uint32_t modes[3];
 	int nsizes, nmodes, npos, code, i, j, ret;
-	char cmdline[512];
+	char cmdline[512], numab[32];
 
 	if (!odpt_cli_parse(&odpt_obj_shim.verbs[3], &cfg, argc, argv, &npos, &code))
 		return code;
@@ -634,12 +720,18 @@ static int run_bench(struct odpt_cli *cli, int argc, char **argv)
 	cmdline_iommu(cmdline, sizeof(cmdline));
 	if (odpt_report_meta(r, "kernel_cmdline_iommu", cmdline))
 		goto out;
+	/* The system setting, and whether the buffers were kept out of it. */
+	numa_balancing_setting(numab, sizeof(numab));
+	if (odpt_report_meta(r, "numa_balancing", numab) ||
+	    odpt_report_meta(r, "numa_balancing_buffers",
+			     cfg.numa_balancing ? "scanned" : "excluded (mbind MPOL_LOCAL)"))
+		goto out;
 	c.r = r;
 	c.dev = &dev;
 	snprintf(c.iommu, sizeof(c.iommu), "%s", odpt_shim_iommu_name(dev.iommu_domain));
 	snprintf(c.path, sizeof(c.path), "%s", odpt_shim_path_name(&dev));
 
-	prime_memory(sizes, nsizes);
+	prime_memory(sizes, nsizes, cfg.numa_balancing);
 	for (i = 0; i < nsizes; i++) {
 		avail = mem_available_bytes();
 		/* The pages plus the module's arrays must fit with room to spare. */
@@ -770,6 +862,12 @@ static int verify_mode(struct vctx *v, uint32_t mode, const struct verify_cfg *c
 	buf = map_buf(len, v->page);
 	if (!buf)
 		return -errno;
+	/* A hinting scan between MAP and VERIFY would unmap what is checked. */
+	ret = exclude_numa_balancing(buf, len);
+	if (ret) {
+		odpt_err("verify %s: mbind(MPOL_LOCAL): %s", odpt_shim_mode_name(mode), strerror(-ret));
+		goto out_unmap;
+	}
 	fill_user(buf, len, fill_seed);
 	ret = open_shim(&s);
 	if (ret)

@@ -11,12 +11,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/mempolicy.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -187,12 +189,21 @@ int sd_open_or_fail(void)
 	return fd;
 }
 
+/*
+ * Automatic NUMA balancing would invalidate these buffers at random (its
+ * hinting scans), which exact counter checks cannot tell from the event a
+ * test caused. An mbind() policy keeps task_numa_work away from the VMA
+ * (MPOL_LOCAL: the default placement). The fuzzer's and the race tests' own
+ * remappings stay scanned; invalidate_migrate moves pages on purpose.
+ */
 void *sd_mmap_or_fail(size_t len, int prot)
 {
 	void *p = mmap(NULL, len, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	if (p == MAP_FAILED)
 		KT_FAIL("mmap %zu bytes: %s", len, strerror(errno));
+	if (syscall(SYS_mbind, p, len, MPOL_LOCAL, NULL, 0UL, 0U) && errno != ENOSYS)
+		KT_FAIL("mbind(MPOL_LOCAL) %zu bytes: %s", len, strerror(errno));
 	return p;
 }
 

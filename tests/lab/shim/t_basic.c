@@ -5,16 +5,19 @@
  * the PFN flags, per-mirror statistics, histograms and global counters
  * agreeing page for page, and the invalidations the kernel sends
  * (MADV_DONTNEED, munmap, fork's COW write-protect, a write fault over the
- * zero page) taking the DMA mappings down. The race tests build on these:
+ * zero page, page migration to another NUMA node) taking the DMA mappings
+ * down. The race tests build on these:
  * if these fail, the counters the races rely on cannot be trusted.
  */
 #define _GNU_SOURCE
 #include "shim_dev.h"
 
 #include <fcntl.h>
+#include <linux/mempolicy.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -366,6 +369,106 @@ KT_TEST_MODES(invalidate_dontneed)
 	KT_ASSERT_EQ(st.mapped_pages, sg ? 0 : n - 4);
 	KT_ASSERT_EQ(sd_global_or_fail().live_mappings, sg ? 0 : n - 4);
 	check_flags(fd, mem, 4, 0, ODPT_HMM_PFN_VALID | ODPT_HMM_PFN_DMA_MAPPED, "munmapped");
+	close(fd);
+}
+
+/* Online NUMA nodes as "first-last" ranges; the count, 1 if unknown. */
+static int online_nodes(int *first, char *buf, size_t len)
+{
+	FILE *f = fopen("/sys/devices/system/node/online", "re");
+	int a = 0, b = 0;
+
+	*first = 0;
+	snprintf(buf, len, "?");
+	if (!f)
+		return 1;
+	if (!fgets(buf, (int)len, f))
+		snprintf(buf, len, "?");
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+	if (sscanf(buf, "%d-%d", &a, &b) != 2)
+		return 1;
+	*first = a;
+	return b - a + 1;
+}
+
+/*
+ * move_pages() of mapped pages to another node: migration replaces each page
+ * under an invalidation, so the mirror must drop every mapping (none may
+ * keep pointing at the old page, which is freed), and a new MAP must map the
+ * new pages: other PFNs, the data intact, and the device (edu) reading that
+ * data through the new addresses. stale_mapped_entries must not move (the
+ * module's own check that no mapped entry outlived its page).
+ */
+KT_TEST_MODES(invalidate_migrate)
+{
+	uint32_t mode = ctx->mode->value;
+	enum { N = 16 };
+	uint64_t old_pfn[N], pfns[N], stale0 = 0, stale1 = 0;
+	int nodes[N], status[N], first, cur, to;
+	struct odpt_hmm_stats st0, st;
+	struct odpt_hmm_verify v;
+	struct odpt_hmm_flags f;
+	struct odpt_hmm_map m;
+	void *pages[N];
+	char online[64], *mem;
+	int fd;
+
+	if (online_nodes(&first, online, sizeof(online)) < 2)
+		kt_skip("one NUMA node online (/sys/devices/system/node/online = \"%s\"): "
+			"migration needs two (the lab's ODPT_LAB_NUMA=1 guest has them)", online);
+	mem = sd_mmap_or_fail(N * sd_page, PROT_READ | PROT_WRITE);
+	fd = sd_mirror_or_fail(mem, N * sd_page, mode);
+	for (size_t i = 0; i < N * sd_page; i++)
+		mem[i] = (char)(i * 13 + 5);
+	KT_ASSERT_OK(sd_map(fd, mem, N * sd_page, ODPT_HMM_FAULT_WRITE, &m));
+	KT_ASSERT_EQ(m.npages_mapped, N);
+	KT_ASSERT_OK(sd_flags(fd, mem, N * sd_page, 0, old_pfn, N, &f));
+	KT_ASSERT_EQ(f.nmapped, N);
+	for (int k = 0; k < N; k++)
+		pages[k] = sd_pg(mem, k);
+	KT_ASSERT_OK(read_sysfs_u64("stale_mapped_entries", &stale0));
+
+	kt_stage("move_pages: where the pages are");
+	KT_ASSERT_EQ(syscall(SYS_move_pages, 0, N, pages, NULL, status, 0), 0);
+	cur = status[0];
+	KT_ASSERT(cur >= 0);
+	to = cur == first ? first + 1 : first;
+	for (int k = 0; k < N; k++)
+		nodes[k] = to;
+	st0 = sd_stats_or_fail(fd);
+	kt_stage("move_pages: node %d -> %d", cur, to);
+	KT_ASSERT_EQ(syscall(SYS_move_pages, 0, N, pages, nodes, status, MPOL_MF_MOVE), 0);
+	for (int k = 0; k < N; k++)
+		if (status[k] != to)
+			KT_FAIL("page %d not migrated to node %d: status %d", k, to, status[k]);
+	st = sd_stats_or_fail(fd);
+	KT_ASSERT_GE(st.invalidations, st0.invalidations + 1);
+	KT_ASSERT_EQ(st.invalidate_pages - st0.invalidate_pages, N);
+	KT_ASSERT_EQ(st.mapped_pages, 0);
+	KT_ASSERT_EQ(sd_global_or_fail().live_mappings, 0);
+	check_flags(fd, mem, N, 0, ODPT_HMM_PFN_VALID | ODPT_HMM_PFN_DMA_MAPPED, "migrated");
+
+	kt_stage("map the migrated pages");
+	KT_ASSERT_OK(sd_map(fd, mem, N * sd_page, ODPT_HMM_FAULT_WRITE, &m));
+	KT_ASSERT_EQ(m.npages_mapped, N);
+	KT_ASSERT_OK(sd_flags(fd, mem, N * sd_page, 0, pfns, N, &f));
+	KT_ASSERT_EQ(f.nmapped, N);
+	for (int k = 0; k < N; k++)
+		if ((pfns[k] & ODPT_HMM_PFN_PFN_MASK) == (old_pfn[k] & ODPT_HMM_PFN_PFN_MASK))
+			KT_FAIL("page %d: mapped at pfn 0x%llx before and after migration", k,
+				(unsigned long long)(pfns[k] & ODPT_HMM_PFN_PFN_MASK));
+	for (size_t i = 0; i < N * sd_page; i++)
+		if (mem[i] != (char)(i * 13 + 5))
+			KT_FAIL("byte %zu changed by the migration", i);
+	KT_ASSERT_OK(read_sysfs_u64("stale_mapped_entries", &stale1));
+	KT_ASSERT_EQ(stale1, stale0);
+	if (sd_env.info.can_verify) {
+		kt_stage("device reads 2 migrated pages");
+		KT_ASSERT_OK(sd_verify(fd, mem, N * sd_page, 0, 2, 0, &v));
+		KT_ASSERT_EQ(v.pages_checked, 2);
+		KT_ASSERT_EQ(v.pages_matched, 2);
+	}
 	close(fd);
 }
 

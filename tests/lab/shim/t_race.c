@@ -632,7 +632,8 @@ static void fault_vs_map(struct kt_ctx *ctx, bool refresh)
 		KT_ASSERT_OK(e);
 		/*
 		 * The kernel may invalidate on its own between FLAGS and
-		 * GET_STATS (NUMA balancing's hinting unmaps, reclaim): then
+		 * GET_STATS (reclaim, compaction; NUMA balancing's hinting
+		 * unmaps did, before sd_mmap_or_fail kept them away): then
 		 * the two snapshots are of different moments and prove
 		 * nothing. Only a round with no invalidation in between is
 		 * judged; the others are counted.
