@@ -5,7 +5,9 @@
 # lab's RDMA device inside the guest, per the lab part contract
 # (tools/odpt-lab): `test` asserts (exit 0 iff nothing failed), `run` is the
 # main job (the same suite, its wall time recorded for the summary). Writes
-# $ODPT_OUT/suite.tap (TAP 13), suite.json and suite.junit.xml.
+# $ODPT_OUT/suite.tap (TAP 13), suite.json and suite.junit.xml; another part
+# running the suite with another build (suite-rdma-next.sh) sets
+# ODPT_SUITE_NAME to name its files after itself.
 set -u
 mode=${1:-}
 case $mode in
@@ -19,6 +21,7 @@ for v in ODPT_BIN ODPT_OUT; do
 	fi
 done
 dev=${ODPT_DEV:-rxe0} port=${ODPT_PORT:-1} gid=${ODPT_GID:-1}
+name=${ODPT_SUITE_NAME:-suite}
 mkdir -p "$ODPT_OUT"
 
 # The hugetlb cases need free 2 MiB pages; the guest is ours to configure.
@@ -30,12 +33,12 @@ fi
 
 t0=$(date +%s%N)
 "$ODPT_BIN" suite run --dev "$dev" --port "$port" --gid "$gid" \
-	--json "$ODPT_OUT/suite.json" --junit "$ODPT_OUT/suite.junit.xml" \
-	> "$ODPT_OUT/suite.tap"
+	--json "$ODPT_OUT/$name.json" --junit "$ODPT_OUT/$name.junit.xml" \
+	> "$ODPT_OUT/$name.tap"
 rc=$?
 t1=$(date +%s%N)
 echo "suite wall time (incl. process start): $(( (t1 - t0) / 1000000 )) ms" \
-	| tee "$ODPT_OUT/suite-wall.txt"
-grep -E '^(not ok|ok .* # (SKIP|XFAIL))' "$ODPT_OUT/suite.tap" | sed 's/^/suite: /' | cut -c1-200
-tail -n 2 "$ODPT_OUT/suite.tap"
+	| tee "$ODPT_OUT/$name-wall.txt"
+grep -E '^(not ok|ok .* # (SKIP|XFAIL))' "$ODPT_OUT/$name.tap" | sed "s/^/$name: /" | cut -c1-200
+tail -n 2 "$ODPT_OUT/$name.tap"
 exit $rc
