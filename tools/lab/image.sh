@@ -181,7 +181,7 @@ lab_image_tune() {
 # missing it writes the reason to ROOT$LAB_RDMA_NEXT.skip and the part that
 # needs it SKIPs with it. Sets LAB_RDMA_NEXT_FACT (a line for image.env).
 lab_image_rdma_next() {
-	local root=$1 mirror=$2 log=$3 st=/var/tmp/odpt-rdma-next why="" ver="" date="" d o lib out
+	local root=$1 mirror=$2 log=$3 st=/var/tmp/odpt-rdma-next why="" ver="" date="" d o lib out=""
 	local pfx=$LAB_RDMA_NEXT suite=$LAB_IMAGE_NEXT_SUITE
 	rm -rf "${root:?}$st" "$root$pfx" "$root$pfx.skip"
 	mkdir -p "$root$st/lists/partial" "$root$st/cache/archives/partial" "$root$st/debs" \
@@ -193,24 +193,25 @@ lab_image_rdma_next() {
 		-o "Dir::Cache=$st/cache" -o Acquire::Languages=none
 		-o Acquire::Check-Valid-Until=false)
 	echo "== rdma-core from $suite ($mirror) into $pfx" >>"$log"
-	if [[ -z $why ]] && ! chroot "$root" apt-get "${o[@]}" update >>"$log" 2>&1; then
-		why="apt-get update of '$suite' failed (archive unreachable, suite gone, or a bad signature; see the image log)"
+	if [[ -z $why ]] && ! out=$(chroot "$root" apt-get "${o[@]}" update 2>&1); then
+		why="apt-get update of $suite failed: $(grep -m1 '^E:' <<<"$out" | cut -c4-200)"
 	fi
+	echo "${out:-}" >>"$log"
 	if [[ -z $why ]]; then
 		ver=$(chroot "$root" apt-cache "${o[@]}" policy libibverbs1 2>>"$log" |
 			awk '$1 == "Candidate:" { print $2 }')
 		date=$(sed -n 's/^Date: //p' "$root$st"/lists/*Release 2>/dev/null | head -n1)
 		if [[ -z $ver || $ver == "(none)" ]]; then
-			why="'$suite' has no libibverbs1"
+			why="$suite has no libibverbs1"
 		elif ! dpkg --compare-versions "$ver" ge "$LAB_RDMA_NEXT_MIN"; then
-			why="'$suite' has libibverbs1 $ver, older than $LAB_RDMA_NEXT_MIN"
+			why="$suite has libibverbs1 $ver, older than $LAB_RDMA_NEXT_MIN"
 		fi
 	fi
 	# apt downloads as _apt when it can write there (no sandbox warning).
 	chroot "$root" chown _apt "$st/debs" 2>/dev/null
 	if [[ -z $why ]] && ! chroot "$root" sh -c 'cd "$1" && shift && exec apt-get "$@"' sh \
 		"$st/debs" "${o[@]}" download "${LAB_RDMA_NEXT_PACKAGES[@]}" >>"$log" 2>&1; then
-		why="apt-get download from '$suite' failed (${LAB_RDMA_NEXT_PACKAGES[*]}; see the image log)"
+		why="apt-get download of ${LAB_RDMA_NEXT_PACKAGES[*]} from $suite failed (see the image log)"
 	fi
 	if [[ -z $why ]]; then
 		for d in "$root$st"/debs/*.deb; do
@@ -218,9 +219,11 @@ lab_image_rdma_next() {
 				{ why="dpkg-deb -x ${d##*/} failed"; break; }
 		done
 	fi
-	lib=$pfx/usr/lib/$(chroot "$root" dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)
+	# The multiarch library directory, wherever the .pc landed.
+	lib=$(cd "$root$pfx" 2>/dev/null && ls -d usr/lib/*/pkgconfig/libibverbs.pc 2>/dev/null | head -n1)
+	lib=$pfx/${lib%/pkgconfig/libibverbs.pc}
 	if [[ -z $why && ! -f $root$lib/pkgconfig/libibverbs.pc ]]; then
-		why="the unpacked packages have no $lib/pkgconfig/libibverbs.pc"
+		why="the unpacked packages have no usr/lib/<multiarch>/pkgconfig/libibverbs.pc"
 	fi
 	if [[ -z $why ]]; then
 		# The .pc files name /usr: point them into the prefix.
