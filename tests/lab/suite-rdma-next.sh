@@ -54,4 +54,9 @@ if ! "$pfx/usr/bin/ibv_devinfo" -d "$dev" >"$ODPT_OUT/ibv_devinfo.txt" 2>&1 ||
 	exit 1
 fi
 echo "rdma-core $ver ($(sed -n 's/^suite=//p' "$pfx/odpt-lab.env")) from $pfx, odpt from $bin"
-ODPT_BIN=$bin ODPT_SUITE_NAME=$name exec bash "$(dirname "$0")/suite.sh" "$mode"
+# Every case once more, at 20 iterations (heavy ones 2) instead of 100: the
+# pass is here for what the newer library changes (its rxe provider posts
+# every WR; advise_mr; ibv_reg_mr_ex), the kernel paths behind it had their
+# 100 in `suite`; this keeps the lab's added time small.
+ODPT_BIN=$bin ODPT_SUITE_NAME=$name ODPT_SUITE_ARGS="--iters 20" \
+	exec bash "$(dirname "$0")/suite.sh" "$mode"

@@ -7,7 +7,8 @@
 # main job (the same suite, its wall time recorded for the summary). Writes
 # $ODPT_OUT/suite.tap (TAP 13), suite.json and suite.junit.xml; another part
 # running the suite with another build (suite-rdma-next.sh) sets
-# ODPT_SUITE_NAME to name its files after itself.
+# ODPT_SUITE_NAME to name its files after itself and may pass more options
+# to `odpt suite run` in ODPT_SUITE_ARGS.
 set -u
 mode=${1:-}
 case $mode in
@@ -32,7 +33,8 @@ if [ -w /proc/sys/vm/nr_hugepages ] &&
 fi
 
 t0=$(date +%s%N)
-"$ODPT_BIN" suite run --dev "$dev" --port "$port" --gid "$gid" \
+# shellcheck disable=SC2086 # ODPT_SUITE_ARGS: words on purpose
+"$ODPT_BIN" suite run --dev "$dev" --port "$port" --gid "$gid" ${ODPT_SUITE_ARGS:-} \
 	--json "$ODPT_OUT/$name.json" --junit "$ODPT_OUT/$name.junit.xml" \
 	> "$ODPT_OUT/$name.tap"
 rc=$?
