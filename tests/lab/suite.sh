@@ -10,7 +10,11 @@
 # its own network namespace). Writes $ODPT_OUT/suite.tap (TAP 13),
 # suite.json, suite.junit.xml for the first and suite.2dev.{tap,json,
 # junit.xml} for the second (the lab counts it as part "suite.2dev"); a
-# missing rxe1 makes the second pass one SKIP with the reason.
+# missing rxe1 makes the second pass one SKIP with the reason. Another part
+# running the suite with another build (suite-rdma-next.sh) sets
+# ODPT_SUITE_NAME to name its files after itself, may pass more options to
+# `odpt suite run` in ODPT_SUITE_ARGS, and ODPT_SUITE_TWO_DEVICE=0 leaves
+# out the two-device pass.
 set -u
 mode=${1:-}
 case $mode in
@@ -26,6 +30,7 @@ done
 dev=${ODPT_DEV:-rxe0} port=${ODPT_PORT:-1} gid=${ODPT_GID:-1}
 peer_dev=${ODPT_PEER_DEV:-rxe1} peer_port=${ODPT_PEER_PORT:-1} peer_gid=${ODPT_PEER_GID:-1}
 rxe1_status=${RXE1_STATUS:-/run/odpt-rxe1.status}
+name=${ODPT_SUITE_NAME:-suite} two_device=${ODPT_SUITE_TWO_DEVICE:-1}
 mkdir -p "$ODPT_OUT"
 
 # The hugetlb cases need free 2 MiB pages; the guest is ours to configure.
@@ -46,7 +51,7 @@ pass() {
 	rc=$?
 	t1=$(date +%s%N)
 	echo "$name wall time (incl. process start): $(( (t1 - t0) / 1000000 )) ms" \
-		| tee -a "$ODPT_OUT/suite-wall.txt"
+		| tee -a "$ODPT_OUT/$name-wall.txt"
 	grep -E '^(not ok|ok .* # (SKIP|XFAIL))' "$ODPT_OUT/$base.tap" | sed "s/^/$name: /" | cut -c1-200
 	tail -n 2 "$ODPT_OUT/$base.tap"
 	return $rc
@@ -78,12 +83,14 @@ sys.exit(1 if bad or not mrs else 0)
 PY
 }
 
-rm -f "$ODPT_OUT/suite-wall.txt"
-pass suite suite --dev "$dev" --port "$port" --gid "$gid"
+rm -f "$ODPT_OUT/$name-wall.txt"
+# shellcheck disable=SC2086 # ODPT_SUITE_ARGS: words on purpose
+pass "$name" "$name" --dev "$dev" --port "$port" --gid "$gid" ${ODPT_SUITE_ARGS:-}
 rc=$?
 if [ "$mode" = test ]; then
-	odp_counters_check "$ODPT_OUT/suite.json" suite || rc=1
+	odp_counters_check "$ODPT_OUT/$name.json" "$name" || rc=1
 fi
+[[ $two_device == 1 ]] || exit $rc
 
 # The second device exists only when rxe.sh could make it; else one SKIP
 # that says why, so the pass is never silently absent.

@@ -53,9 +53,32 @@ lab_build_guest() {
 			LAB_BUILD_OK=0
 		fi
 	fi
+	lab_build_guest_next "$log"
 	echo "ok=$LAB_BUILD_OK kmod=$kmod" >"$LAB_RES/build.status"
 	lab_timing build_guest_s "$(lab_since "$t0")"
 	return 0
+}
+
+# The CLI a second time, against the newer rdma-core the image keeps under
+# LAB_RDMA_NEXT (image.sh), into BUILD/rdma-next, for the suite-rdma-next
+# part. Its .pc files point into that prefix, so pkg-config and the
+# ODPT_HAVE_* checks see the newer headers; -rpath-link lets the linker
+# resolve libibverbs' own libnl from there too. An image without it: nothing
+# to build (the part SKIPs with the image's reason).
+lab_build_guest_next() {
+	local log=$1 pc
+	pc=$(sed -n 's/^pkgconfig=//p' "$LAB_IMG$LAB_RDMA_NEXT/odpt-lab.env" 2>/dev/null)
+	[[ -n $pc ]] || return 0
+	lab_stage "build: odpt against rdma-core $(sed -n 's/^version=//p' "$LAB_IMG$LAB_RDMA_NEXT/odpt-lab.env") ($LAB_RDMA_NEXT)"
+	if ! lab_run "$log" chroot "$LAB_IMG" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+		PKG_CONFIG_PATH="$pc" cmake -S "$LAB_MNT_SRC" -B "$LAB_MNT_BUILD/rdma-next" \
+		-DCMAKE_C_COMPILER=gcc-14 -DODPT_BUILD_TESTS=OFF -DODPT_BUILD_KMOD=OFF \
+		-DCMAKE_EXE_LINKER_FLAGS="-Wl,-rpath-link,${pc%/pkgconfig}" ||
+		! lab_run "$log" chroot "$LAB_IMG" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+			cmake --build "$LAB_MNT_BUILD/rdma-next" -j2 --target odpt; then
+		lab_warn "building odpt against $LAB_RDMA_NEXT failed in the image (see ${log#"$LAB_TREE"/})"
+		LAB_BUILD_OK=0
+	fi
 }
 
 # Host unit tests, in two builds: plain (-Werror) into RESULTS/host/ and

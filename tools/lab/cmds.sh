@@ -179,7 +179,7 @@ lab_cmd_shell() {
 # The README's test command. Every stage runs even when an earlier one
 # failed, so one run shows everything that is wrong; the last stdout line
 # is the totals line.
-LAB_TEST_PARTS_IOMMU=(suite shim)
+LAB_TEST_PARTS_IOMMU=(suite suite-rdma-next shim)
 LAB_TEST_PARTS_NOIOMMU=(shim)
 lab_cmd_test() {
 	local p missing=()

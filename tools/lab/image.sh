@@ -16,6 +16,19 @@ LAB_IMAGE_PACKAGES=(
 	iproute2 procps util-linux pciutils gnuplot-nox ca-certificates
 )
 LAB_IMAGE_KERNEL_PACKAGES=(linux-image-amd64 linux-headers-amd64)
+# A second userspace verbs stack, side by side with the system's (which the
+# peer part needs as it is): libibverbs and providers from the next Debian
+# suite, unpacked, not installed, under LAB_RDMA_NEXT. trixie's rdma-core has
+# no advise_mr in its rxe provider and no ibv_reg_mr_ex; the suite-rdma-next
+# part runs the suite with this one. The version is whatever that suite has
+# at build time, at least LAB_RDMA_NEXT_MIN.
+LAB_IMAGE_NEXT_SUITE=forky
+LAB_RDMA_NEXT=/opt/odpt-lab/rdma-core-next
+LAB_RDMA_NEXT_MIN=65
+LAB_RDMA_NEXT_PACKAGES=(
+	libibverbs1 ibverbs-providers libibverbs-dev ibverbs-utils
+	libnl-3-200 libnl-route-3-200 libnl-3-dev libnl-route-3-dev
+)
 # Space a build needs (measured: ~1.5 GiB image plus download cache).
 LAB_IMAGE_NEED_KIB=$((${ODPT_LAB_IMAGE_NEED_MIB:-3072} * 1024))
 
@@ -45,8 +58,10 @@ lab_image_key() {
 		echo "mirror=$1"
 		echo "packages=${LAB_IMAGE_PACKAGES[*]}"
 		echo "kernel=${LAB_IMAGE_KERNEL_PACKAGES[*]}"
+		echo "rdma_next=$LAB_IMAGE_NEXT_SUITE ${LAB_RDMA_NEXT_PACKAGES[*]} >= $LAB_RDMA_NEXT_MIN"
 		# The recipe itself is an input: editing it rebuilds.
-		sed -n -e '/^lab_image_build()/,/^}/p' -e '/^lab_image_tune()/,/^}/p' "$self"
+		sed -n -e '/^lab_image_build()/,/^}/p' -e '/^lab_image_tune()/,/^}/p' \
+			-e '/^lab_image_rdma_next()/,/^}/p' "$self"
 	} | sha256sum | cut -c1-16
 }
 
@@ -103,6 +118,8 @@ lab_image_build() {
 		rc=1
 	fi
 	if ((rc == 0)); then
+		lab_stage "image: rdma-core from $LAB_IMAGE_NEXT_SUITE, unpacked under $LAB_RDMA_NEXT"
+		lab_image_rdma_next "$tmp" "$mirror" "$log"
 		lab_image_tune "$tmp" >>"$log" 2>&1 || rc=1
 		chroot "$tmp" apt-get clean >>"$log" 2>&1
 		rm -rf "$tmp"/var/lib/apt/lists/*_dists_* 2>/dev/null
@@ -124,6 +141,7 @@ lab_image_build() {
 		echo "kernel_package=$(chroot "$tmp" dpkg-query -W -f='${Version}' "linux-image-$kver")"
 		echo "rdma_core=$(chroot "$tmp" dpkg-query -W -f='${Version}' rdma-core)"
 		echo "libibverbs=$(chroot "$tmp" dpkg-query -W -f='${Version}' libibverbs-dev)"
+		echo "$LAB_RDMA_NEXT_FACT"
 		echo "gcc=$(chroot "$tmp" gcc-14 -dumpfullversion)"
 		echo "kernel_cc=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\(.*\)"/\1/p' "$tmp/boot/config-$kver")"
 		echo "virtme_ng=$(chroot "$tmp" dpkg-query -W -f='${Version}' virtme-ng)"
@@ -151,6 +169,93 @@ lab_image_tune() {
 		cp -r "$tmp/usr/share/doc/rdma-core/tests" "$tmp$t/" &&
 		gunzip -f "$tmp$t"/tests/*.gz &&
 		chroot "$tmp" python3 -m compileall -q "$t"
+}
+
+# lab_image_rdma_next ROOT MIRROR LOG: download LAB_RDMA_NEXT_PACKAGES from
+# LAB_IMAGE_NEXT_SUITE with apt in ROOT (chroot, /proc etc. mounted) and
+# unpack them under ROOT$LAB_RDMA_NEXT. apt keeps checking the signatures;
+# only the Release file's validity date is ignored (testing's copy in the
+# archive may have expired, its packages are still the signed ones). The
+# system's packages are not touched: a private sources list, package lists,
+# cache and an empty dpkg status. Never fails the image: when anything is
+# missing it writes the reason to ROOT$LAB_RDMA_NEXT.skip and the part that
+# needs it SKIPs with it. Sets LAB_RDMA_NEXT_FACT (a line for image.env).
+lab_image_rdma_next() {
+	local root=$1 mirror=$2 log=$3 st=/var/tmp/odpt-rdma-next why="" ver="" date="" d o lib out=""
+	local pfx=$LAB_RDMA_NEXT suite=$LAB_IMAGE_NEXT_SUITE
+	rm -rf "${root:?}$st" "$root$pfx" "$root$pfx.skip"
+	mkdir -p "$root$st/lists/partial" "$root$st/cache/archives/partial" "$root$st/debs" \
+		"$root$st/parts" "$root$pfx" || why="cannot create $st or $pfx in the image"
+	: >"$root$st/status"
+	echo "deb $mirror $suite main" >"$root$st/sources.list"
+	o=(-o "Dir::Etc::SourceList=$st/sources.list" -o "Dir::Etc::SourceParts=$st/parts"
+		-o "Dir::State::Lists=$st/lists" -o "Dir::State::status=$st/status"
+		-o "Dir::Cache=$st/cache" -o Acquire::Languages=none
+		-o Acquire::Check-Valid-Until=false)
+	echo "== rdma-core from $suite ($mirror) into $pfx" >>"$log"
+	if [[ -z $why ]] && ! out=$(chroot "$root" apt-get "${o[@]}" update 2>&1); then
+		why="apt-get update of $suite failed: $(grep -m1 '^E:' <<<"$out" | cut -c4-200)"
+	fi
+	echo "${out:-}" >>"$log"
+	if [[ -z $why ]]; then
+		ver=$(chroot "$root" apt-cache "${o[@]}" policy libibverbs1 2>>"$log" |
+			awk '$1 == "Candidate:" { print $2 }')
+		date=$(sed -n 's/^Date: //p' "$root$st"/lists/*Release 2>/dev/null | head -n1)
+		if [[ -z $ver || $ver == "(none)" ]]; then
+			why="$suite has no libibverbs1"
+		elif ! dpkg --compare-versions "$ver" ge "$LAB_RDMA_NEXT_MIN"; then
+			why="$suite has libibverbs1 $ver, older than $LAB_RDMA_NEXT_MIN"
+		fi
+	fi
+	# apt downloads as _apt when it can write there (no sandbox warning).
+	chroot "$root" chown _apt "$st/debs" 2>/dev/null
+	if [[ -z $why ]] && ! chroot "$root" sh -c 'cd "$1" && shift && exec apt-get "$@"' sh \
+		"$st/debs" "${o[@]}" download "${LAB_RDMA_NEXT_PACKAGES[@]}" >>"$log" 2>&1; then
+		why="apt-get download of ${LAB_RDMA_NEXT_PACKAGES[*]} from $suite failed (see the image log)"
+	fi
+	if [[ -z $why ]]; then
+		for d in "$root$st"/debs/*.deb; do
+			chroot "$root" dpkg-deb -x "$st/debs/${d##*/}" "$pfx" >>"$log" 2>&1 ||
+				{ why="dpkg-deb -x ${d##*/} failed"; break; }
+		done
+	fi
+	# The multiarch library directory, wherever the .pc landed.
+	lib=$(cd "$root$pfx" 2>/dev/null && ls -d usr/lib/*/pkgconfig/libibverbs.pc 2>/dev/null | head -n1)
+	lib=$pfx/${lib%/pkgconfig/libibverbs.pc}
+	if [[ -z $why && ! -f $root$lib/pkgconfig/libibverbs.pc ]]; then
+		why="the unpacked packages have no usr/lib/<multiarch>/pkgconfig/libibverbs.pc"
+	fi
+	if [[ -z $why ]]; then
+		# The .pc files name /usr: point them into the prefix.
+		sed -i -E "s#^(prefix|libdir|includedir)=/usr#\1=$pfx/usr#" "$root$lib"/pkgconfig/*.pc
+		# Does it load (its own libnl, not the system's)? The build host
+		# has no RDMA: main() failing to list devices is fine, the loader
+		# refusing the libraries is not.
+		out=$(chroot "$root" env LD_LIBRARY_PATH="$lib:$lib/libibverbs" \
+			"$pfx/usr/bin/ibv_devices" 2>&1)
+		if (($? != 0)) && ! grep -q 'Failed to get IB devices list' <<<"$out"; then
+			why="ibv_devices of libibverbs $ver does not run in the image: $(head -n1 <<<"$out")"
+		fi
+		echo "$out" >>"$log"
+	fi
+	rm -rf "${root:?}$st"
+	if [[ -n $why ]]; then
+		rm -rf "${root:?}$pfx"
+		echo "$why" >"$root$pfx.skip"
+		LAB_RDMA_NEXT_FACT="rdma_core_next_skip=$why"
+		lab_warn "no second rdma-core in the image (the suite-rdma-next part will SKIP): $why"
+		return 0
+	fi
+	{
+		echo "version=$ver"
+		echo "suite=$suite"
+		echo "release_date=$date"
+		echo "libdir=$lib"
+		echo "pkgconfig=$lib/pkgconfig"
+		echo "ld_library_path=$lib:$lib/libibverbs"
+	} >"$root$pfx/odpt-lab.env"
+	LAB_RDMA_NEXT_FACT="rdma_core_next=$ver"
+	lab_info "rdma-core $ver from $suite (Release of $date) under $pfx"
 }
 
 # Explain a failed build step in one line: disk, network, or other.

@@ -435,6 +435,9 @@ def main():
         "kernel_package": image.get("kernel_package"),
         "rdma_core_version": image.get("rdma_core"),
         "libibverbs_version": image.get("libibverbs"),
+        # The second rdma-core (part suite-rdma-next), or why there is none.
+        "rdma_core_next_version": image.get("rdma_core_next"),
+        "rdma_core_next_missing": image.get("rdma_core_next_skip"),
         "compiler": image.get("gcc"),
         "qemu_version": image.get("qemu"),
         "virtme_ng_version": image.get("virtme_ng"),
@@ -535,6 +538,9 @@ def report(R, s, parts, boots, peer, timings):
                      ("virtme_ng_version", "virtme-ng"), ("accelerator", "accelerator"),
                      ("image_key", "image key"), ("image_built_at", "image built")):
         L.append("| %s | %s |" % (label, s.get(k) or "-"))
+    if s.get("rdma_core_next_version") or s.get("rdma_core_next_missing"):
+        L.append("| rdma-core for suite-rdma-next | %s |" % (
+            s.get("rdma_core_next_version") or "none: " + s["rdma_core_next_missing"]))
     caps = s["rxe"]["odp_caps"]
     L.append("| rxe0 ODP (ibv_devinfo) | %s |" % ("; ".join("%s: %s" % (k, " ".join(v) or "none") for k, v in caps.items()) or "-"))
     devs = (s.get("devices") or {}).get("devices") if isinstance(s.get("devices"), dict) else None

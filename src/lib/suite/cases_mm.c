@@ -777,16 +777,50 @@ static long wait_resident(const void *p, size_t len, long want, bool async)
 }
 
 /*
- * ibv_advise_mr: PREFETCH and PREFETCH_WRITE fault every page of the range
- * in (mincore shows them resident); PREFETCH_NO_FAULT maps only pages that
- * are already present and must not fault in missing ones. Afterwards an
- * RDMA WRITE into the range must still land.
+ * Async advice completes silently on a kernel workqueue. To know that the
+ * advice just queued has run, queue an async PREFETCH_WRITE of the
+ * requester's buffer (absent, like the responder's) behind it and wait until
+ * its pages are present: the queue starts its items in order, and the first
+ * one (16 pages) is done long before the marker has faulted its own in.
+ */
+static int await_async_advice(struct odpt_tctx *t, struct rig *g, size_t len)
+{
+	struct odpt_vsge m = { (uintptr_t)g->lbuf, (uint32_t)len, rig_lkey(g) };
+	long n = (long)(len / g->pg), r;
+	int ret;
+
+	tc_stage(t, "ibv_advise_mr(PREFETCH_WRITE, async) of the requester's buffer, as a marker");
+	ret = odpt_vadvise(t->v, ODPT_ADVISE_PREFETCH_WRITE, false, &m, 1);
+	if (ret)
+		return tc_fail(t, "marker ibv_advise_mr(PREFETCH_WRITE, async) of the requester's buffer: %s",
+			       strerror(-ret));
+	r = wait_resident(g->lbuf, len, n, true);
+	if (r != n)
+		return tc_fail(t, "marker: async PREFETCH_WRITE of the requester's buffer made %ld of %ld pages present in 2 s",
+			       r, n);
+	return 0;
+}
+
+/*
+ * ibv_advise_mr, each advice sync (IBV_ADVISE_MR_FLAG_FLUSH) and async, on
+ * never-touched anonymous memory (MADV_DONTNEED first, every iteration):
+ * - PREFETCH faults the range in for reading: every page present (mincore)
+ *   and none privately mapped (pagemap: a read fault maps the zero page);
+ * - PREFETCH_WRITE faults it in for writing: every page present and private;
+ * - PREFETCH_NO_FAULT maps only pages already present and must not fault in
+ *   missing ones: with none present none appears; with every other page
+ *   present (written by the CPU) exactly those stay.
+ * Async advice: wait up to 2 s for the pages to appear; for NO_FAULT, where
+ * none may appear, until a marker queued after it has run (above). Then an
+ * RDMA WRITE into the range must land.
  */
 int run_prefetch(struct odpt_tctx *t)
 {
 	size_t pg = (size_t)sysconf(_SC_PAGESIZE), len = 16 * pg;
+	long npg = (long)(len / pg);
 	enum odpt_advice adv = (enum odpt_advice)t->c->op;
 	bool sync = !(t->c->flags & CASE_ASYNC);
+	bool no_fault = adv == ODPT_ADVISE_PREFETCH_NO_FAULT;
 	unsigned flags = t->c->variant == V_IMPLICIT ? ODPT_MR_IMPLICIT : ODPT_MR_ODP;
 	/* The advice goes to the responder's MR, on its device. */
 	const struct odpt_vcaps *caps = odpt_vctx_caps(t->vr);
@@ -795,12 +829,12 @@ int run_prefetch(struct odpt_tctx *t)
 
 	RUN_ITERS(t, {
 		struct odpt_vsge s = { (uintptr_t)g.rbuf, (uint32_t)len, rig_rlkey(&g) };
-		long want, r;
+		long want, want_priv, r, present, priv;
 
 		ret = rig_force_faults(&g, true, true);
 		if (ret)
 			break;
-		if (adv == ODPT_ADVISE_PREFETCH_NO_FAULT && (i & 1)) {
+		if (no_fault && (i & 1)) {
 			/* Half the pages present: those may be mapped, the rest not. */
 			for (size_t k = 0; k < len; k += 2 * pg)
 				g.rbuf[k] = 1;
@@ -818,12 +852,29 @@ int run_prefetch(struct odpt_tctx *t)
 				      sync ? "FLUSH" : "0", strerror(-ret));
 			break;
 		}
-		want = adv == ODPT_ADVISE_PREFETCH_NO_FAULT ? ((i & 1) ? (long)(len / pg / 2) : 0)
-							    : (long)(len / pg);
-		r = wait_resident(g.rbuf, len, want, !sync);
+		if (no_fault && !sync) {
+			ret = await_async_advice(t, &g, len);
+			if (ret)
+				break;
+		}
+		want = no_fault ? ((i & 1) ? npg / 2 : 0) : npg;
+		want_priv = adv == ODPT_ADVISE_PREFETCH_WRITE ? npg : no_fault ? want : 0;
+		r = wait_resident(g.rbuf, len, want, !sync && !no_fault);
 		if (r != want) {
-			ret = tc_fail(t, "%s: %ld of %zu pages resident afterwards, want %ld",
-				      odpt_advice_name(adv), r, len / pg, want);
+			ret = tc_fail(t, "%s: %ld of %ld pages resident afterwards (mincore), want %ld",
+				      odpt_advice_name(adv), r, npg, want);
+			break;
+		}
+		ret = page_states(g.rbuf, len, &present, &priv);
+		if (ret) {
+			ret = tc_fail(t, "reading /proc/self/pagemap: %s", strerror(-ret));
+			break;
+		}
+		if (priv != want_priv) {
+			ret = tc_fail(t, "%s: %ld of %ld present pages privately mapped afterwards (pagemap), want %ld (%s)",
+				      odpt_advice_name(adv), priv, present, want_priv,
+				      adv == ODPT_ADVISE_PREFETCH_WRITE ? "a write fault allocates a page" :
+				      "a read fault maps the shared zero page");
 			break;
 		}
 		ret = write_and_check(&g, 0, len, SEED(i, 5), "WRITE after prefetch");

@@ -7,6 +7,7 @@
  * status, errno or first differing byte.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +118,45 @@ long resident_pages(const void *p, size_t len)
 		res += vec[i] & 1;
 	free(vec);
 	return res;
+}
+
+/* /proc/PID/pagemap entry bits (Documentation/admin-guide/mm/pagemap.rst). */
+#define PAGEMAP_PRESENT   (1ull << 63)
+#define PAGEMAP_EXCLUSIVE (1ull << 56)
+
+int page_states(const void *p, size_t len, long *present, long *exclusive)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	size_t n = (len + pg - 1) / pg;
+	uint64_t *ent = malloc(n * sizeof(*ent));
+	off_t off = (off_t)((uintptr_t)p / pg * sizeof(*ent));
+	ssize_t got;
+	int fd, ret = 0;
+
+	if (!ent)
+		return -ENOMEM;
+	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		goto free_ent;
+	}
+	got = pread(fd, ent, n * sizeof(*ent), off);
+	if (got != (ssize_t)(n * sizeof(*ent))) {
+		ret = got < 0 ? -errno : -EIO;
+		goto close_fd;
+	}
+	*present = 0;
+	*exclusive = 0;
+	for (size_t i = 0; i < n; i++) {
+		*present += !!(ent[i] & PAGEMAP_PRESENT);
+		*exclusive += (ent[i] & (PAGEMAP_PRESENT | PAGEMAP_EXCLUSIVE)) ==
+			      (PAGEMAP_PRESENT | PAGEMAP_EXCLUSIVE);
+	}
+close_fd:
+	close(fd);
+free_ent:
+	free(ent);
+	return ret;
 }
 
 long anon_huge_kb(const void *p)

@@ -90,6 +90,14 @@ bool check_byte(struct odpt_tctx *t, const char *what, const uint8_t *p,
 
 /* Resident pages of [p, p+len) according to mincore(). < 0 on error. */
 long resident_pages(const void *p, size_t len);
+/*
+ * Present pages of [p, p+len) and, of those, the ones mapped exclusively
+ * (from /proc/self/pagemap): a private page of this process counts, the
+ * shared zero page that a read fault maps into untouched anonymous memory
+ * does not. So a write fault shows as exclusive, a read fault does not.
+ * 0 or -errno.
+ */
+int page_states(const void *p, size_t len, long *present, long *exclusive);
 /* AnonHugePages (KiB) of the mapping that holds p, from /proc/self/smaps. */
 long anon_huge_kb(const void *p);
 /* Why THP cannot be used here, or NULL. */
