@@ -90,7 +90,8 @@ lab_vng_args() {
 		qo="-machine q35 -device edu,dma_mask=0xffffffffffffffff"
 		ap="intel_iommu=off"
 	fi
-	LAB_VNG_ARGS=(vng -r "$LAB_KVER" --disable-microvm --cpus "$LAB_GUEST_CPUS"
+	ap+="${LAB_KERNEL_APPEND:+ $LAB_KERNEL_APPEND}"
+	LAB_VNG_ARGS=(vng -r "${LAB_BOOT_KERNEL:-$LAB_KVER}" --disable-microvm --cpus "$LAB_GUEST_CPUS"
 		--memory "$LAB_GUEST_MEM" --rwdir "$LAB_MNT_RES")
 	lab_numa_args
 	LAB_VNG_ARGS+=(--qemu-opts="$qo$LAB_NUMA_QO" --append="$ap")
@@ -109,7 +110,7 @@ lab_boot_start() {
 	LAB_BOOT_SEEN[$name]=0
 	LAB_BOOT_IOMMU[$name]=$iommu
 	echo "${LAB_BOOT_T0[$name]}" >"$dir/host-launch.txt"
-	lab_stage "guest $name: boot (${LAB_ACCEL}, iommu $iommu, watchdog ${LAB_OPT_TIMEOUT}s)"
+	lab_stage "guest $name: boot (${LAB_ACCEL}, iommu $iommu, kernel $LAB_OPT_KERNEL, watchdog ${LAB_OPT_TIMEOUT}s)"
 	timeout -k 15 "$LAB_OPT_TIMEOUT" chroot "$LAB_IMG" "${LAB_VNG_ARGS[@]}" --verbose \
 		--exec "bash $LAB_MNT_SRC/tools/lab/guest/main.sh $LAB_MNT_RES/$name" \
 		>"$dir/console.log" 2>&1 </dev/null &

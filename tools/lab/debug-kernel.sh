@@ -207,8 +207,9 @@ do_build() {
 	echo "$out/linux"
 }
 
-# Kernel log patterns that fail a debug run.
-splat_re='BUG:|WARNING:|Oops|KASAN|UBSAN|kmemleak: [1-9][0-9]* new suspected|unreferenced object|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU|lock held when returning|sleeping function called from invalid context|DMA-API:|hung_task|blocked for more than|soft lockup|general protection|Call Trace:'
+# Kernel log patterns that fail a debug run. DMA-API errors read "DMA-API: <driver> <device>:
+# ..."; its boot notices ("DMA-API: preallocated ... debug entries") do not fail.
+splat_re='BUG:|WARNING:|Oops|KASAN|UBSAN|kmemleak: [1-9][0-9]* new suspected|unreferenced object|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU|lock held when returning|sleeping function called from invalid context|DMA-API: [^ ]+ [^ ]+: |DMA-API: debugging out of memory|hung_task|blocked for more than|soft lockup|general protection|Call Trace:'
 
 do_boot() {
 	[ $# -ge 4 ] || die "usage: $prog boot IMAGE_DIR MODE SRC RES CMD"
