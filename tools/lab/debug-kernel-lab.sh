@@ -34,6 +34,11 @@ lab_kernel_prepare() {
 		lab_die "cannot bind $(dirname "$tree") into the image"
 	LAB_BOOT_KERNEL=$LAB_MNT_KERNEL/linux
 	LAB_KDIR=$LAB_MNT_KERNEL/linux
+	# vng links the tree's modules into .virtme_mods on first use; done here
+	# once, since the two guests start at the same time and would race on it.
+	lab_run "$log" chroot "$LAB_IMG" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+		sh -c "cd $LAB_KDIR && virtme-prep-kdir-mods" ||
+		lab_die "virtme-prep-kdir-mods failed in the debug kernel tree (see $log)"
 	# A large log buffer (KASAN and lockdep reports are long), room for every
 	# DMA mapping the shim makes, and kmemleak (off by default in the config).
 	LAB_KERNEL_APPEND="log_buf_len=8M dma_debug_entries=65536 kmemleak=on"
