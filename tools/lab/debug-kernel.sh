@@ -42,6 +42,15 @@ shift 2
 [ -x "$img/usr/bin/apt-get" ] || die "'$img' is not a Debian image (no usr/bin/apt-get)"
 [ -r "$fragment" ] || die "config fragment '$fragment' not readable"
 [ "$(id -u)" = 0 ] || die "must run as root (chroot and bind mounts into the image)"
+# Run in a private mount namespace. tools/odpt-lab starts by removing every mount it finds
+# in its image (leftovers of a killed run, it assumes); a build of ours in the same image
+# lost /proc and its tree that way mid-compile ("objtool: read_stack_limit: fopen failed",
+# "getcwd() failed"). Mounts made in our own namespace are invisible to other processes,
+# unaffected by their unmounts, and go away with us.
+if [ -z "${ODPT_DK_PRIVATE_NS:-}" ]; then
+	export ODPT_DK_PRIVATE_NS=1
+	exec unshare --mount --propagation private "$here/$prog" "$cmd" "$img" "$@"
+fi
 
 # Bind mounts made by this script, undone on exit in reverse order. /proc, /sys and /dev of
 # the image are mounted only when missing (and then unmounted again): a shared dev image
