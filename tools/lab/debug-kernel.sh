@@ -282,6 +282,7 @@ do_module() {
 	moddir=$(cd "$1" 2>/dev/null && pwd) || die "module dir '$1' not found"
 	tree=$(cached_tree) || die "no debug kernel built yet: run '$prog build $img' first"
 	local ktree=/mnt/odpt-debug-kernel-tree-$$ m=/mnt/odpt-debug-kernel-mod-$$
+	mount_sys # objtool reads /proc/self/limits
 	bind "$(dirname "$tree")" "$ktree"
 	bind "$moddir" "$m"
 	in_img make -C "$ktree/linux" M="$m" -j"$jobs" modules
