@@ -12,7 +12,8 @@ command -v python3 >/dev/null || { echo "SKIP: needs python3"; exit 77; }
 fail=0
 
 # A boot's notices as the debug kernel prints them (no report among them).
-notices='[    0.000000] DMA-API: preallocated 65536 debug entries
+notices='[    0.000000] rcu: 	RCU lockdep checking is enabled.
+[    0.000000] DMA-API: preallocated 65536 debug entries
 [    0.000000] DMA-API: debugging enabled by kernel config
 [    0.010000] kmemleak: Kernel memory leak detector initialized (mem pool available: 15577)
 [    0.010000] kmemleak: Automatic memory scanning thread started

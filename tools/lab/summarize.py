@@ -25,7 +25,10 @@ SCHEMA_VERSION = 1
 KERNEL_BAD = re.compile(
     r"WARNING:|BUG:|kernel BUG|Oops|general protection fault|"
     r"Kernel panic|possible circular locking|possible recursive locking|"
-    r"inconsistent lock state|lockdep|KASAN|UBSAN|KFENCE: |"
+    # Not a bare "lockdep": a lockdep kernel says "RCU lockdep checking is
+    # enabled." at every boot. Its reports carry WARNING:/BUG: and the names
+    # here; "lockdep is turned off" follows a report.
+    r"inconsistent lock state|lockdep is turned off|DEBUG_LOCKS_WARN_ON|KASAN|UBSAN|KFENCE: |"
     r"blocked for more than \d+ seconds|hung_task|soft lockup|hard LOCKUP|"
     r"rcu: INFO: rcu_.* detected stalls|Call Trace:|"
     # The debug kernel's checkers (docs/debug-kernel.md). DMA-API errors read
