@@ -56,6 +56,7 @@ case_ rcu 1 '[   50.1] =============================
 [   50.1] suspicious RCU usage'
 case_ atomic_sleep 1 '[   50.1] BUG: sleeping function called from invalid context at mm/memory.c:6000'
 case_ dma_api_error 1 '[   50.1] DMA-API: edu 0000:00:03.0: device driver tries to free DMA memory it has not allocated [device address=0x0000000012345000] [size=4096 bytes]'
+case_ dma_api_overlap 1 '[  454.930587] DMA-API: exceeded 7 overlapping mappings of cacheline 0x00000000008e5640'
 case_ dma_api_oom 1 '[   50.1] DMA-API: debugging out of memory - disabling'
 case_ kmemleak_log 1 '[   50.1] kmemleak: 2 new suspected memory leaks (see /sys/kernel/debug/kmemleak)'
 case_ kmemleak_scan 1 '' 'unreferenced object 0xffff888104c3a000 (size 64):

@@ -218,7 +218,7 @@ do_build() {
 
 # Kernel log patterns that fail a debug run. DMA-API errors read "DMA-API: <driver> <device>:
 # ..."; its boot notices ("DMA-API: preallocated ... debug entries") do not fail.
-splat_re='BUG:|WARNING:|Oops|KASAN|UBSAN|kmemleak: [1-9][0-9]* new suspected|unreferenced object|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU|lock held when returning|sleeping function called from invalid context|DMA-API: [^ ]+ [^ ]+: |DMA-API: debugging out of memory|hung_task|blocked for more than|soft lockup|general protection|Call Trace:'
+splat_re='BUG:|WARNING:|Oops|KASAN|UBSAN|kmemleak: [1-9][0-9]* new suspected|unreferenced object|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU|lock held when returning|sleeping function called from invalid context|DMA-API: [^ ]+ [^ ]+: |DMA-API: debugging out of memory|DMA-API: exceeded [0-9]+ overlapping|hung_task|blocked for more than|soft lockup|general protection|Call Trace:'
 
 do_boot() {
 	[ $# -ge 4 ] || die "usage: $prog boot IMAGE_DIR MODE SRC RES CMD"

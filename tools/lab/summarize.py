@@ -36,7 +36,8 @@ KERNEL_BAD = re.compile(
     # "suspicious RCU usage" and "sleeping function called from invalid
     # context" come with WARNING:/BUG: too, listed so that a changed prefix
     # cannot hide them.
-    r"DMA-API: \S+ \S+: |DMA-API: debugging out of memory|suspicious RCU usage|"
+    r"DMA-API: \S+ \S+: |DMA-API: debugging out of memory|DMA-API: exceeded \d+ overlapping|"
+    r"suspicious RCU usage|"
     r"sleeping function called from invalid context|"
     r"kmemleak: \d+ new suspected memory leaks|unreferenced object 0x")
 TAP_LINE = re.compile(r"^(not ok|ok)\b\s*(\d+)?\s*-?\s*([^#]*?)\s*(?:#\s*(.*))?$")
