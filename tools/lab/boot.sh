@@ -63,11 +63,11 @@ lab_accel() {
 # migration (move_pages/mbind) has somewhere to go. Each CPU gets its own
 # socket: CPUs of one package on different nodes make the kernel WARN in
 # topology_sane(), which the kernel-log check would rightly fail.
-# Opt-in with ODPT_LAB_NUMA=1 (see docs/lab.md for why not default). Appends to LAB_VNG_ARGS, sets LAB_NUMA_QO.
+# On by default; ODPT_LAB_NUMA=0 gives one node (docs/lab.md). Appends to LAB_VNG_ARGS, sets LAB_NUMA_QO.
 lab_numa_args() {
 	local mib n=$LAB_GUEST_CPUS i
 	LAB_NUMA_QO=""
-	[[ ${ODPT_LAB_NUMA:-0} == 1 ]] && ((n >= 2)) || return 0
+	[[ ${ODPT_LAB_NUMA:-1} == 1 ]] && ((n >= 2)) || return 0
 	case $LAB_GUEST_MEM in
 	*G) mib=$((${LAB_GUEST_MEM%G} * 1024)) ;;
 	*M) mib=${LAB_GUEST_MEM%M} ;;
@@ -90,7 +90,8 @@ lab_vng_args() {
 		qo="-machine q35 -device edu,dma_mask=0xffffffffffffffff"
 		ap="intel_iommu=off"
 	fi
-	LAB_VNG_ARGS=(vng -r "$LAB_KVER" --disable-microvm --cpus "$LAB_GUEST_CPUS"
+	ap+="${LAB_KERNEL_APPEND:+ $LAB_KERNEL_APPEND}"
+	LAB_VNG_ARGS=(vng -r "${LAB_BOOT_KERNEL:-$LAB_KVER}" --disable-microvm --cpus "$LAB_GUEST_CPUS"
 		--memory "$LAB_GUEST_MEM" --rwdir "$LAB_MNT_RES")
 	lab_numa_args
 	LAB_VNG_ARGS+=(--qemu-opts="$qo$LAB_NUMA_QO" --append="$ap")
@@ -109,7 +110,7 @@ lab_boot_start() {
 	LAB_BOOT_SEEN[$name]=0
 	LAB_BOOT_IOMMU[$name]=$iommu
 	echo "${LAB_BOOT_T0[$name]}" >"$dir/host-launch.txt"
-	lab_stage "guest $name: boot (${LAB_ACCEL}, iommu $iommu, watchdog ${LAB_OPT_TIMEOUT}s)"
+	lab_stage "guest $name: boot (${LAB_ACCEL}, iommu $iommu, kernel $LAB_OPT_KERNEL, watchdog ${LAB_OPT_TIMEOUT}s)"
 	timeout -k 15 "$LAB_OPT_TIMEOUT" chroot "$LAB_IMG" "${LAB_VNG_ARGS[@]}" --verbose \
 		--exec "bash $LAB_MNT_SRC/tools/lab/guest/main.sh $LAB_MNT_RES/$name" \
 		>"$dir/console.log" 2>&1 </dev/null &

@@ -10,7 +10,8 @@
 lab_build_dir() {
 	local h
 	h=$(printf '%s\n%s\n' "$LAB_TREE" "$(lab_image_fact "$LAB_IMG" key)" | sha256sum | cut -c1-12)
-	echo "$LAB_CACHE/build-$h"
+	# The debug kernel gets its own build (the module is built against its tree).
+	if [[ ${LAB_OPT_KERNEL:-debian} == debug ]]; then echo "$LAB_CACHE/build-$h-debug"; else echo "$LAB_CACHE/build-$h"; fi
 }
 
 # lab_build_guest: needs lab_image_mounts. Sets ODPT_BIN_G / ODPT_KMOD_G
@@ -18,7 +19,7 @@ lab_build_dir() {
 lab_build_guest() {
 	local log=$LAB_RES/build.log t0
 	t0=$(lab_now)
-	lab_stage "build: odpt in the image (gcc-14, kernel $LAB_KVER headers)"
+	lab_stage "build: odpt in the image (gcc-14, kernel build dir ${LAB_KDIR:-/lib/modules/$LAB_KVER/build})"
 	: >"$log"
 	LAB_BUILD_OK=1
 	local kmod=OFF
@@ -27,7 +28,7 @@ lab_build_guest() {
 	ODPT_KMOD_G=""
 	if ! lab_run "$log" chroot "$LAB_IMG" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
 		cmake -S "$LAB_MNT_SRC" -B "$LAB_MNT_BUILD" -DCMAKE_C_COMPILER=gcc-14 \
-		-DODPT_KMOD_CC=gcc-14 -DODPT_KDIR="/lib/modules/$LAB_KVER/build" \
+		-DODPT_KMOD_CC=gcc-14 -DODPT_KDIR="${LAB_KDIR:-/lib/modules/$LAB_KVER/build}" \
 		-DODPT_BUILD_TESTS=OFF -DODPT_BUILD_KMOD="$kmod"; then
 		lab_warn "cmake configure failed in the image (see ${log#"$LAB_TREE"/})"
 		LAB_BUILD_OK=0

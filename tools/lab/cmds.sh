@@ -71,6 +71,7 @@ lab_prepare() {
 	build=$(lab_build_dir)
 	mkdir -p "$build"
 	lab_image_mounts "$LAB_RES" "$build"
+	lab_kernel_prepare
 	lab_accel
 	echo "$LAB_ACCEL" >"$LAB_RES/accel.txt"
 	cp "$LAB_IMG/etc/odpt-lab/image.env" "$LAB_RES/image.env"

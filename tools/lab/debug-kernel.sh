@@ -42,6 +42,15 @@ shift 2
 [ -x "$img/usr/bin/apt-get" ] || die "'$img' is not a Debian image (no usr/bin/apt-get)"
 [ -r "$fragment" ] || die "config fragment '$fragment' not readable"
 [ "$(id -u)" = 0 ] || die "must run as root (chroot and bind mounts into the image)"
+# Run in a private mount namespace. tools/odpt-lab starts by removing every mount it finds
+# in its image (leftovers of a killed run, it assumes); a build of ours in the same image
+# lost /proc and its tree that way mid-compile ("objtool: read_stack_limit: fopen failed",
+# "getcwd() failed"). Mounts made in our own namespace are invisible to other processes,
+# unaffected by their unmounts, and go away with us.
+if [ -z "${ODPT_DK_PRIVATE_NS:-}" ]; then
+	export ODPT_DK_PRIVATE_NS=1
+	exec unshare --mount --propagation private "$here/$prog" "$cmd" "$img" "$@"
+fi
 
 # Bind mounts made by this script, undone on exit in reverse order. /proc, /sys and /dev of
 # the image are mounted only when missing (and then unmounted again): a shared dev image
@@ -207,8 +216,9 @@ do_build() {
 	echo "$out/linux"
 }
 
-# Kernel log patterns that fail a debug run.
-splat_re='BUG:|WARNING:|Oops|KASAN|UBSAN|kmemleak: [1-9][0-9]* new suspected|unreferenced object|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU|lock held when returning|sleeping function called from invalid context|DMA-API:|hung_task|blocked for more than|soft lockup|general protection|Call Trace:'
+# Kernel log patterns that fail a debug run. DMA-API errors read "DMA-API: <driver> <device>:
+# ..."; its boot notices ("DMA-API: preallocated ... debug entries") do not fail.
+splat_re='BUG:|WARNING:|Oops|KASAN|UBSAN|kmemleak: [1-9][0-9]* new suspected|unreferenced object|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU|lock held when returning|sleeping function called from invalid context|DMA-API: [^ ]+ [^ ]+: |DMA-API: debugging out of memory|DMA-API: exceeded [0-9]+ overlapping|hung_task|blocked for more than|soft lockup|general protection|Call Trace:'
 
 do_boot() {
 	[ $# -ge 4 ] || die "usage: $prog boot IMAGE_DIR MODE SRC RES CMD"
@@ -272,6 +282,7 @@ do_module() {
 	moddir=$(cd "$1" 2>/dev/null && pwd) || die "module dir '$1' not found"
 	tree=$(cached_tree) || die "no debug kernel built yet: run '$prog build $img' first"
 	local ktree=/mnt/odpt-debug-kernel-tree-$$ m=/mnt/odpt-debug-kernel-mod-$$
+	mount_sys # objtool reads /proc/self/limits
 	bind "$(dirname "$tree")" "$ktree"
 	bind "$moddir" "$m"
 	in_img make -C "$ktree/linux" M="$m" -j"$jobs" modules

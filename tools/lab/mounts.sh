@@ -20,7 +20,8 @@ lab_mount_api() {
 # lab_mount_bind SRC DST ro|rw
 lab_mount_bind() {
 	local src=$1 dst=$2 mode=$3
-	mkdir -p "$dst" || return 1
+	# A file can be bound over an existing file (debug-kernel-lab.sh).
+	[[ -e $dst ]] || mkdir -p "$dst" || return 1
 	mount --bind "$src" "$dst" || return 1
 	LAB_MOUNTS+=("$dst")
 	if [[ $mode == ro ]]; then

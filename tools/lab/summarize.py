@@ -25,9 +25,21 @@ SCHEMA_VERSION = 1
 KERNEL_BAD = re.compile(
     r"WARNING:|BUG:|kernel BUG|Oops|general protection fault|"
     r"Kernel panic|possible circular locking|possible recursive locking|"
-    r"inconsistent lock state|lockdep|KASAN|UBSAN|KFENCE: |"
+    # Not a bare "lockdep": a lockdep kernel says "RCU lockdep checking is
+    # enabled." at every boot. Its reports carry WARNING:/BUG: and the names
+    # here; "lockdep is turned off" follows a report.
+    r"inconsistent lock state|lockdep is turned off|DEBUG_LOCKS_WARN_ON|KASAN|UBSAN|KFENCE: |"
     r"blocked for more than \d+ seconds|hung_task|soft lockup|hard LOCKUP|"
-    r"rcu: INFO: rcu_.* detected stalls|Call Trace:")
+    r"rcu: INFO: rcu_.* detected stalls|Call Trace:|"
+    # The debug kernel's checkers (docs/debug-kernel.md). DMA-API errors read
+    # "DMA-API: <driver> <device>: ..." (its boot notices have no device);
+    # "suspicious RCU usage" and "sleeping function called from invalid
+    # context" come with WARNING:/BUG: too, listed so that a changed prefix
+    # cannot hide them.
+    r"DMA-API: \S+ \S+: |DMA-API: debugging out of memory|DMA-API: exceeded \d+ overlapping|"
+    r"suspicious RCU usage|"
+    r"sleeping function called from invalid context|"
+    r"kmemleak: \d+ new suspected memory leaks|unreferenced object 0x")
 TAP_LINE = re.compile(r"^(not ok|ok)\b\s*(\d+)?\s*-?\s*([^#]*?)\s*(?:#\s*(.*))?$")
 
 
@@ -190,6 +202,7 @@ def odp_caps(devinfo):
 def main():
     R = sys.argv[1]
     image = kv_file(os.path.join(R, "image.env"))
+    kinfo = kv_line(os.path.join(R, "kernel.txt"))
     timings = {}
     for line in read(os.path.join(R, "timings.txt")).splitlines():
         p = line.split()
@@ -297,6 +310,19 @@ def main():
             lab_fail("kernel log clean (%s)" % name,
                      "%d bad line(s), first: %s" % (len(bad), bad[0].strip()[:200]))
         dmesg_all.append("==== guest %s (iommu %s) ====\n%s" % (name, genv.get("ODPT_IOMMU"), dm))
+        # Debug kernel: the kmemleak scan the guest asked for at the end, and
+        # DMA-API debug's error count (it prints only the first error).
+        leaks = re.findall(r"^unreferenced object 0x[0-9a-f]+ \(size (\d+)\)",
+                           read(os.path.join(bdir, "kmemleak.txt")), re.M)
+        if leaks:
+            lab_fail("kmemleak clean (%s)" % name,
+                     "%d suspected leak(s) after the final scan (see %s/kmemleak.txt)" % (len(leaks), name))
+        dma = kv_file(os.path.join(bdir, "dma-api.txt"))
+        if dma.get("error_count", "0") not in ("0", ""):
+            lab_fail("DMA-API debug clean (%s)" % name,
+                     "error_count=%s (see %s/dmesg.txt for the first one)" % (dma["error_count"], name))
+        if dma.get("disabled", "0") not in ("0", "N", ""):
+            lab_fail("DMA-API debug active (%s)" % name, "dma-api debugging disabled itself (out of entries?)")
 
         requested = genv.get("LAB_PARTS", "").split()
         if genv.get("LAB_PEER", "0") == "1":
@@ -384,7 +410,10 @@ def main():
                       "guest_uptime_at_start_s": uptime,
                       "wall_s": timings.get("boot_%s_wall_s" % name),
                       "stages": stage_times,
-                      "kernel_log_bad_lines": bad[:50]})
+                      "kernel_log_bad_lines": bad[:50],
+                      # null when the kernel has no kmemleak / DMA-API debug
+                      "kmemleak_suspects": len(leaks) if os.path.isfile(os.path.join(bdir, "kmemleak.txt")) else None,
+                      "dma_api_error_count": int(dma["error_count"]) if dma.get("error_count", "").isdigit() else None})
 
 
     devices = None
@@ -431,8 +460,13 @@ def main():
         "started_at": read(os.path.join(R, "started_at.txt")).strip() or None,
         "finished_at": read(os.path.join(R, "finished_at.txt")).strip() or None,
         "odpt_version": odpt_version,
-        "kernel": image.get("kernel"),
-        "kernel_package": image.get("kernel_package"),
+        "kernel": kinfo.get("release") or image.get("kernel"),
+        # debian: the image's kernel; debug: tools/lab/debug-kernel.sh's build
+        "kernel_flavour": kinfo.get("flavour", "debian"),
+        "kernel_package": (image.get("kernel_package") if kinfo.get("flavour", "debian") == "debian"
+                           else "linux-source %s (debug build)" % kinfo.get("build_source_version", "?")),
+        "debug_kernel_build": ({k[6:]: v for k, v in kinfo.items() if k.startswith("build_")}
+                               if kinfo.get("flavour") == "debug" else None),
         "rdma_core_version": image.get("rdma_core"),
         "libibverbs_version": image.get("libibverbs"),
         # The second rdma-core (part suite-rdma-next), or why there is none.
@@ -634,8 +668,13 @@ def report(R, s, parts, boots, peer, timings):
         # The kernel arguments the lab chose, without virtme's own.
         args = " ".join(a for a in (b.get("cmdline") or "").split()
                         if not re.match(r"(virtme|console=|earlyprintk|init=|nr_open|panic=|debug$)", a))
-        L.append("- guest %s (%s): %s" % (b["name"], args or "no extra arguments",
-                                          "clean" if not bad else "%d bad line(s)" % len(bad)))
+        extra = ""
+        if b.get("kmemleak_suspects") is not None:
+            extra += "; kmemleak: %d suspected leak(s)" % b["kmemleak_suspects"]
+        if b.get("dma_api_error_count") is not None:
+            extra += "; DMA-API debug: %d error(s)" % b["dma_api_error_count"]
+        L.append("- guest %s (%s): %s%s" % (b["name"], args or "no extra arguments",
+                                            "clean" if not bad else "%d bad line(s)" % len(bad), extra))
         for l in bad[:10]:
             L.append("    `%s`" % l.strip()[:200])
     plots = []

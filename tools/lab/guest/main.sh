@@ -90,6 +90,22 @@ if [[ ${LAB_PEER:-0} == 1 ]]; then
 	echo "rc=$rc duration_s=$(secs "$t0")" >"$out/part.status"
 fi
 
+# Debug kernels (docs/debug-kernel.md): kmemleak reports only when asked to
+# scan, and DMA-API debug prints only its first error (the rest are only
+# counted), so both are read here for summarize.py. Kernels without them
+# (Debian's) have neither file and write nothing.
+mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug 2>/dev/null
+if [[ -w /sys/kernel/debug/kmemleak ]]; then
+	stage kmemleak-scan
+	echo scan >/sys/kernel/debug/kmemleak 2>"$B/kmemleak.err"
+	cat /sys/kernel/debug/kmemleak >"$B/kmemleak.txt" 2>>"$B/kmemleak.err"
+fi
+if [[ -r /sys/kernel/debug/dma-api/error_count ]]; then
+	for f in error_count num_errors disabled nr_total_entries min_free_entries driver_filter; do
+		echo "$f=$(tr -d '\n' </sys/kernel/debug/dma-api/$f 2>/dev/null)"
+	done >"$B/dma-api.txt"
+fi
+
 stage dmesg
 sleep 0.2
 kill "$dmesg_pid" 2>/dev/null
