@@ -85,6 +85,10 @@ enum odpt_hmm_iommu_domain {
 #define ODPT_HMM_PFN_ERROR       (1ULL << 61)
 #define ODPT_HMM_PFN_DMA_MAPPED  (1ULL << 60)	/* this mirror has it DMA-mapped */
 #define ODPT_HMM_PFN_P2PDMA      (1ULL << 59)
+/* Mapped and the device may write it (DMA_BIDIRECTIONAL). A mapped entry
+ * without it is DMA_TO_DEVICE: its page was read-only for the CPU at MAP
+ * time (e.g. the zero page). Mode hmm: always set on mapped entries. */
+#define ODPT_HMM_PFN_DMA_WRITE   (1ULL << 58)
 #define ODPT_HMM_PFN_ORDER_SHIFT 52		/* 5 bits: CPU mapping order (THP: 9) */
 #define ODPT_HMM_PFN_ORDER_MASK  (0x1FULL << ODPT_HMM_PFN_ORDER_SHIFT)
 #define ODPT_HMM_PFN_PFN_MASK    ((1ULL << ODPT_HMM_PFN_ORDER_SHIFT) - 1)
@@ -136,9 +140,15 @@ struct odpt_hmm_fault {
  * whole range under one sequence and maps it with one dma_map_sgtable, and
  * needs the range to hold no sg mapping yet (-EBUSY: UNMAP it first);
  * MAP_NOFAULT in mode sg, or with FAULT_WRITE: -EINVAL. -ENOMEM when a DMA
- * mapping fails (pages mapped before the failure stay mapped). All modes
- * map DMA_BIDIRECTIONAL, read-only pages too: the module itself never lets
- * the device write a page without HMM_PFN_WRITE (see VERIFY). */
+ * mapping fails (pages mapped before the failure stay mapped). Direction:
+ * mode page maps a page DMA_BIDIRECTIONAL if its pfn has HMM_PFN_WRITE, else
+ * DMA_TO_DEVICE, and a MAP over an entry mapped DMA_TO_DEVICE whose page is
+ * writable now remaps it DMA_BIDIRECTIONAL (counted in the module parameter
+ * dma_write_upgrades); mode sg maps a table DMA_BIDIRECTIONAL only if every
+ * page is writable, else DMA_TO_DEVICE as a whole (sg_readonly_tables);
+ * mode hmm maps DMA_BIDIRECTIONAL always (hmm_dma_map_pfn). FLAGS reports
+ * it per page (ODPT_HMM_PFN_DMA_WRITE); VERIFY never lets the device write
+ * a page without HMM_PFN_WRITE or without a device-writable mapping. */
 struct odpt_hmm_map {
 	__u32 size;			/* in */
 	__u32 flags;			/* in: FAULT_WRITE, MAP_NOFAULT */
@@ -285,8 +295,9 @@ struct odpt_hmm_global {
  * Samples up to max_pages mapped pages of [addr, addr+len), evenly spaced.
  * VERIFY_WRITE writes __u64 word j of a page at user address va as
  * pattern_seed ^ (va + 8 * j), so the caller can check its own buffer; a
- * sampled page without HMM_PFN_WRITE gives -EPERM before any DMA (the device
- * never writes through a read-only mapping, e.g. the zero page).
+ * sampled page without HMM_PFN_WRITE, or mapped DMA_TO_DEVICE (no
+ * ODPT_HMM_PFN_DMA_WRITE), gives -EPERM before any DMA (the device never
+ * writes through a read-only mapping, e.g. the zero page).
  * VERIFY_STALE unmaps each sampled page (as UNMAP does; mode sg: its whole
  * sg mapping), then has the device write the page's bitwise complement to
  * the old DMA address: with an IOMMU the write must fault (DMAR fault lines

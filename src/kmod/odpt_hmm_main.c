@@ -50,6 +50,11 @@ static atomic64_t g_mirrors, g_registered, g_live_mappings, g_iova_reserved,
  * none), unmapped then; and pages a mirror still counted as mapped after its
  * release had unmapped everything (a mapping nobody can undo any more). */
 static atomic64_t g_stale_mapped, g_release_leaked;
+/* Device-write direction: mode page entries remapped DMA_BIDIRECTIONAL by a
+ * MAP after the CPU made their page writable with no invalidation between
+ * (first mapped DMA_TO_DEVICE); mode sg tables mapped DMA_TO_DEVICE because
+ * at least one of their pages lacked HMM_PFN_WRITE. */
+static atomic64_t g_dma_write_upgrades, g_sg_readonly_tables;
 
 /* Mapping paths take it shared; a stale-address check takes it exclusive so
  * no IOVA freed by its unmap is reused by another mirror meanwhile. */
@@ -64,6 +69,7 @@ struct odpt_sg_map {
 	struct list_head node;
 	unsigned long first, npages;	/* page indexes in the mirror */
 	struct sg_table sgt;
+	enum dma_data_direction dir;	/* TO_DEVICE unless every page writable */
 	size_t bytes;			/* bookkeeping of this table */
 };
 
@@ -79,6 +85,10 @@ struct odpt_mirror {
 	struct hmm_dma_map map;		/* mode hmm; pfn_list only otherwise */
 	unsigned long *pfns;		/* == map.pfn_list in every mode */
 	dma_addr_t *dma_addrs;		/* mode page */
+	/* Mode page: bit i set = entry i is mapped DMA_BIDIRECTIONAL (its pfn
+	 * had HMM_PFN_WRITE), clear = DMA_TO_DEVICE: the device may only
+	 * write a page the CPU mapping lets it write (never the zero page). */
+	unsigned long *dma_write;
 	struct list_head sg_maps;	/* mode sg */
 	unsigned long mapped_pages;
 	size_t bookkeeping;
@@ -167,7 +177,7 @@ static void sg_map_release(struct odpt_mirror *m, struct odpt_sg_map *s)
 {
 	unsigned long i;
 
-	dma_unmap_sgtable(odpt_dma.dev, &s->sgt, DMA_BIDIRECTIONAL, 0);
+	dma_unmap_sgtable(odpt_dma.dev, &s->sgt, s->dir, 0);
 	for (i = s->first; i < s->first + s->npages; i++)
 		m->pfns[i] &= ~HMM_PFN_FLAGS;
 	account_mapped(m, -(long)s->npages);
@@ -213,8 +223,11 @@ static bool unmap_entry(struct odpt_mirror *m, unsigned long i)
 		*pfn |= HMM_PFN_VALID;
 		hmm_dma_unmap_pfn(odpt_dma.dev, &m->map, i);
 	} else {
+		/* Unmap with the direction it was mapped with. */
 		dma_unmap_phys(odpt_dma.dev, m->dma_addrs[i], PAGE_SIZE,
-			       DMA_BIDIRECTIONAL, 0);
+			       test_bit(i, m->dma_write) ? DMA_BIDIRECTIONAL :
+							   DMA_TO_DEVICE, 0);
+		clear_bit(i, m->dma_write);
 		*pfn &= ~HMM_PFN_DMA_MAPPED;
 	}
 	account_mapped(m, -1);
@@ -447,6 +460,15 @@ static int map_chunk(struct odpt_mirror *m, unsigned long first,
 			out->npages_absent++;
 			continue;
 		}
+		if ((pfn & HMM_PFN_DMA_MAPPED) && m->mode == ODPT_HMM_MODE_PAGE &&
+		    (pfn & HMM_PFN_WRITE) && !test_bit(i, m->dma_write)) {
+			/* Mapped DMA_TO_DEVICE while read-only, writable now
+			 * (a write fault reused the page, no invalidation):
+			 * remap it device-writable. */
+			unmap_entry(m, i);
+			atomic64_inc(&g_dma_write_upgrades);
+			pfn = m->pfns[i];
+		}
 		if (pfn & HMM_PFN_DMA_MAPPED) {
 			out->npages_already++;
 			continue;
@@ -458,13 +480,20 @@ static int map_chunk(struct odpt_mirror *m, unsigned long first,
 			addr = hmm_dma_map_pfn(dev, &m->map, i, &p2p);
 			t = ktime_get_ns() - t0;
 		} else {
+			bool wr = pfn & HMM_PFN_WRITE;
+
+			/* Device-writable only if the CPU mapping is writable:
+			 * a read-only pfn may be the shared zero page. */
 			t0 = ktime_get_ns();
 			addr = dma_map_phys(dev, hmm_pfn_to_phys(pfn), PAGE_SIZE,
-					    DMA_BIDIRECTIONAL, 0);
+					    wr ? DMA_BIDIRECTIONAL : DMA_TO_DEVICE,
+					    0);
 			t = ktime_get_ns() - t0;
 			if (!dma_mapping_error(dev, addr)) {
 				m->dma_addrs[i] = addr;
 				m->pfns[i] |= HMM_PFN_DMA_MAPPED;
+				if (wr)
+					set_bit(i, m->dma_write);
 			}
 		}
 		if (dma_mapping_error(dev, addr)) {
@@ -532,14 +561,23 @@ static int map_sg(struct odpt_mirror *m, unsigned long first, unsigned long n,
 		ret = -EBUSY;
 		goto err_unlock;
 	}
+	/* One direction per table: device-writable only if every page is
+	 * writable for the CPU. A table mixing read-only pages (the zero page
+	 * of untouched memory) is mapped DMA_TO_DEVICE as a whole: the device
+	 * can read all of it and write none (VERIFY_WRITE: -EPERM); UNMAP and
+	 * MAP again once the range is writable. */
+	s->dir = DMA_BIDIRECTIONAL;
 	t0 = ktime_get_ns();
-	for_each_sgtable_sg(&s->sgt, sg, i)
+	for_each_sgtable_sg(&s->sgt, sg, i) {
 		sg_set_page(sg, hmm_pfn_to_page(m->pfns[first + i]), PAGE_SIZE, 0);
+		if (!(m->pfns[first + i] & HMM_PFN_WRITE))
+			s->dir = DMA_TO_DEVICE;
+	}
 	t_build += ktime_get_ns() - t0;
 
 	down_read(&odpt_dev_rwsem);
 	t0 = ktime_get_ns();
-	ret = dma_map_sgtable(dev, &s->sgt, DMA_BIDIRECTIONAL, 0);
+	ret = dma_map_sgtable(dev, &s->sgt, s->dir, 0);
 	t = ktime_get_ns() - t0;
 	up_read(&odpt_dev_rwsem);
 	if (ret)
@@ -547,6 +585,8 @@ static int map_sg(struct odpt_mirror *m, unsigned long first, unsigned long n,
 	for (i = first; i < first + n; i++)
 		m->pfns[i] |= HMM_PFN_DMA_MAPPED;
 	list_add_tail(&s->node, &m->sg_maps);
+	if (s->dir == DMA_TO_DEVICE)
+		atomic64_inc(&g_sg_readonly_tables);
 	account_mapped(m, n);
 	account_bookkeeping(m, s->bytes);
 	atomic64_inc(&g_sg_tables);
@@ -635,7 +675,10 @@ static int ioc_register(struct odpt_mirror *m, struct odpt_hmm_register *r)
 		if (r->mode == ODPT_HMM_MODE_PAGE) {
 			m->dma_addrs = kvcalloc(npages, sizeof(dma_addr_t),
 						GFP_KERNEL | __GFP_NOWARN);
-			if (!m->dma_addrs) {
+			m->dma_write = kvcalloc(BITS_TO_LONGS(npages),
+						sizeof(unsigned long),
+						GFP_KERNEL | __GFP_NOWARN);
+			if (!m->dma_addrs || !m->dma_write) {
 				ret = -ENOMEM;
 				goto err_free_arrays;
 			}
@@ -655,6 +698,8 @@ static int ioc_register(struct odpt_mirror *m, struct odpt_hmm_register *r)
 	bytes = npages * sizeof(unsigned long);
 	if (m->map.dma_list || m->dma_addrs)
 		bytes += npages * sizeof(dma_addr_t);
+	if (m->dma_write)
+		bytes += BITS_TO_LONGS(npages) * sizeof(unsigned long);
 	account_bookkeeping(m, bytes);
 	if (dma_use_iova(&m->map.state))
 		atomic64_add(dma_iova_size(&m->map.state), &g_iova_reserved);
@@ -675,10 +720,12 @@ err_free_arrays:
 	if (r->mode == ODPT_HMM_MODE_HMM) {
 		hmm_dma_map_free(odpt_dma.dev, &m->map);
 	} else {
+		kvfree(m->dma_write);
 		kvfree(m->dma_addrs);
 		kvfree(m->map.pfn_list);
 	}
 	memset(&m->map, 0, sizeof(m->map));
+	m->dma_write = NULL;
 	m->dma_addrs = NULL;
 	m->pfns = NULL;
 	m->mode = 0;
@@ -797,6 +844,22 @@ static int ioc_unmap(struct odpt_mirror *m, struct odpt_hmm_unmap *u)
 	return 0;
 }
 
+/* May the device write mapped entry i (m->lock held)? Mode hmm maps every
+ * entry DMA_BIDIRECTIONAL (hmm_dma_map_pfn, upstream behaviour). */
+static bool entry_dev_writable(struct odpt_mirror *m, unsigned long i)
+{
+	struct odpt_sg_map *s;
+
+	if (m->mode == ODPT_HMM_MODE_HMM)
+		return true;
+	if (m->mode == ODPT_HMM_MODE_PAGE)
+		return test_bit(i, m->dma_write);
+	list_for_each_entry(s, &m->sg_maps, node)
+		if (i >= s->first && i < s->first + s->npages)
+			return s->dir == DMA_BIDIRECTIONAL;
+	return false;
+}
+
 static u64 pfn_to_uapi(unsigned long pfn)
 {
 	u64 v = 0;
@@ -851,6 +914,9 @@ static int ioc_flags(struct odpt_mirror *m, struct odpt_hmm_flags *f)
 	f->nvalid = f->nwrite = f->nmapped = 0;
 	for (i = 0; i < n; i++) {
 		buf[i] = pfn_to_uapi(m->pfns[first + i]);
+		if ((buf[i] & ODPT_HMM_PFN_DMA_MAPPED) &&
+		    entry_dev_writable(m, first + i))
+			buf[i] |= ODPT_HMM_PFN_DMA_WRITE;
 		f->nvalid += !!(buf[i] & ODPT_HMM_PFN_VALID);
 		f->nwrite += !!(buf[i] & ODPT_HMM_PFN_WRITE);
 		f->nmapped += !!(buf[i] & ODPT_HMM_PFN_DMA_MAPPED);
@@ -1067,9 +1133,12 @@ static int ioc_verify(struct odpt_mirror *m, struct odpt_hmm_verify *v)
 	want = k;
 	if (v->flags & (ODPT_HMM_VERIFY_WRITE | ODPT_HMM_VERIFY_STALE)) {
 		/* Never let the device write through a read-only mapping (the
-		 * zero page!), not even to an address that should fault. */
+		 * zero page!), not even to an address that should fault; nor
+		 * through a DMA_TO_DEVICE mapping of a page made writable
+		 * since (MAP again upgrades it in mode page). */
 		for (k = 0; k < want; k++)
-			if (!(m->pfns[idx[k]] & HMM_PFN_WRITE)) {
+			if (!(m->pfns[idx[k]] & HMM_PFN_WRITE) ||
+			    !entry_dev_writable(m, idx[k])) {
 				ret = -EPERM;
 				goto out_unlock;
 			}
@@ -1205,6 +1274,7 @@ static int odpt_release(struct inode *inode, struct file *file)
 		if (m->mode == ODPT_HMM_MODE_HMM) {
 			hmm_dma_map_free(odpt_dma.dev, &m->map);
 		} else {
+			kvfree(m->dma_write);
 			kvfree(m->dma_addrs);
 			kvfree(m->map.pfn_list);
 		}
@@ -1387,6 +1457,10 @@ module_param_cb(stale_mapped_entries, &ro_atomic64_ops, &g_stale_mapped, 0444);
 MODULE_PARM_DESC(stale_mapped_entries, "mapped entries a fault found at another page, unmapped; non-zero = module bug (read-only)");
 module_param_cb(release_leaked_pages, &ro_atomic64_ops, &g_release_leaked, 0444);
 MODULE_PARM_DESC(release_leaked_pages, "pages still counted mapped after close unmapped all; non-zero = module bug (read-only)");
+module_param_cb(dma_write_upgrades, &ro_atomic64_ops, &g_dma_write_upgrades, 0444);
+MODULE_PARM_DESC(dma_write_upgrades, "mode page entries remapped device-writable after their page became writable (read-only)");
+module_param_cb(sg_readonly_tables, &ro_atomic64_ops, &g_sg_readonly_tables, 0444);
+MODULE_PARM_DESC(sg_readonly_tables, "mode sg tables mapped DMA_TO_DEVICE as some page lacked HMM_PFN_WRITE (read-only)");
 module_param_cb(abi_version, &ro_abi_ops, NULL, 0444);
 MODULE_PARM_DESC(abi_version, "uAPI version of include/uapi/odpt_hmm.h (read-only)");
 module_param_cb(device_kind, &ro_dev_ops, NULL, 0444);

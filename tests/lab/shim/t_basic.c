@@ -547,6 +547,90 @@ KT_TEST_MODES(zero_page_cow)
 	close(fd);
 }
 
+/*
+ * The device may only write what the CPU mapping lets it write. Mode page
+ * maps a read-only pfn (here the zero page of untouched memory) DMA_TO_DEVICE
+ * and a writable one DMA_BIDIRECTIONAL; mode sg maps a table mixing them
+ * DMA_TO_DEVICE as a whole; mode hmm maps everything DMA_BIDIRECTIONAL
+ * (hmm_dma_map_pfn, upstream). A page first mapped while read-only (fork
+ * COW) and write-faulted later must end up device-writable after MAP, either
+ * remapped in place (dma_write_upgrades) or by an invalidation and a new map.
+ */
+KT_TEST_MODES(dma_direction)
+{
+	uint32_t mode = ctx->mode->value;
+	const size_t n = 8, nw = 4;	/* pages [0, nw) written, the rest untouched */
+	char *mem = sd_mmap_or_fail(n * sd_page, PROT_READ | PROT_WRITE);
+	int fd = sd_mirror_or_fail(mem, n * sd_page, mode);
+	const uint64_t mw = ODPT_HMM_PFN_DMA_MAPPED | ODPT_HMM_PFN_WRITE | ODPT_HMM_PFN_DMA_WRITE;
+	uint64_t ro_want = ODPT_HMM_PFN_DMA_MAPPED, rw_want = mw, up0 = 0, up1 = 0;
+	struct odpt_hmm_stats st0, st;
+	struct odpt_hmm_verify v;
+	int pipefd[2];
+	pid_t pid;
+
+	memset(mem, 0x5a, nw * sd_page);
+	kt_stage("read map: written pages and zero pages");
+	KT_ASSERT_OK(sd_map(fd, mem, n * sd_page, 0, NULL));
+	if (mode == ODPT_HMM_MODE_HMM)
+		ro_want |= ODPT_HMM_PFN_DMA_WRITE;	/* upstream: bidirectional */
+	if (mode == ODPT_HMM_MODE_SG)
+		rw_want &= ~ODPT_HMM_PFN_DMA_WRITE;	/* mixed table: to-device */
+	check_flags(fd, mem, nw, rw_want, mw & ~rw_want, "written pages");
+	check_flags(fd, sd_pg(mem, nw), n - nw, ro_want,
+		    ODPT_HMM_PFN_WRITE | (mw & ~ro_want), "zero pages");
+	if (sd_env.info.can_verify) {
+		kt_stage("device reads a zero page, may not write it");
+		KT_ASSERT_OK(sd_verify(fd, sd_pg(mem, nw), (n - nw) * sd_page, 0, 1, 0, &v));
+		KT_ASSERT_EQ(v.pages_matched, 1);
+		KT_ASSERT_ERR(sd_verify(fd, sd_pg(mem, nw), (n - nw) * sd_page,
+					ODPT_HMM_VERIFY_WRITE, 1, 1, NULL), -EPERM);
+		if (mode == ODPT_HMM_MODE_SG)
+			KT_ASSERT_ERR(sd_verify(fd, mem, nw * sd_page, ODPT_HMM_VERIFY_WRITE,
+						1, 1, NULL), -EPERM);
+	}
+
+	kt_stage("fork: written pages become COW read-only, map them read-only");
+	KT_ASSERT_OK(sd_unmap(fd, mem, n * sd_page, NULL));
+	KT_ASSERT(pipe(pipefd) == 0);
+	pid = fork();
+	KT_ASSERT(pid >= 0);
+	if (pid == 0) {
+		char c;
+
+		close(pipefd[1]);
+		(void)!read(pipefd[0], &c, 1);
+		_exit(0);
+	}
+	close(pipefd[0]);
+	KT_ASSERT_OK(sd_map(fd, mem, nw * sd_page, 0, NULL));
+	check_flags(fd, mem, nw, ODPT_HMM_PFN_DMA_MAPPED,
+		    ODPT_HMM_PFN_WRITE | (mode == ODPT_HMM_MODE_HMM ? 0 : ODPT_HMM_PFN_DMA_WRITE),
+		    "COW pages");
+	close(pipefd[1]);
+	KT_ASSERT(waitpid(pid, NULL, 0) == pid);
+
+	kt_stage("write map after the child exited: device-writable");
+	if (mode == ODPT_HMM_MODE_SG)	/* sg: a mapped range must be unmapped first */
+		KT_ASSERT_OK(sd_unmap(fd, mem, nw * sd_page, NULL));
+	(void)read_sysfs_u64("dma_write_upgrades", &up0);
+	st0 = sd_stats_or_fail(fd);
+	KT_ASSERT_OK(sd_map(fd, mem, nw * sd_page, ODPT_HMM_FAULT_WRITE, NULL));
+	st = sd_stats_or_fail(fd);
+	KT_ASSERT_OK(read_sysfs_u64("dma_write_upgrades", &up1));
+	kt_diag("dma_write_upgrades +%llu, invalidations +%llu",
+		(unsigned long long)(up1 - up0),
+		(unsigned long long)(st.invalidations - st0.invalidations));
+	check_flags(fd, mem, nw, mw, 0, "after write map");
+	if (mode == ODPT_HMM_MODE_PAGE && st.invalidations == st0.invalidations)
+		KT_ASSERT_GE(up1 - up0, nw);
+	if (sd_env.info.can_verify) {
+		KT_ASSERT_OK(sd_verify(fd, mem, nw * sd_page, ODPT_HMM_VERIFY_WRITE, 2, 7, &v));
+		KT_ASSERT_EQ(v.pages_matched, 2);
+	}
+	close(fd);
+}
+
 KT_TEST_MODES(verify_dma)
 {
 	uint32_t mode = ctx->mode->value;
