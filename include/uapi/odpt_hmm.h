@@ -291,6 +291,9 @@ struct odpt_hmm_global {
 #define ODPT_HMM_VERIFY_WRITE  (1U << 0)	/* device writes a pattern into the page */
 #define ODPT_HMM_VERIFY_STALE  (1U << 1)	/* after unmap, a device write to the old
 						 * address must not land (IOMMU only) */
+#define ODPT_HMM_VERIFY_RO_PROBE (1U << 2)	/* a device write to a live mapping the
+						 * device may not write must not land
+						 * (IOMMU only) */
 /* ODPT_HMM_IOC_VERIFY: check mappings end to end with the edu device.
  * Samples up to max_pages mapped pages of [addr, addr+len), evenly spaced.
  * VERIFY_WRITE writes __u64 word j of a page at user address va as
@@ -304,7 +307,14 @@ struct odpt_hmm_global {
  * in dmesg are expected) and the page stay unchanged; without an IOMMU (or
  * identity domain) DMA addresses are physical: -EOPNOTSUPP. It also needs
  * HMM_PFN_WRITE on the sampled pages (-EPERM), as a lazy IOTLB could let the
- * write through. No DMA engine (faux):
+ * write through. VERIFY_RO_PROBE (alone; with WRITE or STALE -EINVAL) reads
+ * each sampled page like the default, then has the device write the page's
+ * complement to its live DMA address: every sampled page must be mapped
+ * DMA_TO_DEVICE (no ODPT_HMM_PFN_DMA_WRITE) and not be the zero page, else
+ * -EPERM before any DMA; the IOMMU must refuse the write (a DMAR "PTE Write
+ * access is not set" fault is expected) and the page stay unchanged;
+ * results in stale_checked/stale_blocked; no IOMMU or identity domain:
+ * -EOPNOTSUPP. No DMA engine (faux):
  * -ENODEV. No mapped page in the range: -ENXIO. The device's ~100 ms per
  * transfer is excluded from all latency histograms. */
 struct odpt_hmm_verify {
@@ -316,8 +326,9 @@ struct odpt_hmm_verify {
 	__u64 pattern_seed;		/* in: VERIFY_WRITE pattern */
 	__u64 pages_checked;		/* out */
 	__u64 pages_matched;		/* out: read (and write) data matched */
-	__u64 stale_checked;		/* out */
-	__u64 stale_blocked;		/* out: page unchanged after the stale write */
+	__u64 stale_checked;		/* out (also RO_PROBE) */
+	__u64 stale_blocked;		/* out: page unchanged after the stale (or
+					 * RO_PROBE) write */
 	__u64 first_bad_addr;		/* out: user address of the first mismatch, or 0 */
 	__u64 dma_wait_ns;		/* out: time waiting for the device (excluded) */
 };

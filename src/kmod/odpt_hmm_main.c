@@ -1076,7 +1076,11 @@ static int ioc_verify(struct odpt_mirror *m, struct odpt_hmm_verify *v)
 	u64 *check = odpt_edu_check_buf();
 	int ret;
 
-	if (v->flags & ~(ODPT_HMM_VERIFY_WRITE | ODPT_HMM_VERIFY_STALE))
+	if (v->flags & ~(ODPT_HMM_VERIFY_WRITE | ODPT_HMM_VERIFY_STALE |
+			 ODPT_HMM_VERIFY_RO_PROBE))
+		return -EINVAL;
+	if ((v->flags & ODPT_HMM_VERIFY_RO_PROBE) &&
+	    (v->flags & (ODPT_HMM_VERIFY_WRITE | ODPT_HMM_VERIFY_STALE)))
 		return -EINVAL;
 	ret = mirror_span(m, v->addr, v->len, &first, &n);
 	if (ret)
@@ -1086,7 +1090,8 @@ static int ioc_verify(struct odpt_mirror *m, struct odpt_hmm_verify *v)
 		return -EINVAL;
 	if (!odpt_dma.can_verify)
 		return -ENODEV;
-	if ((v->flags & ODPT_HMM_VERIFY_STALE) && !odpt_dev_translated())
+	if ((v->flags & (ODPT_HMM_VERIFY_STALE | ODPT_HMM_VERIFY_RO_PROBE)) &&
+	    !odpt_dev_translated())
 		return -EOPNOTSUPP;
 	v->pages_checked = v->pages_matched = 0;
 	v->stale_checked = v->stale_blocked = 0;
@@ -1143,6 +1148,17 @@ static int ioc_verify(struct odpt_mirror *m, struct odpt_hmm_verify *v)
 				goto out_unlock;
 			}
 	}
+	if (v->flags & ODPT_HMM_VERIFY_RO_PROBE) {
+		/* Only pages the device must not write, and never the shared
+		 * zero page: should the IOMMU mapping wrongly allow the write,
+		 * it lands in the caller's own read-only page at worst. */
+		for (k = 0; k < want; k++)
+			if (entry_dev_writable(m, idx[k]) ||
+			    is_zero_pfn(page_to_pfn(hmm_pfn_to_page(m->pfns[idx[k]])))) {
+				ret = -EPERM;
+				goto out_unlock;
+			}
+	}
 
 	for (k = 0; k < want; k++) {
 		unsigned long pfn = m->pfns[idx[k]];
@@ -1169,6 +1185,27 @@ static int ioc_verify(struct odpt_mirror *m, struct odpt_hmm_verify *v)
 				goto out_unlock;
 			p = kmap_local_page(page);
 			ok = ok && !memcmp(check, p, PAGE_SIZE);
+			kunmap_local(p);
+		}
+		if (ok && (v->flags & ODPT_HMM_VERIFY_RO_PROBE)) {
+			unsigned int j;
+			u64 *w;
+
+			/* check holds the page: write its complement to the
+			 * live DMA_TO_DEVICE address; the IOMMU must refuse. */
+			for (j = 0; j < PAGE_SIZE / 8; j++)
+				check[j] = ~check[j];
+			ret = odpt_edu_check_to_page(addr, &v->dma_wait_ns);
+			if (ret)
+				goto out_unlock;
+			p = kmap_local_page(page);
+			w = p;
+			v->stale_checked++;
+			/* Unchanged = every word differs from what was sent. */
+			for (j = 0; j < PAGE_SIZE / 8 && w[j] != check[j]; j++)
+				;
+			if (j == PAGE_SIZE / 8)
+				v->stale_blocked++;
 			kunmap_local(p);
 		}
 		v->pages_checked++;

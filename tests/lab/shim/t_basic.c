@@ -555,6 +555,8 @@ KT_TEST_MODES(zero_page_cow)
  * (hmm_dma_map_pfn, upstream). A page first mapped while read-only (fork
  * COW) and write-faulted later must end up device-writable after MAP, either
  * remapped in place (dma_write_upgrades) or by an invalidation and a new map.
+ * With an IOMMU, a device write to the live DMA_TO_DEVICE address of a
+ * read-only (COW-shared, not zero) page must fault and leave it unchanged.
  */
 KT_TEST_MODES(dma_direction)
 {
@@ -566,6 +568,8 @@ KT_TEST_MODES(dma_direction)
 	uint64_t ro_want = ODPT_HMM_PFN_DMA_MAPPED, rw_want = mw, up0 = 0, up1 = 0;
 	struct odpt_hmm_stats st0, st;
 	struct odpt_hmm_verify v;
+	const bool translated = sd_env.info.iommu_domain == ODPT_HMM_IOMMU_STRICT ||
+				sd_env.info.iommu_domain == ODPT_HMM_IOMMU_LAZY;
 	int pipefd[2];
 	pid_t pid;
 
@@ -588,6 +592,10 @@ KT_TEST_MODES(dma_direction)
 		if (mode == ODPT_HMM_MODE_SG)
 			KT_ASSERT_ERR(sd_verify(fd, mem, nw * sd_page, ODPT_HMM_VERIFY_WRITE,
 						1, 1, NULL), -EPERM);
+		/* The write probe never targets the zero page. */
+		KT_ASSERT_ERR(sd_verify(fd, sd_pg(mem, nw), (n - nw) * sd_page,
+					ODPT_HMM_VERIFY_RO_PROBE, 1, 0, NULL),
+			      translated ? -EPERM : -EOPNOTSUPP);
 	}
 
 	kt_stage("fork: written pages become COW read-only, map them read-only");
@@ -607,6 +615,25 @@ KT_TEST_MODES(dma_direction)
 	check_flags(fd, mem, nw, ODPT_HMM_PFN_DMA_MAPPED,
 		    ODPT_HMM_PFN_WRITE | (mode == ODPT_HMM_MODE_HMM ? 0 : ODPT_HMM_PFN_DMA_WRITE),
 		    "COW pages");
+	if (sd_env.info.can_verify && !translated) {
+		KT_ASSERT_ERR(sd_verify(fd, mem, nw * sd_page, ODPT_HMM_VERIFY_RO_PROBE, 1, 0, NULL),
+			      -EOPNOTSUPP);
+	} else if (sd_env.info.can_verify && mode == ODPT_HMM_MODE_HMM) {
+		/* Device-writable mapping: the probe would land, so refused. */
+		KT_ASSERT_ERR(sd_verify(fd, mem, nw * sd_page, ODPT_HMM_VERIFY_RO_PROBE, 1, 0, NULL),
+			      -EPERM);
+	} else if (sd_env.info.can_verify) {
+		kt_stage("IOMMU: device reads the COW page, its write faults");
+		KT_ASSERT_OK(sd_verify(fd, mem, nw * sd_page, ODPT_HMM_VERIFY_RO_PROBE, 2, 0, &v));
+		KT_ASSERT_EQ(v.pages_checked, 2);
+		KT_ASSERT_EQ(v.pages_matched, 2);
+		KT_ASSERT_EQ(v.stale_checked, 2);
+		KT_ASSERT_EQ(v.stale_blocked, 2);
+		for (size_t i = 0; i < nw * sd_page; i++)
+			if (mem[i] != 0x5a)
+				KT_FAIL("byte %zu changed to 0x%x by a refused device write", i,
+					(unsigned char)mem[i]);
+	}
 	close(pipefd[1]);
 	KT_ASSERT(waitpid(pid, NULL, 0) == pid);
 
