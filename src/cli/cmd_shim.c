@@ -1082,11 +1082,12 @@ out:
 
 static void flag_words(uint64_t v, char *out, size_t len)
 {
-	snprintf(out, len, "%s%s%s%s%s",
+	snprintf(out, len, "%s%s%s%s%s%s",
 		 v & ODPT_HMM_PFN_VALID ? "VALID " : "",
 		 v & ODPT_HMM_PFN_WRITE ? "WRITE " : "",
 		 v & ODPT_HMM_PFN_ERROR ? "ERROR " : "",
 		 v & ODPT_HMM_PFN_DMA_MAPPED ? "DMA_MAPPED " : "",
+		 v & ODPT_HMM_PFN_DMA_WRITE ? "DMA_WRITE " : "",
 		 v & ODPT_HMM_PFN_P2PDMA ? "P2PDMA " : "");
 	if (!out[0])
 		snprintf(out, len, "none");
