@@ -276,7 +276,11 @@ KT_TEST(bad_flags)
 	KT_ASSERT_ERR(sd_flags(fd, mem, sd_page, 1u << 1, pfns, 8, NULL), -EINVAL);
 	KT_ASSERT_ERR(sd_flags(fd, mem, sd_page, 1u << 31, pfns, 8, NULL), -EINVAL);
 	KT_ASSERT_ERR(sd_stats(fd, 1u << 1, &st), -EINVAL);
-	KT_ASSERT_ERR(sd_verify(fd, mem, sd_page, 1u << 2, 0, 0, NULL), -EINVAL);
+	KT_ASSERT_ERR(sd_verify(fd, mem, sd_page, 1u << 3, 0, 0, NULL), -EINVAL);
+	KT_ASSERT_ERR(sd_verify(fd, mem, sd_page, ODPT_HMM_VERIFY_RO_PROBE | ODPT_HMM_VERIFY_WRITE,
+				0, 0, NULL), -EINVAL);
+	KT_ASSERT_ERR(sd_verify(fd, mem, sd_page, ODPT_HMM_VERIFY_RO_PROBE | ODPT_HMM_VERIFY_STALE,
+				0, 0, NULL), -EINVAL);
 	KT_ASSERT_ERR(sd_verify(fd, mem, sd_page, 1u << 31, 0, 0, NULL), -EINVAL);
 
 	kt_stage("GET_HIST id, counts_len, flags, reserved");
