@@ -6,7 +6,8 @@
  * agreeing page for page, and the invalidations the kernel sends
  * (MADV_DONTNEED, munmap, fork's COW write-protect, a write fault over the
  * zero page, page migration to another NUMA node) taking the DMA mappings
- * down. The race tests build on these:
+ * down; and the mapping direction (a read-only page is never
+ * device-writable). The race tests build on these:
  * if these fail, the counters the races rely on cannot be trusted.
  */
 #define _GNU_SOURCE
