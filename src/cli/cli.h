@@ -64,6 +64,10 @@ int odpt_cli_emit(const struct odpt_cli *cli, const struct odpt_report *r);
  * false. */
 bool odpt_cli_parse(const struct odpt_verb *verb, void *cfg, int argc,
 		    char **argv, int *npos, int *exit_code);
+/* odpt_cli_parse() for a verb that takes options only: a positional
+ * argument is a usage error ("odpt: OBJECT VERB: unexpected argument"). */
+bool odpt_cli_parse_opts_only(const struct odpt_verb *verb, void *cfg, int argc,
+			      char **argv, int *exit_code);
 /* Add tool version, kernel release, host and clock facts to a report
  * (run-dependent ones as volatile), and apply --stable to it. */
 int odpt_cli_meta(struct odpt_report *r);

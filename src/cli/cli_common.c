@@ -78,6 +78,22 @@ bool odpt_cli_parse(const struct odpt_verb *verb, void *cfg, int argc,
 	return true;
 }
 
+bool odpt_cli_parse_opts_only(const struct odpt_verb *verb, void *cfg, int argc,
+			      char **argv, int *exit_code)
+{
+	int npos;
+
+	if (!odpt_cli_parse(verb, cfg, argc, argv, &npos, exit_code))
+		return false;
+	if (npos) {
+		odpt_usage_err("odpt: %s %s: unexpected argument '%s'\n", current_object,
+			       verb->name, argv[0]);
+		*exit_code = ODPT_EXIT_USAGE;
+		return false;
+	}
+	return true;
+}
+
 int odpt_cli_meta(struct odpt_report *r)
 {
 	const struct odpt_clock_info *ci = odpt_clock_info();

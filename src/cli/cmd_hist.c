@@ -271,14 +271,10 @@ static int run_check(struct odpt_cli *cli, int argc, char **argv)
 	struct check_cfg cfg;
 	uint64_t *vals = NULL, i, prev;
 	double best = 0;
-	int npos, code, ret;
+	int code, ret;
 
-	if (!odpt_cli_parse(&odpt_obj_hist.verbs[0], &cfg, argc, argv, &npos, &code))
+	if (!odpt_cli_parse_opts_only(&odpt_obj_hist.verbs[0], &cfg, argc, argv, &code))
 		return code;
-	if (npos) {
-		odpt_usage_err("odpt: hist check: unexpected argument '%s'\n", argv[0]);
-		return ODPT_EXIT_USAGE;
-	}
 	ret = odpt_clock_init(-1);
 	if (ret) {
 		odpt_err("clock: %s", strerror(-ret));
@@ -344,14 +340,10 @@ static int run_bench(struct odpt_cli *cli, int argc, char **argv)
 	struct bench_cfg cfg;
 	uint64_t *vals = NULL;
 	double rec_ns, best_ns = 0, query_ns;
-	int npos, code, ret;
+	int code, ret;
 
-	if (!odpt_cli_parse(&odpt_obj_hist.verbs[1], &cfg, argc, argv, &npos, &code))
+	if (!odpt_cli_parse_opts_only(&odpt_obj_hist.verbs[1], &cfg, argc, argv, &code))
 		return code;
-	if (npos) {
-		odpt_usage_err("odpt: hist bench: unexpected argument '%s'\n", argv[0]);
-		return ODPT_EXIT_USAGE;
-	}
 	ret = odpt_clock_init(-1);
 	if (ret) {
 		odpt_err("clock: %s", strerror(-ret));

@@ -342,14 +342,10 @@ static int run_status(struct odpt_cli *cli, int argc, char **argv)
 {
 	struct odpt_report *r = NULL;
 	struct status_cfg cfg;
-	int npos, code;
+	int code;
 
-	if (!odpt_cli_parse(&odpt_obj_shim.verbs[2], &cfg, argc, argv, &npos, &code))
+	if (!odpt_cli_parse_opts_only(&odpt_obj_shim.verbs[2], &cfg, argc, argv, &code))
 		return code;
-	if (npos) {
-		odpt_usage_err("odpt: shim status: unexpected argument '%s'\n", argv[0]);
-		return ODPT_EXIT_USAGE;
-	}
 	code = ODPT_EXIT_FAIL;
 	if (start_report("shim status", NULL, NULL, &r) || status_into(r))
 		goto out;
@@ -365,14 +361,10 @@ static int run_load(struct odpt_cli *cli, int argc, char **argv)
 	struct load_cfg cfg;
 	char params[64], def_ko[4096];
 	const char *ko;
-	int npos, code, ret;
+	int code, ret;
 
-	if (!odpt_cli_parse(&odpt_obj_shim.verbs[0], &cfg, argc, argv, &npos, &code))
+	if (!odpt_cli_parse_opts_only(&odpt_obj_shim.verbs[0], &cfg, argc, argv, &code))
 		return code;
-	if (npos) {
-		odpt_usage_err("odpt: shim load: unexpected argument '%s'\n", argv[0]);
-		return ODPT_EXIT_USAGE;
-	}
 	ko = cfg.ko;
 	if (!ko)
 		ko = getenv("ODPT_KMOD");
@@ -693,15 +685,11 @@ static int run_bench(struct odpt_cli *cli, int argc, char **argv)
 	struct bench_ctx c = { 0 };
 	struct bench_cfg cfg;
 	uint32_t modes[3];
-	int nsizes, nmodes, npos, code, i, j, ret;
+	int nsizes, nmodes, code, i, j, ret;
 	char cmdline[512], numab[32];
 
-	if (!odpt_cli_parse(&odpt_obj_shim.verbs[3], &cfg, argc, argv, &npos, &code))
+	if (!odpt_cli_parse_opts_only(&odpt_obj_shim.verbs[3], &cfg, argc, argv, &code))
 		return code;
-	if (npos) {
-		odpt_usage_err("odpt: shim bench: unexpected argument '%s'\n", argv[0]);
-		return ODPT_EXIT_USAGE;
-	}
 	if (parse_sizes(cfg.sizes, sizes, &nsizes)) {
 		odpt_usage_err("odpt: shim bench: --sizes '%s': want up to %d page multiples like 4K,1M,1G\n",
 			       cfg.sizes, SHIM_MAX_SIZES);
@@ -1008,15 +996,11 @@ static int run_verify(struct odpt_cli *cli, int argc, char **argv)
 	struct verify_cfg cfg;
 	struct vctx v = { 0 };
 	uint32_t modes[3];
-	int nmodes, npos, code, j, ret;
+	int nmodes, code, j, ret;
 	uint64_t t0;
 
-	if (!odpt_cli_parse(&odpt_obj_shim.verbs[4], &cfg, argc, argv, &npos, &code))
+	if (!odpt_cli_parse_opts_only(&odpt_obj_shim.verbs[4], &cfg, argc, argv, &code))
 		return code;
-	if (npos) {
-		odpt_usage_err("odpt: shim verify: unexpected argument '%s'\n", argv[0]);
-		return ODPT_EXIT_USAGE;
-	}
 	if (parse_modes(cfg.modes, modes, &nmodes)) {
 		odpt_usage_err("odpt: shim verify: --modes '%s': want a list of hmm, page, sg\n",
 			       cfg.modes);
@@ -1109,14 +1093,10 @@ static int run_flags(struct odpt_cli *cli, int argc, char **argv)
 	uint64_t *pfns = NULL;
 	uint32_t mode, fl_access;
 	uint8_t *buf;
-	int npos, code, ret;
+	int code, ret;
 
-	if (!odpt_cli_parse(&odpt_obj_shim.verbs[5], &cfg, argc, argv, &npos, &code))
+	if (!odpt_cli_parse_opts_only(&odpt_obj_shim.verbs[5], &cfg, argc, argv, &code))
 		return code;
-	if (npos) {
-		odpt_usage_err("odpt: shim flags: unexpected argument '%s'\n", argv[0]);
-		return ODPT_EXIT_USAGE;
-	}
 	if (cfg.size % page) {
 		odpt_usage_err("odpt: shim flags: --size %llu is not a multiple of the page size %zu\n",
 			       (unsigned long long)cfg.size, page);

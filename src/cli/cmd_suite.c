@@ -274,14 +274,10 @@ static int run_suite(struct odpt_cli *cli, int argc, char **argv)
 	struct utsname u;
 	char wall[64];
 	uint64_t t0;
-	int npos, code, gid, peer_gid = -1, ret, matched = 0;
+	int code, gid, peer_gid = -1, ret, matched = 0;
 
-	if (!odpt_cli_parse(&odpt_obj_suite.verbs[0], &c, argc, argv, &npos, &code))
+	if (!odpt_cli_parse_opts_only(&odpt_obj_suite.verbs[0], &c, argc, argv, &code))
 		return code;
-	if (npos) {
-		odpt_usage_err("odpt: suite run: unexpected argument '%s'\n", argv[0]);
-		return ODPT_EXIT_USAGE;
-	}
 	for (int i = 0; i < odpt_suite_ncases; i++)
 		matched += odpt_suite_filter_match(c.filter, odpt_suite_cases[i].name);
 	if (!matched) {
