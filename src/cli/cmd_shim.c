@@ -129,7 +129,7 @@ static const struct odpt_opt flags_opts[] = {
 
 /* ---- shared helpers ------------------------------------------------------ */
 
-static int parse_modes(const char *list, uint32_t *modes, int *n)
+static int parse_modes_list(const char *list, uint32_t *modes, int *n)
 {
 	char buf[64], *save = NULL, *tok;
 
@@ -143,6 +143,15 @@ static int parse_modes(const char *list, uint32_t *modes, int *n)
 		(*n)++;
 	}
 	return *n ? 0 : -EINVAL;
+}
+
+/* --modes of `odpt shim VERB`; a bad list is a usage error naming the verb. */
+static int parse_modes(const char *verb, const char *list, uint32_t *modes, int *n)
+{
+	if (!parse_modes_list(list, modes, n))
+		return 0;
+	odpt_usage_err("odpt: shim %s: --modes '%s': want a list of hmm, page, sg\n", verb, list);
+	return -EINVAL;
 }
 
 static int parse_sizes(const char *list, uint64_t *sizes, int *n)
@@ -695,11 +704,8 @@ static int run_bench(struct odpt_cli *cli, int argc, char **argv)
 			       cfg.sizes, SHIM_MAX_SIZES);
 		return ODPT_EXIT_USAGE;
 	}
-	if (parse_modes(cfg.modes, modes, &nmodes)) {
-		odpt_usage_err("odpt: shim bench: --modes '%s': want a list of hmm, page, sg\n",
-			       cfg.modes);
+	if (parse_modes("bench", cfg.modes, modes, &nmodes))
 		return ODPT_EXIT_USAGE;
-	}
 	code = ODPT_EXIT_FAIL;
 	if (start_report("shim bench", bench_opts, &cfg, &r))
 		goto out;
@@ -1001,11 +1007,8 @@ static int run_verify(struct odpt_cli *cli, int argc, char **argv)
 
 	if (!odpt_cli_parse_opts_only(&odpt_obj_shim.verbs[4], &cfg, argc, argv, &code))
 		return code;
-	if (parse_modes(cfg.modes, modes, &nmodes)) {
-		odpt_usage_err("odpt: shim verify: --modes '%s': want a list of hmm, page, sg\n",
-			       cfg.modes);
+	if (parse_modes("verify", cfg.modes, modes, &nmodes))
 		return ODPT_EXIT_USAGE;
-	}
 	code = ODPT_EXIT_FAIL;
 	if (start_report("shim verify", verify_opts, &cfg, &r))
 		goto out;
