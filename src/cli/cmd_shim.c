@@ -48,6 +48,7 @@ struct bench_cfg {
 	uint64_t setup_reps;
 	bool no_invalidate;
 	bool numa_balancing;
+	bool thp;
 };
 
 struct verify_cfg {
@@ -97,6 +98,8 @@ static const struct odpt_opt bench_opts[] = {
 	{ .name = "numa-balancing", .type = ODPT_OPT_BOOL,
 	  .offset = offsetof(struct bench_cfg, numa_balancing),
 	  .help = "leave the buffers to NUMA balancing: its hinting scans then invalidate mirrors mid-round (counted in invalidated_pages)" },
+	{ .name = "thp", .type = ODPT_OPT_BOOL, .offset = offsetof(struct bench_cfg, thp),
+	  .help = "leave the buffers to transparent huge pages (default MADV_NOHUGEPAGE): khugepaged's collapses then invalidate mirrors mid-round" },
 	ODPT_OPT_END,
 };
 
@@ -509,38 +512,66 @@ static int bench_setup(struct bench_ctx *c, uint32_t mode, uint64_t size,
 	return ret;
 }
 
+/* What the rounds of one run (cold, warm) met besides their timings. */
+struct bench_tally {
+	uint64_t inval_pages;	/* pages invalidations took between MAP and UNMAP */
+	uint64_t restarts;	/* walks restarted after colliding with one */
+	uint64_t incomplete;	/* rounds whose MAP gave up (-EBUSY) */
+};
+
 /*
  * One MAP + UNMAP of the whole buffer. Every page must be accounted for:
  * MAP maps all of them (none already mapped: the last round unmapped all),
  * and each is unmapped once, by the UNMAP or by an invalidation that came in
  * between (the mirror's invalidate_pages counter, read before and after).
  * Anything else is a module bug, -EIO with the figures. The pages taken by
- * invalidations are added to *inval_pages (their unmap is not timed). With
- * @mapped, the mirror's stats are also taken while the buffer is mapped.
+ * invalidations and the walks' restarts are added to @t (their unmap is not
+ * timed). With @mapped, the mirror's stats are also taken while the buffer is
+ * mapped.
+ *
+ * A MAP that gives up because the kernel kept changing the range faster than
+ * it could be walked (-EBUSY: the module's restart budget ran out) is data,
+ * not a failure: the range is unmapped again, the round counted incomplete
+ * and -EBUSY returned for the caller to go on with the next round.
  */
 static int bench_round(struct odpt_shim *s, void *buf, uint64_t size, uint64_t npages,
-		       const char *what, struct odpt_hmm_stats *mapped, uint64_t *inval_pages)
+		       const char *what, struct odpt_hmm_stats *mapped, struct bench_tally *t)
 {
 	struct odpt_hmm_stats st0, st1;
 	struct odpt_hmm_unmap um;
 	struct odpt_hmm_map mp;
 	uint64_t inval;
-	int ret;
+	int ret, map_ret;
 
 	ret = odpt_shim_stats(s, false, &st0);
-	if (!ret)
-		ret = odpt_shim_map(s, buf, size, ODPT_HMM_FAULT_WRITE, &mp);
-	if (!ret && mapped)
+	if (ret)
+		goto err;
+	map_ret = odpt_shim_map(s, buf, size, ODPT_HMM_FAULT_WRITE, &mp);
+	if (map_ret && map_ret != -EBUSY) {
+		ret = map_ret;
+		goto err;
+	}
+	if (!map_ret && mapped)
 		ret = odpt_shim_stats(s, false, mapped);
 	if (!ret)
 		ret = odpt_shim_unmap(s, buf, size, &um);
 	if (!ret)
 		ret = odpt_shim_stats(s, false, &st1);
-	if (ret) {
-		odpt_err("%s: %s", what, strerror(-ret));
-		return ret;
-	}
+	if (ret)
+		goto err;
+	t->restarts += (st1.retries_busy - st0.retries_busy) + (st1.retries_seq - st0.retries_seq);
 	inval = st1.invalidate_pages - st0.invalidate_pages;
+	if (map_ret) {
+		t->incomplete++;
+		t->inval_pages += inval;
+		odpt_warn("%s: MAP gave up (%s) after %llu restarts: the kernel invalidated %" PRIu64
+			  " pages of the range in %llu invalidations meanwhile; round not counted",
+			  what, strerror(-map_ret),
+			  (unsigned long long)((st1.retries_busy - st0.retries_busy) +
+					       (st1.retries_seq - st0.retries_seq)),
+			  inval, (unsigned long long)(st1.invalidations - st0.invalidations));
+		return st1.mapped_pages ? -EIO : -EBUSY;
+	}
 	if (mp.npages_mapped != npages || mp.npages_already ||
 	    um.npages_unmapped + inval != npages || st1.mapped_pages) {
 		odpt_err("%s: pages unaccounted for: %" PRIu64 " in the buffer, MAP mapped %llu "
@@ -553,8 +584,24 @@ static int bench_round(struct odpt_shim *s, void *buf, uint64_t size, uint64_t n
 			 (unsigned long long)st1.mapped_pages);
 		return -EIO;
 	}
-	*inval_pages += inval;
+	t->inval_pages += inval;
 	return 0;
+err:
+	odpt_err("%s: %s", what, strerror(-ret));
+	return ret;
+}
+
+/* A run's tally as figures of the report. */
+static int add_tally(struct bench_ctx *c, uint32_t mode, const char *sz, const char *run,
+		     const struct bench_tally *t)
+{
+	int ret = add_scalar(c, "invalidated_pages", mode, sz, run, (double)t->inval_pages);
+
+	if (!ret)
+		ret = add_scalar(c, "restarts", mode, sz, run, (double)t->restarts);
+	if (!ret)
+		ret = add_scalar(c, "incomplete_rounds", mode, sz, run, (double)t->incomplete);
+	return ret;
 }
 
 static int bench_one(struct bench_ctx *c, uint32_t mode, uint64_t size,
@@ -564,7 +611,9 @@ static int bench_one(struct bench_ctx *c, uint32_t mode, uint64_t size,
 	struct odpt_hmm_stats st;
 	struct odpt_hmm_map mp;
 	struct odpt_shim *s = NULL;
-	uint64_t npages = size / (uint64_t)sysconf(_SC_PAGESIZE), w, inval = 0;
+	struct bench_tally tally = { 0 };
+	uint64_t npages = size / (uint64_t)sysconf(_SC_PAGESIZE), w;
+	bool have_mapped = false;
 	char sz[32], what[96];
 	void *buf;
 	int ret;
@@ -579,6 +628,11 @@ static int bench_one(struct bench_ctx *c, uint32_t mode, uint64_t size,
 			odpt_err("mbind(MPOL_LOCAL) of the %s byte buffer: %s", sz, strerror(-ret));
 			goto out_unmap;
 		}
+	}
+	if (!cfg->thp && madvise(buf, size, MADV_NOHUGEPAGE)) {
+		ret = -errno;
+		odpt_err("madvise(MADV_NOHUGEPAGE) of the %s byte buffer: %s", sz, strerror(-ret));
+		goto out_unmap;
 	}
 	ret = open_shim(&s);
 	if (ret)
@@ -596,37 +650,41 @@ static int bench_one(struct bench_ctx *c, uint32_t mode, uint64_t size,
 
 	/* Cold: the fault allocates the pages, the map is the first one. */
 	snprintf(what, sizeof(what), "cold map/unmap %s %s", odpt_shim_mode_name(mode), sz);
-	ret = bench_round(s, buf, size, npages, what, NULL, &inval);
-	if (ret)
+	ret = bench_round(s, buf, size, npages, what, NULL, &tally);
+	if (ret && ret != -EBUSY)
 		goto out_close;
 	ret = odpt_shim_stats(s, false, &st);
-	if (!ret && mode == ODPT_HMM_MODE_SG)
+	if (!ret && mode == ODPT_HMM_MODE_SG && !tally.incomplete)
 		ret = add_scalar(c, "sg_build_ns_per_page", mode, sz, "cold",
 				 (double)st.sg_build_ns / (double)npages);
 	if (!ret)
-		ret = add_scalar(c, "invalidated_pages", mode, sz, "cold", (double)inval);
+		ret = add_tally(c, mode, sz, "cold", &tally);
 	if (!ret)
 		ret = add_hists(c, s, mode, sz, "cold");
 	if (ret)
 		goto out_close;
 
 	/* Warm: pages present; the fault is a walk, the map a re-link. The
-	 * bookkeeping is taken in the first round while everything is mapped
-	 * (sg tables live). */
-	inval = 0;
-	for (w = 0; w < cfg->warm && !ret; w++) {
+	 * bookkeeping is taken in the first complete round while everything
+	 * is mapped (sg tables live). */
+	memset(&tally, 0, sizeof(tally));
+	for (w = 0; w < cfg->warm; w++) {
 		snprintf(what, sizeof(what), "warm map/unmap %s %s, round %" PRIu64,
 			 odpt_shim_mode_name(mode), sz, w + 1);
-		ret = bench_round(s, buf, size, npages, what, w ? NULL : &st, &inval);
-		if (!ret && w == 0)
+		ret = bench_round(s, buf, size, npages, what, have_mapped ? NULL : &st, &tally);
+		if (ret == -EBUSY)
+			continue;
+		if (ret)
+			goto out_close;
+		if (!have_mapped) {
+			have_mapped = true;
 			ret = add_scalar(c, "bookkeeping_bytes_per_page", mode, sz, "warm",
 					 (double)st.bookkeeping_bytes / (double)npages);
-		if (!ret && w == 0)
-			ret = add_scalar(c, "retries", mode, sz, "warm",
-					 (double)(st.retries_busy + st.retries_seq));
+			if (ret)
+				goto out_close;
+		}
 	}
-	if (!ret)
-		ret = add_scalar(c, "invalidated_pages", mode, sz, "warm", (double)inval);
+	ret = add_tally(c, mode, sz, "warm", &tally);
 	if (ret)
 		goto out_close;
 	ret = add_hists(c, s, mode, sz, "warm");
@@ -635,6 +693,17 @@ static int bench_one(struct bench_ctx *c, uint32_t mode, uint64_t size,
 
 	/* Invalidation: the kernel takes the pages away from a live mapping. */
 	ret = odpt_shim_map(s, buf, size, ODPT_HMM_FAULT_WRITE, &mp);
+	if (ret == -EBUSY) {
+		/* Data as above: this round has nothing to invalidate. */
+		struct odpt_hmm_unmap um;
+
+		odpt_warn("invalidation %s %s: MAP gave up (%s); no invalidation round",
+			  odpt_shim_mode_name(mode), sz, strerror(-ret));
+		ret = odpt_shim_unmap(s, buf, size, &um);
+		if (!ret)
+			ret = add_scalar(c, "incomplete_rounds", mode, sz, "invalidate", 1);
+		goto out_close;
+	}
 	if (!ret)
 		ret = odpt_shim_stats(s, true, &st);	/* keep only the invalidation */
 	if (!ret && madvise(buf, size, MADV_DONTNEED))
@@ -718,7 +787,9 @@ static int run_bench(struct odpt_cli *cli, int argc, char **argv)
 	numa_balancing_setting(numab, sizeof(numab));
 	if (odpt_report_meta(r, "numa_balancing", numab) ||
 	    odpt_report_meta(r, "numa_balancing_buffers",
-			     cfg.numa_balancing ? "scanned" : "excluded (mbind MPOL_LOCAL)"))
+			     cfg.numa_balancing ? "scanned" : "excluded (mbind MPOL_LOCAL)") ||
+	    odpt_report_meta(r, "thp_buffers",
+			     cfg.thp ? "eligible" : "excluded (MADV_NOHUGEPAGE)"))
 		goto out;
 	c.r = r;
 	c.dev = &dev;

@@ -55,6 +55,10 @@ static atomic64_t g_stale_mapped, g_release_leaked;
  * (first mapped DMA_TO_DEVICE); mode sg tables mapped DMA_TO_DEVICE because
  * at least one of their pages lacked HMM_PFN_WRITE. */
 static atomic64_t g_dma_write_upgrades, g_sg_readonly_tables;
+/* Pages marked dirty when a device-writable mapping of them was undone (the
+ * device may have written them behind the CPU's back: without this, reclaim
+ * drops a clean MADV_FREE page and the device's data with it). */
+static atomic64_t g_dirtied_pages;
 
 /* Mapping paths take it shared; a stale-address check takes it exclusive so
  * no IOVA freed by its unmap is reused by another mirror meanwhile. */
@@ -173,13 +177,32 @@ static size_t sg_table_bytes(unsigned long nents)
 
 /* ---- unmapping (under m->lock) ------------------------------------------ */
 
+/*
+ * The device may have written the page of entry @pfn through a mapping that
+ * let it: mark the page dirty before the mapping goes, as umem_odp does for
+ * mlx5, or reclaim may discard a clean (MADV_FREE) page with the device's
+ * data. set_page_dirty(), not set_page_dirty_lock(): this runs in
+ * invalidations, some of them under the page lock (reclaim, migration), and
+ * the mirror lock keeps the page mapped in the CPU's tables meanwhile.
+ */
+static void dirty_entry_page(unsigned long pfn)
+{
+	if (!(pfn & HMM_PFN_VALID) || !(pfn & HMM_PFN_WRITE))
+		return;
+	set_page_dirty(compound_head(hmm_pfn_to_page(pfn)));
+	atomic64_inc(&g_dirtied_pages);
+}
+
 static void sg_map_release(struct odpt_mirror *m, struct odpt_sg_map *s)
 {
 	unsigned long i;
 
 	dma_unmap_sgtable(odpt_dma.dev, &s->sgt, s->dir, 0);
-	for (i = s->first; i < s->first + s->npages; i++)
+	for (i = s->first; i < s->first + s->npages; i++) {
+		if (s->dir == DMA_BIDIRECTIONAL)
+			dirty_entry_page(m->pfns[i]);
 		m->pfns[i] &= ~HMM_PFN_FLAGS;
+	}
 	account_mapped(m, -(long)s->npages);
 	account_bookkeeping(m, -(ssize_t)s->bytes);
 	atomic64_dec(&g_sg_tables);
@@ -218,11 +241,15 @@ static bool unmap_entry(struct odpt_mirror *m, unsigned long i)
 	if (!(*pfn & HMM_PFN_DMA_MAPPED))
 		return false;
 	if (m->mode == ODPT_HMM_MODE_HMM) {
+		/* hmm_dma_map_pfn maps every entry DMA_BIDIRECTIONAL. */
+		dirty_entry_page(*pfn);
 		/* hmm_dma_unmap_pfn wants VALID|DMA_MAPPED; an entry that lost
 		 * VALID without an invalidation must still be unmapped. */
 		*pfn |= HMM_PFN_VALID;
 		hmm_dma_unmap_pfn(odpt_dma.dev, &m->map, i);
 	} else {
+		if (test_bit(i, m->dma_write))
+			dirty_entry_page(*pfn);
 		/* Unmap with the direction it was mapped with. */
 		dma_unmap_phys(odpt_dma.dev, m->dma_addrs[i], PAGE_SIZE,
 			       test_bit(i, m->dma_write) ? DMA_BIDIRECTIONAL :
@@ -234,12 +261,22 @@ static bool unmap_entry(struct odpt_mirror *m, unsigned long i)
 	return true;
 }
 
+/* unmap_range() flags: time into the unmap histograms; the caller may sleep
+ * (not a non-blockable invalidation), so long walks reschedule. */
+#define UNMAP_TIMED	BIT(0)
+#define UNMAP_MAY_SLEEP	BIT(1)
+/* Entries between reschedule points of a long unmap walk (a strict IOMMU
+ * flushes its IOTLB per entry: 2^24 entries take seconds). */
+#define ODPT_RESCHED_PAGES	1024UL
+
 /* Unmap [first, first+n) and forget the device's view of it. Returns pages
- * unmapped. Timed into the unmap histograms when timed. */
+ * unmapped. */
 static unsigned long unmap_range(struct odpt_mirror *m, unsigned long first,
-				 unsigned long n, bool timed,
+				 unsigned long n, unsigned int flags,
 				 unsigned long *collateral)
 {
+	bool timed = flags & UNMAP_TIMED;
+
 	unsigned long i, done = 0;
 	u64 t0, t;
 
@@ -256,6 +293,10 @@ static unsigned long unmap_range(struct odpt_mirror *m, unsigned long first,
 		return done;
 	}
 	for (i = first; i < first + n; i++) {
+		/* Sleeping with the mirror lock held is allowed (a mutex). */
+		if ((flags & UNMAP_MAY_SLEEP) && i > first &&
+		    !((i - first) % ODPT_RESCHED_PAGES))
+			cond_resched();
 		if (m->pfns[i] & HMM_PFN_DMA_MAPPED) {
 			t0 = ktime_get_ns();
 			unmap_entry(m, i);
@@ -293,8 +334,9 @@ static bool odpt_invalidate(struct mmu_interval_notifier *mni,
 	pages = 0;
 	if (start < end)
 		pages = unmap_range(m, (start - m->start) >> PAGE_SHIFT,
-				    (end - start) >> PAGE_SHIFT, false,
-				    &collateral);
+				    (end - start) >> PAGE_SHIFT,
+				    mmu_notifier_range_blockable(range) ?
+				    UNMAP_MAY_SLEEP : 0, &collateral);
 	mutex_unlock(&m->lock);
 	spin_lock(&m->stats_lock);
 	m->st.invalidations++;
@@ -315,6 +357,11 @@ static const struct mmu_interval_notifier_ops odpt_notifier_ops = {
 /* The sticky bits hmm_range_fault carries from input to output. */
 #define ODPT_PFN_INOUT (HMM_PFN_DMA_MAPPED | HMM_PFN_P2PDMA | HMM_PFN_P2PDMA_BUS)
 
+static bool entry_present(unsigned long pfn)
+{
+	return (pfn & HMM_PFN_VALID) && !(pfn & HMM_PFN_ERROR);
+}
+
 /* Does walk entry @cur still describe the page mapping @old was made for? */
 static bool same_page(unsigned long old, unsigned long cur)
 {
@@ -327,12 +374,20 @@ static bool same_page(unsigned long old, unsigned long cur)
  * invalidation since the walk's mmu_interval_read_begin): the mirror keeps
  * its in-out bits, the rest is the walk's.
  *
- * A DMA-mapped entry whose page the walk no longer finds there cannot occur:
- * the page changed after the mapping was made, and that needs an
- * invalidation, which unmaps the entry under this lock (and fails the
- * retry check of a walk it overlapped). Should it happen all the same, count
- * it (no WARN: the mapping is undone here, the counter is for the tests) and
- * unmap the old page before the entry takes the new one.
+ * Merges only go forward. Walks of one range may be merged out of order (the
+ * lock is dropped between a walk and its merge), and a page becoming present
+ * or writable sends no invalidation, so an older walk can have seen a hole,
+ * or a read-only PTE, where a newer walk already merged a present, writable
+ * page. The reverse needs an invalidation, which clears the entry under this
+ * lock and fails the older walk's retry check. So a walk entry that is not
+ * present never clears a present one, and a present entry of the same page
+ * keeps its HMM_PFN_WRITE.
+ *
+ * A DMA-mapped entry whose page the walk finds replaced by another cannot
+ * occur: that needs an invalidation, which unmaps the entry under this lock
+ * (and fails the retry check of a walk it overlapped). Should it happen all
+ * the same, count it (no WARN: the mapping is undone here, the counter is
+ * for the tests) and unmap the old page before the entry takes the new one.
  */
 static void merge_walk(struct odpt_mirror *m, unsigned long first,
 		       unsigned long n, const unsigned long *walk)
@@ -341,18 +396,37 @@ static void merge_walk(struct odpt_mirror *m, unsigned long first,
 
 	for (i = 0; i < n; i++) {
 		pfn = &m->pfns[first + i];
-		if (!(*pfn & HMM_PFN_DMA_MAPPED) || same_page(*pfn, walk[i]))
+		if (!(*pfn & HMM_PFN_DMA_MAPPED) || !entry_present(walk[i]) ||
+		    same_page(*pfn, walk[i]))
 			continue;
 		atomic64_inc(&g_stale_mapped);
-		unmap_range(m, first + i, 1, false, NULL);
+		unmap_range(m, first + i, 1, 0, NULL);
 	}
 	/* A second pass: in mode sg an unmap clears the whole table's entries,
 	 * some of them maybe already merged in a single pass. */
 	for (i = 0; i < n; i++) {
 		pfn = &m->pfns[first + i];
+		if (!entry_present(walk[i])) {
+			if (entry_present(*pfn))
+				continue;	/* an older walk's hole */
+		} else if (same_page(*pfn, walk[i])) {
+			*pfn = (*pfn & (ODPT_PFN_INOUT | HMM_PFN_WRITE)) |
+			       (walk[i] & ~ODPT_PFN_INOUT);
+			continue;
+		}
 		*pfn = (*pfn & ODPT_PFN_INOUT) | (walk[i] & ~ODPT_PFN_INOUT);
 	}
 }
+
+/*
+ * Restarts one fault call may take (a walk collided with an invalidation),
+ * and how long it may go without progress (a chunk merged). Progress, not
+ * the whole call, is timed: a walk of 2^18 pages under TCG takes longer than
+ * HMM_RANGE_DEFAULT_TIMEOUT by itself, and khugepaged, compaction or NUMA
+ * hints may restart it a few times. The budget bounds a range that churns
+ * faster than it can be walked (-EBUSY, counted in timeouts).
+ */
+#define ODPT_FAULT_RESTARTS	64
 
 /*
  * Fault [first, first+n) with req (HMM_PFN_REQ_* or 0 for a snapshot) under
@@ -364,7 +438,9 @@ static void merge_walk(struct odpt_mirror *m, unsigned long first,
  * or unmapping those entries under the mirror lock, and an unlocked
  * read-modify-write of the sticky DMA bits would lose or resurrect them. Each
  * chunk is merged under the lock after the retry check, keeping the mirror's
- * DMA bits (valid: no invalidation since the walk began).
+ * DMA bits (valid: no invalidation since the walk began). Between chunks the
+ * lock is dropped: an UNMAP may clear earlier chunks' entries meanwhile (no
+ * invalidation), so a caller that needs every entry present re-checks.
  */
 static int fault_locked(struct odpt_mirror *m, unsigned long first,
 			unsigned long n, unsigned long req, unsigned long *scratch,
@@ -379,14 +455,17 @@ static int fault_locked(struct odpt_mirror *m, unsigned long first,
 		.hmm_pfns = scratch,
 	};
 	unsigned long done, c;
+	unsigned int restarts = 0;
 	u64 t0, t;
 	int ret;
 
+	goto begin;
 again:
-	if (time_after(jiffies, deadline)) {
+	if (++restarts > ODPT_FAULT_RESTARTS || time_after(jiffies, deadline)) {
 		a->timeouts++;
 		return -EBUSY;
 	}
+begin:
 	if (fatal_signal_pending(current))
 		return -EINTR;
 	range.notifier_seq = mmu_interval_read_begin(&m->notifier);
@@ -423,10 +502,15 @@ again:
 			goto again;
 		}
 		merge_walk(m, first + done, c, scratch);
+		deadline = jiffies + msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
 		/* Earlier chunks stay valid: the same sequence covers them,
 		 * and the last check below (under the lock we keep) is final. */
-		if (done + c < n)
+		if (done + c < n) {
 			mutex_unlock(&m->lock);
+			if (fatal_signal_pending(current))
+				return -EINTR;
+			cond_resched();
+		}
 	}
 	return 0;
 }
@@ -437,11 +521,6 @@ static unsigned long *scratch_alloc(void)
 }
 
 /* ---- mapping (under m->lock) -------------------------------------------- */
-
-static bool entry_present(unsigned long pfn)
-{
-	return (pfn & HMM_PFN_VALID) && !(pfn & HMM_PFN_ERROR);
-}
 
 /* Modes hmm and page: map the present, unmapped entries of a chunk. */
 static int map_chunk(struct odpt_mirror *m, unsigned long first,
@@ -527,6 +606,55 @@ static bool sg_overlaps(struct odpt_mirror *m, unsigned long first,
 	return false;
 }
 
+/* Attempts at a whole-range snapshot with every page present. */
+#define ODPT_SG_SNAPSHOTS	8
+
+/*
+ * Mode sg: leave [first, first+n) faulted with req under one notifier
+ * sequence, every entry present (and writable if asked), with the mirror
+ * lock held. The pages are faulted in chunk by chunk first, each chunk under
+ * its own sequence, so that the whole-range walk that follows finds them
+ * present: a cold walk of a large range is slow enough for khugepaged or
+ * compaction to restart it again and again, a walk of present pages is not.
+ * The whole-range walk drops the lock between chunks, so the entries are
+ * checked again under the lock that is kept: the table is built from them.
+ */
+static int sg_snapshot_locked(struct odpt_mirror *m, unsigned long first,
+			      unsigned long n, unsigned long req,
+			      unsigned long *scratch, struct odpt_acct *a)
+{
+	unsigned long i, done, c, want = HMM_PFN_VALID;
+	unsigned int tries;
+	int ret;
+
+	if (req & HMM_PFN_REQ_WRITE)
+		want |= HMM_PFN_WRITE;
+	for (tries = 0; tries < ODPT_SG_SNAPSHOTS; tries++) {
+		for (done = 0; n > ODPT_CHUNK_PAGES && done < n; done += c) {
+			c = min(n - done, ODPT_CHUNK_PAGES);
+			ret = fault_locked(m, first + done, c, req, scratch, a);
+			if (ret)
+				return ret;
+			mutex_unlock(&m->lock);
+			cond_resched();
+		}
+		ret = fault_locked(m, first, n, req, scratch, a);
+		if (ret)
+			return ret;
+		for (i = first; i < first + n; i++)
+			if (!entry_present(m->pfns[i]) ||
+			    (m->pfns[i] & want) != want)
+				break;
+		if (i == first + n)
+			return 0;
+		/* An UNMAP cleared entries between two chunks of the walk. */
+		mutex_unlock(&m->lock);
+		a->retries_seq++;
+	}
+	a->timeouts++;
+	return -EBUSY;
+}
+
 static int map_sg(struct odpt_mirror *m, unsigned long first, unsigned long n,
 		  unsigned long req, unsigned long *scratch,
 		  struct odpt_hmm_map *out, struct odpt_acct *a)
@@ -553,8 +681,7 @@ static int map_sg(struct odpt_mirror *m, unsigned long first, unsigned long n,
 	s->npages = n;
 	s->bytes = sizeof(*s) + sg_table_bytes(n);
 
-	/* One sequence for the whole range: every page must be valid at once. */
-	ret = fault_locked(m, first, n, req, scratch, a);
+	ret = sg_snapshot_locked(m, first, n, req, scratch, a);
 	if (ret)
 		goto err_free;
 	if (sg_overlaps(m, first, n)) {
@@ -694,6 +821,15 @@ static int ioc_register(struct odpt_mirror *m, struct odpt_hmm_register *r)
 					   r->len, &odpt_notifier_ops);
 	if (ret)
 		goto err_free_arrays;
+	/* Invalidations take the mirror lock in reclaim: tell lockdep now, so
+	 * an allocation that could recurse into it under the lock is reported
+	 * on first use, not only when reclaim happens to hit (as umem_odp). */
+	if (IS_ENABLED(CONFIG_LOCKDEP)) {
+		fs_reclaim_acquire(GFP_KERNEL);
+		mutex_lock(&m->lock);
+		mutex_unlock(&m->lock);
+		fs_reclaim_release(GFP_KERNEL);
+	}
 
 	bytes = npages * sizeof(unsigned long);
 	if (m->map.dma_list || m->dma_addrs)
@@ -830,7 +966,7 @@ static int ioc_unmap(struct odpt_mirror *m, struct odpt_hmm_unmap *u)
 		return ret;
 	mutex_lock(&m->lock);
 	t0 = ktime_get_ns();
-	pages = unmap_range(m, first, n, true, NULL);
+	pages = unmap_range(m, first, n, UNMAP_TIMED | UNMAP_MAY_SLEEP, NULL);
 	t = ktime_get_ns() - t0;
 	mutex_unlock(&m->lock);
 	spin_lock(&m->stats_lock);
@@ -1229,7 +1365,7 @@ static int ioc_verify(struct odpt_mirror *m, struct odpt_hmm_verify *v)
 			kunmap_local(p);
 		}
 		for (k = 0; k < want; k++)
-			unmap_range(m, stale[k].idx, 1, false, NULL);
+			unmap_range(m, stale[k].idx, 1, 0, NULL);
 		for (k = 0; k < want && !ret; k++) {
 			u64 *src = stale[k].snap;
 			unsigned int j;
@@ -1297,7 +1433,7 @@ static int odpt_release(struct inode *inode, struct file *file)
 	if (m->registered) {
 		/* Teardown order: unmap all, remove the notifier, free. */
 		mutex_lock(&m->lock);
-		unmap_range(m, 0, m->npages, false, NULL);
+		unmap_range(m, 0, m->npages, UNMAP_MAY_SLEEP, NULL);
 		/* Anything left would be a DMA mapping nobody can undo: only a
 		 * module bug (a DMA_MAPPED bit lost while its mapping lived)
 		 * gets here. */
@@ -1498,6 +1634,8 @@ module_param_cb(dma_write_upgrades, &ro_atomic64_ops, &g_dma_write_upgrades, 044
 MODULE_PARM_DESC(dma_write_upgrades, "mode page entries remapped device-writable after their page became writable (read-only)");
 module_param_cb(sg_readonly_tables, &ro_atomic64_ops, &g_sg_readonly_tables, 0444);
 MODULE_PARM_DESC(sg_readonly_tables, "mode sg tables mapped DMA_TO_DEVICE as some page lacked HMM_PFN_WRITE (read-only)");
+module_param_cb(dirtied_pages, &ro_atomic64_ops, &g_dirtied_pages, 0444);
+MODULE_PARM_DESC(dirtied_pages, "pages marked dirty as a device-writable mapping of them was undone (read-only)");
 module_param_cb(abi_version, &ro_abi_ops, NULL, 0444);
 MODULE_PARM_DESC(abi_version, "uAPI version of include/uapi/odpt_hmm.h (read-only)");
 module_param_cb(device_kind, &ro_dev_ops, NULL, 0444);

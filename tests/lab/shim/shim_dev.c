@@ -496,3 +496,22 @@ int sd_recv_fds(int sock, int *fds, int n)
 	memcpy(fds, CMSG_DATA(cm), sizeof(int) * (size_t)n);
 	return 0;
 }
+
+int sd_param_u64(const char *param, uint64_t *out)
+{
+	char path[256], buf[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/module/odpt_hmm/parameters/%s", param);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	*out = strtoull(buf, NULL, 0);
+	return 0;
+}

@@ -72,6 +72,9 @@ int sd_setup(char *buf, size_t len);
  * process); 0 or -ETIMEDOUT after timeout_ms with the last reason. */
 int sd_wait_clean(unsigned int timeout_ms, char *buf, size_t len);
 
+/* A read-only module parameter of odpt_hmm (its counters): 0 or -errno. */
+int sd_param_u64(const char *param, uint64_t *out);
+
 /* A 64-bit xorshift* generator for tests and the fuzzer. */
 static inline uint64_t sd_rand(uint64_t *s)
 {

@@ -24,25 +24,6 @@
 
 static uint64_t hist_counts[ODPT_HMM_HIST_COUNTS_LEN];
 
-static int read_sysfs_u64(const char *param, uint64_t *out)
-{
-	char path[256], buf[64];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/sys/module/odpt_hmm/parameters/%s", param);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
-	*out = strtoull(buf, NULL, 0);
-	return 0;
-}
-
 static bool mode_uses_iova(uint32_t mode)
 {
 	return mode == ODPT_HMM_MODE_HMM && sd_env.info.dma_use_iova;
@@ -56,7 +37,7 @@ KT_TEST(abi_version)
 
 	KT_ASSERT_OK(sd_version(fd, &v));
 	KT_ASSERT_EQ(v, ODPT_HMM_ABI_VERSION);
-	KT_ASSERT_OK(read_sysfs_u64("abi_version", &sys_v));
+	KT_ASSERT_OK(sd_param_u64("abi_version", &sys_v));
 	KT_ASSERT_EQ(sys_v, ODPT_HMM_ABI_VERSION);
 	close(fd);
 }
@@ -118,7 +99,7 @@ KT_TEST_MODES(global_matches_sysfs)
 	KT_ASSERT_OK(sd_global(fd, &g));
 	for (int i = 0; i < 5; i++) {
 		kt_stage("sysfs %s", params[i]);
-		KT_ASSERT_OK(read_sysfs_u64(params[i], &v[i]));
+		KT_ASSERT_OK(sd_param_u64(params[i], &v[i]));
 	}
 	KT_ASSERT_EQ(v[0], g.live_mappings);
 	KT_ASSERT_EQ(v[1], g.iova_reserved_bytes);
@@ -432,7 +413,7 @@ KT_TEST_MODES(invalidate_migrate)
 	KT_ASSERT_EQ(f.nmapped, N);
 	for (int k = 0; k < N; k++)
 		pages[k] = sd_pg(mem, k);
-	KT_ASSERT_OK(read_sysfs_u64("stale_mapped_entries", &stale0));
+	KT_ASSERT_OK(sd_param_u64("stale_mapped_entries", &stale0));
 
 	kt_stage("move_pages: where the pages are");
 	KT_ASSERT_EQ(syscall(SYS_move_pages, 0, N, pages, NULL, status, 0), 0);
@@ -466,7 +447,7 @@ KT_TEST_MODES(invalidate_migrate)
 	for (size_t i = 0; i < N * sd_page; i++)
 		if (mem[i] != (char)(i * 13 + 5))
 			KT_FAIL("byte %zu changed by the migration", i);
-	KT_ASSERT_OK(read_sysfs_u64("stale_mapped_entries", &stale1));
+	KT_ASSERT_OK(sd_param_u64("stale_mapped_entries", &stale1));
 	KT_ASSERT_EQ(stale1, stale0);
 	if (sd_env.info.can_verify) {
 		kt_stage("device reads 2 migrated pages");
@@ -641,11 +622,11 @@ KT_TEST_MODES(dma_direction)
 	kt_stage("write map after the child exited: device-writable");
 	if (mode == ODPT_HMM_MODE_SG)	/* sg: a mapped range must be unmapped first */
 		KT_ASSERT_OK(sd_unmap(fd, mem, nw * sd_page, NULL));
-	(void)read_sysfs_u64("dma_write_upgrades", &up0);
+	(void)sd_param_u64("dma_write_upgrades", &up0);
 	st0 = sd_stats_or_fail(fd);
 	KT_ASSERT_OK(sd_map(fd, mem, nw * sd_page, ODPT_HMM_FAULT_WRITE, NULL));
 	st = sd_stats_or_fail(fd);
-	KT_ASSERT_OK(read_sysfs_u64("dma_write_upgrades", &up1));
+	KT_ASSERT_OK(sd_param_u64("dma_write_upgrades", &up1));
 	kt_diag("dma_write_upgrades +%llu, invalidations +%llu",
 		(unsigned long long)(up1 - up0),
 		(unsigned long long)(st.invalidations - st0.invalidations));

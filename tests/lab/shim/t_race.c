@@ -156,22 +156,24 @@ static void print_errs(const char *what, const uint64_t *slots)
 	kt_diag("%s:%s", what, buf);
 }
 
-static void race_loop(struct kt_ctx *ctx, enum perturb_kind kind)
+static void race_loop(struct kt_ctx *ctx, enum perturb_kind kind, size_t n)
 {
 	struct race r = {
 		.kind = kind,
 		.mode = ctx->mode->value,
-		.n = 64,
+		.n = n,
 		.seed = ctx->seed,
 		.max_rounds = ctx->rounds,
 	};
-	uint64_t seed = ctx->seed, pfns[64], t0;
+	uint64_t seed = ctx->seed, *pfns, t0;
 	struct odpt_hmm_stats st;
 	struct odpt_hmm_flags f;
 	struct odpt_hmm_map m;
 	pthread_t th;
 	int e;
 
+	pfns = calloc(r.n, sizeof(*pfns));
+	KT_ASSERT(pfns);
 	r.mem = sd_mmap_or_fail(r.n * sd_page, PROT_READ | PROT_WRITE);
 	r.spare = sd_mmap_or_fail(r.n * sd_page, PROT_NONE);
 	memset(r.mem, 0x5e, r.n * sd_page);
@@ -259,31 +261,53 @@ static void race_loop(struct kt_ctx *ctx, enum perturb_kind kind)
 		KT_ASSERT_EQ(v.pages_matched, 1);
 	}
 	close(r.fd);
+	free(pfns);
 }
+
+/* Small ranges collide often; large ones span many walk chunks (512 pages),
+ * between which the mirror lock is dropped: sg's one-sequence walk then
+ * faces UNMAPs and older walks' merges between its chunks. */
+#define RACE_PAGES	64
+#define RACE_PAGES_LARGE 4096
 
 KT_TEST_MODES(race_munmap)
 {
-	race_loop(ctx, PERTURB_MUNMAP);
+	race_loop(ctx, PERTURB_MUNMAP, RACE_PAGES);
 }
 
 KT_TEST_MODES(race_mremap)
 {
-	race_loop(ctx, PERTURB_MREMAP);
+	race_loop(ctx, PERTURB_MREMAP, RACE_PAGES);
 }
 
 KT_TEST_MODES(race_mprotect)
 {
-	race_loop(ctx, PERTURB_MPROTECT);
+	race_loop(ctx, PERTURB_MPROTECT, RACE_PAGES);
 }
 
 KT_TEST_MODES(race_dontneed)
 {
-	race_loop(ctx, PERTURB_DONTNEED);
+	race_loop(ctx, PERTURB_DONTNEED, RACE_PAGES);
 }
 
 KT_TEST_MODES(race_fork)
 {
-	race_loop(ctx, PERTURB_FORK);
+	race_loop(ctx, PERTURB_FORK, RACE_PAGES);
+}
+
+KT_TEST_MODES(race_munmap_4k)
+{
+	race_loop(ctx, PERTURB_MUNMAP, RACE_PAGES_LARGE);
+}
+
+KT_TEST_MODES(race_mprotect_4k)
+{
+	race_loop(ctx, PERTURB_MPROTECT, RACE_PAGES_LARGE);
+}
+
+KT_TEST_MODES(race_dontneed_4k)
+{
+	race_loop(ctx, PERTURB_DONTNEED, RACE_PAGES_LARGE);
 }
 
 /* ---- two ioctl threads on one mirror ---- */
@@ -585,9 +609,11 @@ struct faulter {
 static void *fault_loop(void *arg)
 {
 	struct faulter *f = arg;
-	uint64_t pfns[512];
+	uint64_t *pfns = calloc(f->n, sizeof(*pfns));
 	int e;
 
+	if (!pfns)
+		KT_FAIL("calloc of %zu PFN entries", f->n);
 	while (!atomic_load(&f->stop)) {
 		if (f->refresh)
 			e = sd_flags(f->fd, f->mem, f->n * sd_page, ODPT_HMM_FLAGS_REFRESH, pfns,
@@ -599,6 +625,7 @@ static void *fault_loop(void *arg)
 				kt_errname(e));
 		f->calls++;
 	}
+	free(pfns);
 	return NULL;
 }
 
@@ -608,18 +635,20 @@ static void *fault_loop(void *arg)
  * DMA_MAPPED and the mirror must count no mapped page, and after a MAP of
  * everything every page must show it.
  */
-static void fault_vs_map(struct kt_ctx *ctx, bool refresh)
+static void fault_vs_map(struct kt_ctx *ctx, bool refresh, size_t n)
 {
 	uint64_t deadline = kt_now_ns() + (uint64_t)ctx->budget_s * 1000000000ull;
-	struct faulter f = { .n = 512, .refresh = refresh };
+	struct faulter f = { .n = n, .refresh = refresh };
 	struct odpt_hmm_stats st, st0;
 	struct odpt_hmm_flags fl;
 	struct odpt_hmm_unmap u;
 	struct odpt_hmm_map m;
-	uint64_t pfns[512], rounds = 0, outside = 0;
+	uint64_t *pfns, rounds = 0, outside = 0;
 	pthread_t th;
 	int e;
 
+	pfns = calloc(f.n, sizeof(*pfns));
+	KT_ASSERT(pfns);
 	f.mem = sd_mmap_or_fail(f.n * sd_page, PROT_READ | PROT_WRITE);
 	memset(f.mem, 0x21, f.n * sd_page);
 	f.fd = sd_mirror_or_fail(f.mem, f.n * sd_page, ctx->mode->value);
@@ -665,24 +694,109 @@ static void fault_vs_map(struct kt_ctx *ctx, bool refresh)
 	}
 	atomic_store(&f.stop, true);
 	KT_ASSERT_EQ(pthread_join(th, NULL), 0);
-	kt_diag("fault_vs_map%s/%s: %llu map+unmap rounds against %llu %s calls; "
+	kt_diag("fault_vs_map%s/%s/%zu: %llu map+unmap rounds against %llu %s calls; "
 		"%llu rounds not judged after MAP (the kernel invalidated in between)",
-		refresh ? "_refresh" : "", ctx->mode->name, (unsigned long long)rounds,
+		refresh ? "_refresh" : "", ctx->mode->name, f.n, (unsigned long long)rounds,
 		(unsigned long long)f.calls, refresh ? "FLAGS_REFRESH" : "FAULT",
 		(unsigned long long)outside);
 	/* A check that judged almost nothing proves nothing. */
 	KT_ASSERT(rounds == 0 || outside * 2 <= rounds);
 	KT_ASSERT_EQ(sd_global_or_fail().live_mappings, 0);
 	close(f.fd);
+	free(pfns);
 	KT_ASSERT(rounds > 0);
 }
 
 KT_TEST_MODES(race_fault_vs_map)
 {
-	fault_vs_map(ctx, false);
+	fault_vs_map(ctx, false, 512);
 }
 
 KT_TEST_MODES(race_refresh_vs_map)
 {
-	fault_vs_map(ctx, true);
+	fault_vs_map(ctx, true, 512);
+}
+
+KT_TEST_MODES(race_refresh_vs_map_4k)
+{
+	fault_vs_map(ctx, true, RACE_PAGES_LARGE);
+}
+
+/*
+ * Walks merged out of order: a FLAGS_REFRESH walk (no fault) that began
+ * while the pages were absent may be merged after a MAP faulted them in and
+ * mapped them. A page becoming present sends no invalidation, so the older
+ * walk passes its retry check: its holes must not clear the newer entries
+ * (unmapping live mappings, or, in mode sg, leaving a table entry that is
+ * not VALID between two chunks of the MAP's walk). Each round drops the
+ * pages (MADV_DONTNEED), then MAPs them with a write fault while another
+ * thread walks the range again and again. Right after MAP every page must
+ * be VALID, writable and DMA_MAPPED, and the mirror count them all mapped,
+ * in every round in which the kernel sent no invalidation of its own; and a
+ * walk must never have found a mapped entry replaced (stale_mapped_entries).
+ */
+KT_TEST_MODES(race_snapshot_order)
+{
+	uint64_t deadline = kt_now_ns() + (uint64_t)ctx->budget_s * 1000000000ull;
+	struct faulter f = { .n = RACE_PAGES_LARGE, .refresh = true };
+	uint64_t *pfns, rounds = 0, judged = 0, busy = 0, stale0, stale1;
+	struct odpt_hmm_stats st0, st1;
+	struct odpt_hmm_flags fl;
+	struct odpt_hmm_map m;
+	pthread_t th;
+	int e;
+
+	pfns = calloc(f.n, sizeof(*pfns));
+	KT_ASSERT(pfns);
+	f.mem = sd_mmap_or_fail(f.n * sd_page, PROT_READ | PROT_WRITE);
+	f.fd = sd_mirror_or_fail(f.mem, f.n * sd_page, ctx->mode->value);
+	KT_ASSERT_OK(sd_param_u64("stale_mapped_entries", &stale0));
+	KT_ASSERT_EQ(pthread_create(&th, NULL, fault_loop, &f), 0);
+	while ((rounds < ctx->rounds || judged < 3) && kt_now_ns() < deadline) {
+		kt_stage("round %llu: drop the pages", (unsigned long long)rounds);
+		KT_ASSERT_OK(sd_unmap(f.fd, f.mem, f.n * sd_page, NULL));
+		if (madvise(f.mem, f.n * sd_page, MADV_DONTNEED))
+			KT_FAIL("madvise(MADV_DONTNEED): %s", strerror(errno));
+		st0 = sd_stats_or_fail(f.fd);
+		kt_stage("round %llu: map", (unsigned long long)rounds);
+		e = sd_map(f.fd, f.mem, f.n * sd_page, ODPT_HMM_FAULT_WRITE, &m);
+		rounds++;
+		if (e == -EBUSY) {
+			busy++;
+			continue;
+		}
+		KT_ASSERT_OK(e);
+		KT_ASSERT_OK(sd_flags(f.fd, f.mem, f.n * sd_page, 0, pfns, f.n, &fl));
+		st1 = sd_stats_or_fail(f.fd);
+		if (st1.invalidations != st0.invalidations ||
+		    st1.invalidations_nonblock_fail != st0.invalidations_nonblock_fail)
+			continue;
+		judged++;
+		for (size_t i = 0; i < f.n; i++) {
+			uint64_t want = ODPT_HMM_PFN_VALID | ODPT_HMM_PFN_WRITE |
+					ODPT_HMM_PFN_DMA_MAPPED;
+
+			if ((pfns[i] & want) != want || !(pfns[i] & ODPT_HMM_PFN_PFN_MASK))
+				KT_FAIL("round %llu: page %zu after MAP is 0x%llx, want VALID, "
+					"WRITE, DMA_MAPPED and a pfn (MAP: %llu mapped, %llu "
+					"already, %llu absent)", (unsigned long long)rounds, i,
+					(unsigned long long)pfns[i],
+					(unsigned long long)m.npages_mapped,
+					(unsigned long long)m.npages_already,
+					(unsigned long long)m.npages_absent);
+		}
+		KT_ASSERT_EQ(st1.mapped_pages, f.n);
+	}
+	atomic_store(&f.stop, true);
+	KT_ASSERT_EQ(pthread_join(th, NULL), 0);
+	KT_ASSERT_OK(sd_param_u64("stale_mapped_entries", &stale1));
+	kt_diag("snapshot_order/%s: %llu rounds (%llu judged, %llu MAPs -EBUSY) against %llu "
+		"FLAGS_REFRESH walks", ctx->mode->name, (unsigned long long)rounds,
+		(unsigned long long)judged, (unsigned long long)busy,
+		(unsigned long long)f.calls);
+	KT_ASSERT_EQ(stale1 - stale0, 0);
+	KT_ASSERT(judged > 0);
+	KT_ASSERT_OK(sd_unmap(f.fd, f.mem, f.n * sd_page, NULL));
+	close(f.fd);
+	free(pfns);
 }
