@@ -310,7 +310,9 @@ struct odpt_hmm_global {
  * write through. VERIFY_RO_PROBE (alone; with WRITE or STALE -EINVAL) reads
  * each sampled page like the default, then has the device write the page's
  * complement to its live DMA address: every sampled page must be mapped
- * DMA_TO_DEVICE (no ODPT_HMM_PFN_DMA_WRITE) and not be the zero page, else
+ * DMA_TO_DEVICE (no ODPT_HMM_PFN_DMA_WRITE) and be an anonymous page that
+ * only this process maps (not the zero or huge zero page, a KSM page, the
+ * page cache, or a page shared copy-on-write with another process), else
  * -EPERM before any DMA; the IOMMU must refuse the write (a DMAR "PTE Write
  * access is not set" fault is expected) and the page stay unchanged;
  * results in stale_checked/stale_blocked; no IOMMU or identity domain:

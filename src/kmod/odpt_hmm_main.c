@@ -996,6 +996,23 @@ static bool entry_dev_writable(struct odpt_mirror *m, unsigned long i)
 	return false;
 }
 
+/*
+ * May VERIFY_RO_PROBE aim a device write at @page? Only at an anonymous page
+ * this process alone maps (PageAnonExclusive: not shared copy-on-write with
+ * a child, never a KSM page), so that a write the IOMMU wrongly lets through
+ * changes nothing but the caller's own page. Never the zero page, the huge
+ * zero page, a KSM page or the page cache (none of them is anonymous and
+ * exclusive). Read under the mirror lock: fork and KSM merging invalidate
+ * the mirror before they share a page.
+ */
+static bool ro_probe_target_ok(struct page *page)
+{
+	struct folio *folio = page_folio(page);
+
+	return folio_test_anon(folio) && !folio_test_ksm(folio) &&
+	       PageAnonExclusive(page);
+}
+
 static u64 pfn_to_uapi(unsigned long pfn)
 {
 	u64 v = 0;
@@ -1285,12 +1302,12 @@ static int ioc_verify(struct odpt_mirror *m, struct odpt_hmm_verify *v)
 			}
 	}
 	if (v->flags & ODPT_HMM_VERIFY_RO_PROBE) {
-		/* Only pages the device must not write, and never the shared
-		 * zero page: should the IOMMU mapping wrongly allow the write,
-		 * it lands in the caller's own read-only page at worst. */
+		/* Only pages the device must not write, and only the caller's
+		 * own: should the IOMMU mapping wrongly allow the write, it
+		 * lands in the caller's read-only page at worst. */
 		for (k = 0; k < want; k++)
 			if (entry_dev_writable(m, idx[k]) ||
-			    is_zero_pfn(page_to_pfn(hmm_pfn_to_page(m->pfns[idx[k]])))) {
+			    !ro_probe_target_ok(hmm_pfn_to_page(m->pfns[idx[k]]))) {
 				ret = -EPERM;
 				goto out_unlock;
 			}
