@@ -793,18 +793,20 @@ static int ioc_register(struct odpt_mirror *m, struct odpt_hmm_register *r)
 		if (ret)
 			goto out_unlock;
 	} else {
+		/* Charged to the caller's memory cgroup (__GFP_ACCOUNT):
+		 * 16+ bytes per page of a range up to ODPT_HMM_MAX_LEN. */
 		m->map.pfn_list = kvcalloc(npages, sizeof(unsigned long),
-					   GFP_KERNEL | __GFP_NOWARN);
+					   GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 		if (!m->map.pfn_list) {
 			ret = -ENOMEM;
 			goto out_unlock;
 		}
 		if (r->mode == ODPT_HMM_MODE_PAGE) {
 			m->dma_addrs = kvcalloc(npages, sizeof(dma_addr_t),
-						GFP_KERNEL | __GFP_NOWARN);
+						GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 			m->dma_write = kvcalloc(BITS_TO_LONGS(npages),
 						sizeof(unsigned long),
-						GFP_KERNEL | __GFP_NOWARN);
+						GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 			if (!m->dma_addrs || !m->dma_write) {
 				ret = -ENOMEM;
 				goto err_free_arrays;
@@ -1130,11 +1132,20 @@ static int ioc_get_stats(struct odpt_mirror *m, struct odpt_hmm_stats *s)
 		memset(m->hist, 0, sizeof(*m->hist) * ODPT_HMM_HIST_NR);
 	}
 	spin_unlock(&m->stats_lock);
-	s->mode = m->mode;
-	s->npages = m->npages;
-	s->dma_use_iova = dma_use_iova(&m->map.state);
-	s->bookkeeping_bytes_per_page_x1000 =
-		m->npages ? div64_u64(m->bookkeeping * 1000ULL, m->npages) : 0;
+	/* REGISTER sets these under reg_lock, not this lock: read them only
+	 * once it has published them (release/acquire on registered). */
+	if (mirror_registered(m)) {
+		s->mode = m->mode;
+		s->npages = m->npages;
+		s->dma_use_iova = dma_use_iova(&m->map.state);
+		s->bookkeeping_bytes_per_page_x1000 =
+			div64_u64(m->bookkeeping * 1000ULL, m->npages);
+	} else {
+		s->mode = 0;
+		s->npages = 0;
+		s->dma_use_iova = 0;
+		s->bookkeeping_bytes_per_page_x1000 = 0;
+	}
 	mutex_unlock(&m->lock);
 	s->size = sizeof(*s);
 	s->flags = flags;
