@@ -19,8 +19,8 @@ lab_print_totals() {
 	printf '# Totals: pass:%d fail:%d xfail:%d xpass:%d skip:%d error:0\n' \
 		"$pass" "$fail" "$xfail" "$xpass" "$skip"
 	if ((xfail > 0)); then
-		echo "# XFAIL (known kernel or driver bugs, counted as passed):"
-		sed -n 's/^xfail_test=/#   /p' "$t"
+		echo "# XFAIL (known kernel or driver bugs, counted as passed; one line per bug, details in report.md):"
+		sed -n 's/^xfail_bug=/#   /p' "$t"
 	fi
 	if ((fail + xpass > 0)); then
 		echo "# FAILED:"

@@ -508,9 +508,9 @@ def main():
 
     with_lines = ["pass=%d" % tot["pass"], "fail=%d" % tot["fail"], "skip=%d" % tot["skip"],
                   "xfail=%d" % tot["xfail"], "xpass=%d" % tot["xpass"]]
+    for g in xfail_groups(all_tests):
+        with_lines.append("xfail_bug=%s -- hit %s" % (g["title"], g["hits"]))
     for t in all_tests:
-        if t["result"] == "xfail":
-            with_lines.append("xfail_test=%s: %s -- %s" % (t["part"], t["name"], t["reason"]))
         if t["result"] in ("fail", "xpass"):
             with_lines.append("fail_test=%s: %s -- %s" % (t["part"], t["name"], t["reason"] or t["result"]))
     write(os.path.join(R, "totals.txt"), "\n".join(with_lines) + "\n")
@@ -554,6 +554,38 @@ def junit(parts):
 def fmt(v, unit=" s"):
     return "-" if v is None else ("%.1f%s" % (v, unit))
 
+
+
+def xfail_groups(tests):
+    """XFAILs grouped per known bug, in first-seen order.
+
+    A suite XFAIL reason reads "<the bug, with driver, kernel and evidence>;
+    saw: <what this case saw>": the part before "; saw:" names the bug. Each
+    group: title (the bug's first clause), bug (the whole text), hits ("case
+    (part, part), ...") and saw (the evidence of each case, first part only).
+    """
+    groups = {}
+    for t in tests:
+        if t["result"] != "xfail":
+            continue
+        reason = t["reason"] or "(no reason given)"
+        bug, _, saw = reason.partition("; saw: ")
+        g = groups.get(bug)
+        if g is None:
+            # "known rxe bug on kernel K: what goes wrong (where...): ..."
+            head, sep, rest = bug.partition(": ")
+            clause = rest.split(": ")[0].split(" (")[0] if sep else bug[:120]
+            title = (head + ": " + clause) if sep else clause
+            g = groups[bug] = {"title": title, "bug": bug, "cases": {}, "saw": []}
+        parts = g["cases"].setdefault(t["name"], [])
+        if not parts and saw:
+            g["saw"].append((t["name"], saw))
+        parts.append(t["part"])
+    out = []
+    for g in groups.values():
+        g["hits"] = ", ".join("%s (%s)" % (n, ", ".join(p)) for n, p in g["cases"].items())
+        out.append(g)
+    return out
 
 def report(R, s, parts, boots, peer, timings):
     # (report text only; every figure also sits in summary.json)
@@ -623,13 +655,16 @@ def report(R, s, parts, boots, peer, timings):
         L.append("")
         for x in fails:
             L.append("- **%s** %s: %s" % (x["part"], x["name"], x["reason"] or x["result"]))
-    xf = [x for p in parts.values() for x in p["tests"] if x["result"] == "xfail"]
+    xf = xfail_groups([x for p in parts.values() for x in p["tests"]])
     if xf:
         L.append("")
         L.append("## XFAIL (known kernel or driver bugs)")
         L.append("")
-        for x in xf:
-            L.append("- %s %s: %s" % (x["part"], x["name"], x["reason"]))
+        for g in xf:
+            L.append("- **%s**%s" % (g["title"], g["bug"][len(g["title"]):]))
+            L.append("  - hit: %s" % g["hits"])
+            for name, saw in g["saw"]:
+                L.append("  - %s saw: %s" % (name, saw))
     if peer:
         L.append("")
         L.append("## Peer: rdma-core's ODP tests on rxe0 (wall %s)" % fmt(peer.get("wall_s")))
