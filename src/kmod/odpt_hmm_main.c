@@ -37,6 +37,18 @@
 #define ODPT_CHUNK_PAGES	512UL
 #define ODPT_VERIFY_DEFAULT	4
 #define ODPT_VERIFY_MAX		64
+/*
+ * Attributes of the page and sg modes' mappings: those hmm_dma_map_pfn()
+ * uses, so that all three modes map under one contract. The module never
+ * syncs (dma_sync_*), as umem_odp never does: a mapping that would need it
+ * (swiotlb bouncing, a non-coherent device) must fail, not go stale. It
+ * also keeps DMA-API debug's books straight on the direct path, where two
+ * mirrors in different modes that map one page (the zero page, a shared
+ * buffer) get the same address: its lookup tells entries apart by size,
+ * type and direction, not by attributes, and reported "frees DMA memory
+ * with different attributes" when it matched the other mode's entry.
+ */
+#define ODPT_DMA_ATTRS		DMA_ATTR_REQUIRE_COHERENT
 
 static char *device = "auto";
 module_param(device, charp, 0444);
@@ -197,7 +209,7 @@ static void sg_map_release(struct odpt_mirror *m, struct odpt_sg_map *s)
 {
 	unsigned long i;
 
-	dma_unmap_sgtable(odpt_dma.dev, &s->sgt, s->dir, 0);
+	dma_unmap_sgtable(odpt_dma.dev, &s->sgt, s->dir, ODPT_DMA_ATTRS);
 	for (i = s->first; i < s->first + s->npages; i++) {
 		if (s->dir == DMA_BIDIRECTIONAL)
 			dirty_entry_page(m->pfns[i]);
@@ -253,7 +265,7 @@ static bool unmap_entry(struct odpt_mirror *m, unsigned long i)
 		/* Unmap with the direction it was mapped with. */
 		dma_unmap_phys(odpt_dma.dev, m->dma_addrs[i], PAGE_SIZE,
 			       test_bit(i, m->dma_write) ? DMA_BIDIRECTIONAL :
-							   DMA_TO_DEVICE, 0);
+							   DMA_TO_DEVICE, ODPT_DMA_ATTRS);
 		clear_bit(i, m->dma_write);
 		*pfn &= ~HMM_PFN_DMA_MAPPED;
 	}
@@ -566,7 +578,7 @@ static int map_chunk(struct odpt_mirror *m, unsigned long first,
 			t0 = ktime_get_ns();
 			addr = dma_map_phys(dev, hmm_pfn_to_phys(pfn), PAGE_SIZE,
 					    wr ? DMA_BIDIRECTIONAL : DMA_TO_DEVICE,
-					    0);
+					    ODPT_DMA_ATTRS);
 			t = ktime_get_ns() - t0;
 			if (!dma_mapping_error(dev, addr)) {
 				m->dma_addrs[i] = addr;
@@ -704,7 +716,7 @@ static int map_sg(struct odpt_mirror *m, unsigned long first, unsigned long n,
 
 	down_read(&odpt_dev_rwsem);
 	t0 = ktime_get_ns();
-	ret = dma_map_sgtable(dev, &s->sgt, s->dir, 0);
+	ret = dma_map_sgtable(dev, &s->sgt, s->dir, ODPT_DMA_ATTRS);
 	t = ktime_get_ns() - t0;
 	up_read(&odpt_dev_rwsem);
 	if (ret)
