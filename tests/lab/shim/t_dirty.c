@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #include "shim_dev.h"
 
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -42,6 +43,22 @@ static bool page_is(const char *page, char c)
 	return true;
 }
 
+/*
+ * MADV_FREE moves pages to the lazy-free list through a per-CPU batch, which
+ * MADV_PAGEOUT drains on its own CPU only: stay on one CPU, or reclaim finds
+ * the pages still swap-backed and (no swap in the lab) keeps them all.
+ */
+static void pin_to_this_cpu(void)
+{
+	cpu_set_t set;
+	int cpu = sched_getcpu();
+
+	KT_ASSERT(cpu >= 0);
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	KT_ASSERT(sched_setaffinity(0, sizeof(set), &set) == 0);
+}
+
 KT_TEST_MODES(dirty_madv_free_device_write)
 {
 	const size_t n = DIRTY_PAGES, half = n / 2 * sd_page;
@@ -55,6 +72,7 @@ KT_TEST_MODES(dirty_madv_free_device_write)
 
 	if (!sd_env.info.can_verify)
 		kt_skip("device has no DMA engine (faux): nothing but the device can write behind the CPU");
+	pin_to_this_cpu();
 	mem = sd_mmap_or_fail(n * sd_page, PROT_READ | PROT_WRITE);
 	/* 4 KiB pages: reclaim of a lazily freed THP splits it first. */
 	if (madvise(mem, n * sd_page, MADV_NOHUGEPAGE))
