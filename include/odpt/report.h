@@ -134,7 +134,13 @@ struct odpt_write_opts {
 };
 int odpt_report_write(const struct odpt_report *r, enum odpt_format f,
 		      const struct odpt_write_opts *o, FILE *out);
-/* Write to path atomically (temp file in the same dir + fsync + rename). */
+/*
+ * Write to path: "-" is stdout; symlinks are followed; a missing or regular
+ * file is replaced atomically (temp file in the same directory, fsync,
+ * rename), so a failed write (-ENOSPC) leaves the old file and no temp
+ * file; a device node, FIFO or terminal is written in place, never
+ * replaced. 0 or -errno.
+ */
 int odpt_report_write_file(const struct odpt_report *r, enum odpt_format f,
 			   const struct odpt_write_opts *o, const char *path);
 

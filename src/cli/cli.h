@@ -21,7 +21,7 @@ enum { ODPT_EXIT_OK = 0, ODPT_EXIT_FAIL = 1, ODPT_EXIT_USAGE = 2 };
 struct odpt_cli {
 	bool json;               /* -j/--json: same as --format=json */
 	const char *format;      /* --format table|json|csv|hgrm */
-	const char *output;      /* -o FILE: written atomically */
+	const char *output;      /* -o FILE (odpt_report_write_file(); "-" is stdout) */
 	bool raw_buckets;        /* --raw-buckets (JSON) */
 	bool verbose;            /* -v */
 	const char *prog;

@@ -3,17 +3,12 @@
  * The result document (include/odpt/report.h): producers add metadata,
  * configuration, histograms, scalars, test results and structured sections;
  * this file stores copies of them, dispatches to the per-format writers and
- * writes result files atomically (temp file in the same directory, fsync,
- * rename, fsync of the directory).
+ * hands result files to write_file.c.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -511,95 +506,4 @@ int odpt_report_write(const struct odpt_report *r, enum odpt_format f,
 	if (fflush(out) || ferror(out))
 		return -EIO;
 	return 0;
-}
-
-static mode_t process_umask(void)
-{
-	mode_t m = umask(022);
-
-	umask(m);
-	return m;
-}
-
-/* Make a rename durable: fsync the directory that holds the file. */
-static void fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-}
-
-int odpt_report_write_file(const struct odpt_report *r, enum odpt_format f,
-			   const struct odpt_write_opts *o, const char *path)
-{
-	char *dcopy = NULL, *bcopy = NULL, *tmp = NULL;
-	const char *dir, *base;
-	FILE *fp = NULL;
-	int fd, ret;
-	size_t len;
-
-	if (!r || !path || !*path)
-		return -EINVAL;
-	dcopy = strdup(path);
-	bcopy = strdup(path);
-	if (!dcopy || !bcopy) {
-		ret = -ENOMEM;
-		goto out_free_names;
-	}
-	dir = dirname(dcopy);
-	base = basename(bcopy);
-	len = strlen(dir) + strlen(base) + 16;
-	tmp = malloc(len);
-	if (!tmp) {
-		ret = -ENOMEM;
-		goto out_free_names;
-	}
-	/* Same directory as the target, so rename() is atomic. */
-	snprintf(tmp, len, "%s/.%s.XXXXXX", dir, base);
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		ret = -errno;
-		goto out_free_names;
-	}
-	fp = fdopen(fd, "w");
-	if (!fp) {
-		ret = -errno;
-		close(fd);
-		goto out_unlink;
-	}
-	ret = odpt_report_write(r, f, o, fp);
-	if (ret)
-		goto out_close;
-	if (fsync(fileno(fp))) {
-		ret = -errno;
-		goto out_close;
-	}
-	if (fclose(fp)) {
-		fp = NULL;
-		ret = -errno;
-		goto out_unlink;
-	}
-	fp = NULL;
-	/* mkstemp creates 0600; give the file the mode open() would. */
-	chmod(tmp, 0666 & ~process_umask());
-	if (rename(tmp, path)) {
-		ret = -errno;
-		goto out_unlink;
-	}
-	fsync_dir(dir);
-	ret = 0;
-	goto out_free_names;
-
-out_close:
-	fclose(fp);
-out_unlink:
-	unlink(tmp);
-out_free_names:
-	free(tmp);
-	free(bcopy);
-	free(dcopy);
-	return ret;
 }

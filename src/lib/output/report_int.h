@@ -78,6 +78,13 @@ void odpt_pct_fmt(double p, char *buf, size_t len);
 /* Whether a meta entry is printed (stable mode hides volatile ones). */
 bool odpt_meta_visible(const struct odpt_report *r, const struct odpt_rkv *kv);
 
+/*
+ * Write len bytes to path the way result files are written (write_file.c):
+ * "-" is stdout, a missing or regular file (after symlinks) is replaced
+ * atomically, any other node is written in place. 0 or -errno.
+ */
+int odpt_output_write(const char *path, const char *buf, size_t len);
+
 int odpt_write_table(const struct odpt_report *r, const struct odpt_write_opts *o, FILE *f);
 int odpt_write_json(const struct odpt_report *r, const struct odpt_write_opts *o, FILE *f);
 int odpt_write_csv(const struct odpt_report *r, const struct odpt_write_opts *o, FILE *f);
