@@ -132,6 +132,83 @@ static void test_golden_hgrm_single(void **state) { golden_case(ODPT_FMT_HGRM, "
 static void test_golden_tap(void **state) { golden_case(ODPT_FMT_TAP, "report.tap", false, false); }
 static void test_golden_junit(void **state) { golden_case(ODPT_FMT_JUNIT, "report.junit.xml", false, false); }
 
+/*
+ * The attributes the Jenkins xunit plugin's JUnit schema (junit-10.xsd)
+ * allows on each element odpt writes; anything else fails validation
+ * there (skipped= on <testsuites> did).
+ */
+static const struct {
+	const char *element;
+	const char *attrs;   /* space-separated, with a space at each end */
+} junit_schema[] = {
+	{ "testsuites", " name time tests failures disabled errors " },
+	{ "testsuite", " name tests failures errors time disabled skipped timestamp hostname id package file log url version " },
+	{ "properties", " " },
+	{ "property", " name value " },
+	{ "testcase", " name assertions time classname status class file line log group url " },
+	{ "skipped", " message " },
+	{ "failure", " message type " },
+	{ "error", " message type " },
+	{ "system-out", " " },
+	{ "system-err", " " },
+};
+
+/* Fail unless every start tag in xml names a schema element with schema
+ * attributes only. Attribute values are escaped, so '>' ends each tag. */
+static void check_junit_schema(const char *xml)
+{
+	const char *p = xml;
+
+	while ((p = strchr(p, '<'))) {
+		const char *end = strchr(p, '>'), *q;
+		char name[64], attr[64], pat[70];
+		size_t n;
+		unsigned i;
+
+		assert_non_null(end);
+		p++;
+		if (*p == '?' || *p == '/') {
+			p = end;
+			continue;
+		}
+		n = strcspn(p, " />");
+		assert_true(n < sizeof(name));
+		memcpy(name, p, n);
+		name[n] = '\0';
+		for (i = 0; i < sizeof(junit_schema) / sizeof(junit_schema[0]); i++)
+			if (!strcmp(junit_schema[i].element, name))
+				break;
+		if (i == sizeof(junit_schema) / sizeof(junit_schema[0]))
+			fail_msg("<%s> is not a JUnit schema element", name);
+		for (q = p + n; q < end;) {
+			q += strspn(q, " \n/");
+			if (q >= end)
+				break;
+			n = strcspn(q, "=");
+			assert_true(n < sizeof(attr));
+			memcpy(attr, q, n);
+			attr[n] = '\0';
+			snprintf(pat, sizeof(pat), " %s ", attr);
+			if (!strstr(junit_schema[i].attrs, pat))
+				fail_msg("<%s %s=...>: not in the JUnit schema", name, attr);
+			q = strchr(q + n + 2, '"');   /* past the quoted value */
+			assert_non_null(q);
+			q++;
+		}
+		p = end;
+	}
+}
+
+static void test_junit_schema(void **state)
+{
+	struct odpt_report *r = golden_report(false);
+	char *out = unit_render(r, ODPT_FMT_JUNIT, NULL);
+
+	check_junit_schema(out);
+	free(out);
+	odpt_report_destroy(r);
+}
+
 /* The JSON output is valid JSON with the documented shape. */
 static void test_json_shape(void **state)
 {
@@ -463,6 +540,7 @@ int main(void)
 		cmocka_unit_test(test_golden_hgrm_single),
 		cmocka_unit_test(test_golden_tap),
 		cmocka_unit_test(test_golden_junit),
+		cmocka_unit_test(test_junit_schema),
 		cmocka_unit_test(test_json_shape),
 		cmocka_unit_test(test_formats_agree),
 		cmocka_unit_test(test_table_units),

@@ -5,6 +5,9 @@
  * <failure> (fail, and xpass as an unexpected pass), <skipped> (skip), and
  * an expected failure (xfail) reported as a pass with a <system-out> note
  * naming the known bug. Times are seconds with microsecond precision.
+ * Elements and attributes are those the Jenkins xunit plugin's JUnit
+ * schema (junit-10.xsd) allows; tests/unit/test_report.c holds the
+ * writer to that list.
  */
 #include <inttypes.h>
 
@@ -63,8 +66,9 @@ int odpt_write_junit(const struct odpt_report *r, const struct odpt_write_opts *
 		total_ns += r->tests[i].duration_ns;
 
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
-	fprintf(f, "<testsuites name=\"odpt\" tests=\"%d\" failures=\"%u\" errors=\"0\" skipped=\"%u\" time=\"",
-		r->ntests, tc.fail + tc.xpass, tc.skip);
+	/* The xunit schema (junit-10.xsd) has no skipped= on <testsuites>. */
+	fprintf(f, "<testsuites name=\"odpt\" tests=\"%d\" failures=\"%u\" errors=\"0\" time=\"",
+		r->ntests, tc.fail + tc.xpass);
 	seconds(f, r, total_ns);
 	fputs("\">\n  <testsuite name=\"", f);
 	xml(f, r->command);
