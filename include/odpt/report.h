@@ -107,6 +107,15 @@ int odpt_report_test(struct odpt_report *r, const struct odpt_test_record *t);
 int odpt_report_summary(struct odpt_report *r, const char *result,
 			const char *text);
 
+/*
+ * Nothing could run (no device): every format says so instead of showing
+ * an empty result. Sets the summary ("skipped", reason); with no tests in
+ * the report, TAP's plan becomes "1..0 # SKIP reason" (kselftest's
+ * skip-all) and JUnit holds one skipped test case named "all", so a CI
+ * job reads a result either way.
+ */
+int odpt_report_skip_all(struct odpt_report *r, const char *reason);
+
 /* Free-form structured section for object listings (e.g. devices): a
  * json-c object the table writer renders as an indented key/value tree.
  * Ownership of obj (a struct json_object *) passes to the report. */

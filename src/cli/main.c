@@ -46,7 +46,8 @@ static void global_usage(void (*pr)(const char *, ...))
 	   "  -v, --verbose               more diagnostics on stderr\n"
 	   "  --version                   print the version and exit\n"
 	   "  -h, --help                  this help\n\n"
-	   "exit status: 0 success, 1 a test or operation failed, 2 bad usage or input\n");
+	   "exit status: 0 success, 1 a test or operation failed, 2 bad usage or input,\n"
+	   "             4 nothing could run (suite run without an RDMA device: TAP 1..0 # SKIP)\n");
 }
 
 static void print_out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

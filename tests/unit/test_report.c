@@ -209,6 +209,38 @@ static void test_junit_schema(void **state)
 	odpt_report_destroy(r);
 }
 
+/*
+ * Nothing could run: TAP's plan is kselftest's skip-all, JUnit holds one
+ * skipped case (still within the schema), the summary carries the reason.
+ */
+static void test_skip_all(void **state)
+{
+	struct odpt_report *r = NULL;
+	char *out;
+
+	assert_int_equal(odpt_report_create("suite run", &r), 0);
+	assert_int_equal(odpt_report_skip_all(r, NULL), -EINVAL);
+	assert_int_equal(odpt_report_skip_all(r, "no RDMA devices\nat all"), 0);
+	out = unit_render(r, ODPT_FMT_TAP, NULL);
+	assert_non_null(strstr(out, "TAP version 13\n1..0 # SKIP no RDMA devices at all\n"));
+	assert_null(strstr(out, "# summary"));
+	free(out);
+	out = unit_render(r, ODPT_FMT_JUNIT, NULL);
+	check_junit_schema(out);
+	assert_non_null(strstr(out, "<testsuites name=\"odpt\" tests=\"1\" failures=\"0\""));
+	assert_non_null(strstr(out, "tests=\"1\" failures=\"0\" errors=\"0\" skipped=\"1\""));
+	assert_non_null(strstr(out, "<testcase classname=\"odpt.suite.run\" name=\"all\""));
+	assert_non_null(strstr(out, "<skipped message=\"no RDMA devices\nat all\"/>"));
+	free(out);
+	out = unit_render(r, ODPT_FMT_JSON, NULL);
+	assert_non_null(strstr(out, "\"result\": \"skipped\""));
+	free(out);
+	out = unit_render(r, ODPT_FMT_TABLE, NULL);
+	assert_non_null(strstr(out, "summary: no RDMA devices"));
+	free(out);
+	odpt_report_destroy(r);
+}
+
 /* The JSON output is valid JSON with the documented shape. */
 static void test_json_shape(void **state)
 {
@@ -541,6 +573,7 @@ int main(void)
 		cmocka_unit_test(test_golden_tap),
 		cmocka_unit_test(test_golden_junit),
 		cmocka_unit_test(test_junit_schema),
+		cmocka_unit_test(test_skip_all),
 		cmocka_unit_test(test_json_shape),
 		cmocka_unit_test(test_formats_agree),
 		cmocka_unit_test(test_table_units),

@@ -358,6 +358,18 @@ int odpt_report_summary(struct odpt_report *r, const char *result,
 	return 0;
 }
 
+int odpt_report_skip_all(struct odpt_report *r, const char *reason)
+{
+	int ret;
+
+	if (!r || !reason || !*reason)
+		return -EINVAL;
+	ret = odpt_report_summary(r, "skipped", reason);
+	if (!ret)
+		r->skip_all = true;
+	return ret;
+}
+
 /* Keys the JSON writer uses at the top level; a section cannot take them. */
 static const char *const reserved_keys[] = {
 	"schema_version", "tool", "command", "meta", "config", "series",

@@ -65,6 +65,7 @@ struct odpt_report {
 	int ntests;
 	struct odpt_rsection *sections;
 	int nsections;
+	bool skip_all;          /* odpt_report_skip_all(): reason in summary_text */
 	char *summary_result;   /* NULL: no summary */
 	char *summary_text;
 };
