@@ -74,6 +74,15 @@ int odpt_report_meta(struct odpt_report *r, const char *key, const char *value);
 int odpt_report_meta_volatile(struct odpt_report *r, const char *key,
 			      const char *value);
 /*
+ * A fact that is a number (port, gid_index, clock_overhead_ns): JSON
+ * writes it as a number, the text formats print the same digits.
+ */
+int odpt_report_meta_int(struct odpt_report *r, const char *key, int64_t v);
+int odpt_report_meta_volatile_int(struct odpt_report *r, const char *key, int64_t v);
+/* A volatile measured figure with a fixed number of decimals (1.234). */
+int odpt_report_meta_volatile_fixed(struct odpt_report *r, const char *key,
+				    double v, int decimals);
+/*
  * Stable output (golden files, diffs between runs): volatile meta and test
  * durations are left out of every format. Off by default.
  */

@@ -119,14 +119,12 @@ int odpt_cli_meta(struct odpt_report *r)
 	if (ci->initialised) {
 		ret |= odpt_report_meta_volatile(r, "clock_source", ci->source_name);
 		ret |= odpt_report_meta_volatile(r, "clock_why", ci->why);
-		snprintf(buf, sizeof(buf), "%" PRIu64, ci->overhead_ns);
-		ret |= odpt_report_meta_volatile(r, "clock_overhead_ns", buf);
-		snprintf(buf, sizeof(buf), "%" PRIu64, ci->resolution_ns);
-		ret |= odpt_report_meta_volatile(r, "clock_resolution_ns", buf);
-		if (ci->tsc_hz) {
-			snprintf(buf, sizeof(buf), "%" PRIu64, ci->tsc_hz);
-			ret |= odpt_report_meta_volatile(r, "tsc_hz", buf);
-		}
+		ret |= odpt_report_meta_volatile_int(r, "clock_overhead_ns",
+						     (int64_t)ci->overhead_ns);
+		ret |= odpt_report_meta_volatile_int(r, "clock_resolution_ns",
+						     (int64_t)ci->resolution_ns);
+		if (ci->tsc_hz)
+			ret |= odpt_report_meta_volatile_int(r, "tsc_hz", (int64_t)ci->tsc_hz);
 	}
 	return ret ? -ENOMEM : 0;
 }

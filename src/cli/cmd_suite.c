@@ -236,17 +236,13 @@ static int add_meta(struct odpt_report *r, const struct probed *d, const struct 
 	ret |= odpt_report_meta(r, "topology", buf);
 	ret |= odpt_report_meta(r, "device", d->name);
 	ret |= odpt_report_meta(r, "driver", caps->driver);
-	snprintf(buf, sizeof(buf), "%d", d->port);
-	ret |= odpt_report_meta(r, "port", buf);
-	snprintf(buf, sizeof(buf), "%d", d->gid);
-	ret |= odpt_report_meta(r, "gid_index", buf);
+	ret |= odpt_report_meta_int(r, "port", d->port);
+	ret |= odpt_report_meta_int(r, "gid_index", d->gid);
 	if (peer) {
 		ret |= odpt_report_meta(r, "peer_device", peer->name);
 		ret |= odpt_report_meta(r, "peer_driver", peer->caps.driver);
-		snprintf(buf, sizeof(buf), "%d", peer->port);
-		ret |= odpt_report_meta(r, "peer_port", buf);
-		snprintf(buf, sizeof(buf), "%d", peer->gid);
-		ret |= odpt_report_meta(r, "peer_gid_index", buf);
+		ret |= odpt_report_meta_int(r, "peer_port", peer->port);
+		ret |= odpt_report_meta_int(r, "peer_gid_index", peer->gid);
 	}
 	ret |= odpt_report_meta(r, "libibverbs_build", odpt_verbs_lib_version());
 	ret |= odpt_opts_echo(run_opts, c, r);
@@ -329,7 +325,7 @@ static int run_suite(struct odpt_cli *cli, int argc, char **argv)
 	struct suite_cfg c;
 	struct utsname u;
 	char wall[64], why[320];
-	uint64_t t0;
+	uint64_t t0, wall_ns;
 	int code, gid, peer_gid = -1, ret, matched = 0;
 
 	if (!odpt_cli_parse_opts_only(&odpt_obj_suite.verbs[0], &c, argc, argv, &code))
@@ -421,9 +417,10 @@ static int run_suite(struct odpt_cli *cli, int argc, char **argv)
 		odpt_err("suite: %s", strerror(-ret));
 		goto destroy_report;
 	}
-	snprintf(wall, sizeof(wall), "%.3f", (double)(mono_ns() - t0) / 1e9);
-	if (odpt_report_meta_volatile(r, "suite_wall_s", wall) ||
-	    odpt_report_scalar(r, "suite_wall_ns", NULL, 0, (double)(mono_ns() - t0)))
+	wall_ns = mono_ns() - t0;
+	snprintf(wall, sizeof(wall), "%.3f", (double)wall_ns / 1e9);
+	if (odpt_report_meta_volatile_fixed(r, "suite_wall_s", (double)wall_ns / 1e9, 3) ||
+	    odpt_report_scalar(r, "suite_wall_ns", NULL, 0, (double)wall_ns))
 		goto destroy_report;
 	code = emit_results(cli, &c, r, wall);
 	odpt_report_test_counts(r, &tc);

@@ -93,6 +93,16 @@ if(NOT chr_rc EQUAL 0)
 endif()
 file(REMOVE ${WORK_DIR}/cli-full)
 
+# Numbers in meta are JSON numbers, not strings.
+execute_process(COMMAND ${ODPT_BIN} -j hist check ${quick} OUTPUT_VARIABLE out)
+foreach(key clock_overhead_ns clock_resolution_ns)
+  string(JSON t ERROR_VARIABLE jerr TYPE "${out}" meta ${key})
+  if(jerr OR NOT t STREQUAL "NUMBER")
+    message(STATUS "FAIL: meta.${key} is ${t}, want a JSON number ${jerr}")
+    math(EXPR failures "${failures} + 1")
+  endif()
+endforeach()
+
 # --stable drops the run-dependent facts.
 execute_process(COMMAND ${ODPT_BIN} --stable -j hist check ${quick} OUTPUT_VARIABLE out)
 string(FIND "${out}" "\"kernel\"" pos)

@@ -79,6 +79,8 @@ static struct odpt_report *golden_report(bool one_series)
 	odpt_report_set_stable(r, true);
 	assert_int_equal(odpt_report_meta(r, "device", "rxe0"), 0);
 	assert_int_equal(odpt_report_meta_volatile(r, "host", "must-not-appear"), 0);
+	assert_int_equal(odpt_report_meta_int(r, "port", 1), 0);
+	assert_int_equal(odpt_report_meta_int(r, "gid_index", -1), 0);
 	assert_int_equal(odpt_report_config_u64(r, "iters", 100), 0);
 	assert_int_equal(odpt_report_config_str(r, "dev", "rxe0"), 0);
 	assert_int_equal(odpt_report_config_bool(r, "odp", true), 0);
@@ -242,6 +244,31 @@ static void test_skip_all(void **state)
 }
 
 /* The JSON output is valid JSON with the documented shape. */
+/* A measured figure: the exact decimals, as a number; no NaN. */
+static void test_meta_fixed(void **state)
+{
+	struct odpt_report *r = NULL;
+	struct json_object *root, *m, *v;
+	char *out;
+
+	assert_int_equal(odpt_report_create("meta", &r), 0);
+	assert_int_equal(odpt_report_meta_volatile_fixed(r, "suite_wall_s", 12.3456, 3), 0);
+	assert_int_equal(odpt_report_meta_volatile_fixed(r, "bad", NAN, 3), -EINVAL);
+	out = unit_render(r, ODPT_FMT_JSON, NULL);
+	assert_non_null(strstr(out, "\"suite_wall_s\": 12.346"));
+	root = json_tokener_parse(out);
+	assert_non_null(root);
+	assert_true(json_object_object_get_ex(root, "meta", &m));
+	assert_true(json_object_object_get_ex(m, "suite_wall_s", &v));
+	assert_true(json_object_is_type(v, json_type_double));
+	json_object_put(root);
+	free(out);
+	out = unit_render(r, ODPT_FMT_TAP, NULL);
+	assert_non_null(strstr(out, "# suite_wall_s: 12.346\n"));
+	free(out);
+	odpt_report_destroy(r);
+}
+
 static void test_json_shape(void **state)
 {
 	struct odpt_report *r = golden_report(false);
@@ -261,6 +288,16 @@ static void test_json_shape(void **state)
 	assert_true(json_object_object_get_ex(root, "test_counts", &v));
 	assert_true(json_object_object_get_ex(v, "xfail", &p));
 	assert_int_equal(json_object_get_int(p), 1);
+	/* meta: numbers as JSON numbers, text as strings */
+	assert_true(json_object_object_get_ex(root, "meta", &v));
+	assert_true(json_object_object_get_ex(v, "port", &p));
+	assert_true(json_object_is_type(p, json_type_int));
+	assert_int_equal(json_object_get_int(p), 1);
+	assert_true(json_object_object_get_ex(v, "gid_index", &p));
+	assert_true(json_object_is_type(p, json_type_int));
+	assert_int_equal(json_object_get_int(p), -1);
+	assert_true(json_object_object_get_ex(v, "device", &p));
+	assert_true(json_object_is_type(p, json_type_string));
 	json_object_put(root);
 	free(out);
 	odpt_report_destroy(r);
@@ -575,6 +612,7 @@ int main(void)
 		cmocka_unit_test(test_junit_schema),
 		cmocka_unit_test(test_skip_all),
 		cmocka_unit_test(test_json_shape),
+		cmocka_unit_test(test_meta_fixed),
 		cmocka_unit_test(test_formats_agree),
 		cmocka_unit_test(test_table_units),
 		cmocka_unit_test(test_tap_names),

@@ -6,6 +6,7 @@
  * hands result files to write_file.c.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,7 +138,7 @@ void odpt_report_set_stable(struct odpt_report *r, bool stable)
 }
 
 static int add_meta(struct odpt_report *r, const char *key, const char *value,
-		    bool is_volatile)
+		    bool is_volatile, bool is_number)
 {
 	bool failed = false;
 	int i;
@@ -154,6 +155,7 @@ static int add_meta(struct odpt_report *r, const char *key, const char *value,
 			free(r->meta[i].value);
 			r->meta[i].value = v;
 			r->meta[i].is_volatile = is_volatile;
+			r->meta[i].is_number = is_number;
 			return 0;
 		}
 	}
@@ -163,18 +165,47 @@ static int add_meta(struct odpt_report *r, const char *key, const char *value,
 	r->meta[i].key = dup_or_null(key, &failed);
 	r->meta[i].value = dup_or_null(value, &failed);
 	r->meta[i].is_volatile = is_volatile;
+	r->meta[i].is_number = is_number;
 	return failed ? -ENOMEM : 0;
 }
 
 int odpt_report_meta(struct odpt_report *r, const char *key, const char *value)
 {
-	return add_meta(r, key, value, false);
+	return add_meta(r, key, value, false, false);
 }
 
 int odpt_report_meta_volatile(struct odpt_report *r, const char *key,
 			      const char *value)
 {
-	return add_meta(r, key, value, true);
+	return add_meta(r, key, value, true, false);
+}
+
+int odpt_report_meta_int(struct odpt_report *r, const char *key, int64_t v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%" PRId64, v);
+	return add_meta(r, key, buf, false, true);
+}
+
+int odpt_report_meta_volatile_int(struct odpt_report *r, const char *key, int64_t v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%" PRId64, v);
+	return add_meta(r, key, buf, true, true);
+}
+
+int odpt_report_meta_volatile_fixed(struct odpt_report *r, const char *key,
+				    double v, int decimals)
+{
+	char buf[64];
+
+	/* JSON has no NaN or infinity, and the text must be a JSON number. */
+	if (!isfinite(v) || decimals < 0 || decimals > 17)
+		return -EINVAL;
+	snprintf(buf, sizeof(buf), "%.*f", decimals, v);
+	return add_meta(r, key, buf, true, true);
 }
 
 bool odpt_meta_visible(const struct odpt_report *r, const struct odpt_rkv *kv)

@@ -16,6 +16,7 @@ struct odpt_rkv {
 	char *key;
 	char *value;
 	bool is_volatile;
+	bool is_number;         /* value is a JSON number's text (JSON writes a number) */
 };
 
 enum odpt_rcfg_type { ODPT_RCFG_STR, ODPT_RCFG_U64, ODPT_RCFG_BOOL };
