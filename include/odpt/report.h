@@ -138,7 +138,7 @@ enum odpt_format {
 	ODPT_FMT_TABLE,
 	ODPT_FMT_JSON,
 	ODPT_FMT_CSV,
-	ODPT_FMT_HGRM,   /* HdrHistogram percentile distribution, one block per series */
+	ODPT_FMT_HGRM,   /* HdrHistogram percentile distribution: one series per file */
 	ODPT_FMT_TAP,    /* TAP 13, kselftest style */
 	ODPT_FMT_JUNIT,
 };
@@ -157,7 +157,10 @@ int odpt_report_write(const struct odpt_report *r, enum odpt_format f,
  * file is replaced atomically (temp file in the same directory, fsync,
  * rename), so a failed write (-ENOSPC) leaves the old file and no temp
  * file; a device node, FIFO or terminal is written in place, never
- * replaced. 0 or -errno.
+ * replaced. 0 or -errno. .hgrm with several series: one file per series,
+ * path without its ".hgrm" suffix + ".NAME.k=v,k=v.hgrm" (characters
+ * other than letters, digits and ._,=+- become '_'), path itself is not
+ * written; to stdout ("-") several series are -EINVAL.
  */
 int odpt_report_write_file(const struct odpt_report *r, enum odpt_format f,
 			   const struct odpt_write_opts *o, const char *path);
@@ -166,6 +169,8 @@ int odpt_report_write_file(const struct odpt_report *r, enum odpt_format f,
 struct odpt_test_counts {
 	unsigned pass, fail, skip, xfail, xpass;
 };
+/* Number of latency series (.hgrm holds one per file). */
+int odpt_report_nseries(const struct odpt_report *r);
 void odpt_report_test_counts(const struct odpt_report *r,
 			     struct odpt_test_counts *c);
 

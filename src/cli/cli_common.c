@@ -42,6 +42,13 @@ int odpt_cli_emit(const struct odpt_cli *cli, const struct odpt_report *r)
 		odpt_usage_err("odpt: unknown format '%s'\n", cli->format);
 		return ODPT_EXIT_USAGE;
 	}
+	/* HdrHistogram's plotters would draw several series as one curve. */
+	if (f == ODPT_FMT_HGRM && odpt_report_nseries(r) > 1 &&
+	    (!cli->output || !strcmp(cli->output, "-"))) {
+		odpt_usage_err("odpt: --format=hgrm: the result has %d series and a .hgrm stream holds one; use -o FILE.hgrm for one FILE.SERIES.hgrm per series, or --format=json/csv\n",
+			       odpt_report_nseries(r));
+		return ODPT_EXIT_USAGE;
+	}
 	if (cli->output) {
 		ret = odpt_report_write_file(r, f, &o, cli->output);
 		if (ret) {

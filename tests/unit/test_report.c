@@ -129,7 +129,41 @@ static void test_golden_json_raw(void **state)
 	odpt_report_destroy(r);
 }
 static void test_golden_csv(void **state) { golden_case(ODPT_FMT_CSV, "report.csv", false, false); }
-static void test_golden_hgrm(void **state) { golden_case(ODPT_FMT_HGRM, "report.hgrm", false, false); }
+/*
+ * Several series: a .hgrm stream refuses them (a plotter would draw one
+ * curve); a file becomes one file per series, NAME.SERIES.hgrm, and NAME
+ * itself is not written.
+ */
+static void test_golden_hgrm(void **state)
+{
+	struct odpt_report *r = golden_report(false);
+	char dir[] = "/tmp/odpt-hgrm-XXXXXX", path[300], *got;
+	FILE *f = tmpfile();
+
+	assert_non_null(f);
+	assert_int_equal(odpt_report_write(r, ODPT_FMT_HGRM, NULL, f), -EINVAL);
+	fclose(f);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/report.hgrm", dir);
+	assert_int_equal(odpt_report_write_file(r, ODPT_FMT_HGRM, NULL, path), 0);
+	assert_int_equal(access(path, F_OK), -1);
+	/* the first series is the one-series report's */
+	snprintf(path, sizeof(path), "%s/report.map_ns_per_page.mode=hmm,size_bytes=4096,iommu=on.hgrm", dir);
+	got = unit_slurp(path);
+	assert_non_null(got);
+	assert_null(strstr(got, "#[Series"));
+	unit_check_golden("single.hgrm", got);
+	unlink(path);
+	free(got);
+	snprintf(path, sizeof(path), "%s/report.unmap_ns_per_page.mode=page.hgrm", dir);
+	got = unit_slurp(path);
+	assert_non_null(got);
+	unit_check_golden("report.unmap_ns_per_page.hgrm", got);
+	unlink(path);
+	free(got);
+	assert_int_equal(rmdir(dir), 0);
+	odpt_report_destroy(r);
+}
 static void test_golden_hgrm_single(void **state) { golden_case(ODPT_FMT_HGRM, "single.hgrm", true, false); }
 static void test_golden_tap(void **state) { golden_case(ODPT_FMT_TAP, "report.tap", false, false); }
 static void test_golden_junit(void **state) { golden_case(ODPT_FMT_JUNIT, "report.junit.xml", false, false); }

@@ -550,3 +550,8 @@ int odpt_report_write(const struct odpt_report *r, enum odpt_format f,
 		return -EIO;
 	return 0;
 }
+
+int odpt_report_nseries(const struct odpt_report *r)
+{
+	return r ? r->nseries : 0;
+}

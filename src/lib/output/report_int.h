@@ -92,6 +92,9 @@ int odpt_write_json(const struct odpt_report *r, const struct odpt_write_opts *o
 int odpt_write_csv(const struct odpt_report *r, const struct odpt_write_opts *o, FILE *f);
 int odpt_write_hgrm(const struct odpt_report *r, const struct odpt_write_opts *o, FILE *f);
 int odpt_write_tap(const struct odpt_report *r, const struct odpt_write_opts *o, FILE *f);
+/* Series i alone as .hgrm (write_file.c writes one file per series). */
+int odpt_write_hgrm_series(const struct odpt_report *r, const struct odpt_write_opts *o,
+			   int i, FILE *f);
 int odpt_write_junit(const struct odpt_report *r, const struct odpt_write_opts *o, FILE *f);
 
 #endif

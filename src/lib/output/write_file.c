@@ -260,21 +260,66 @@ int odpt_output_write(const char *path, const char *buf, size_t len)
 	return ret;
 }
 
-/* The report in format f as a malloc'ed buffer. */
+/* The report in format f (series only: that one as .hgrm) as a malloc'ed buffer. */
 static int render(const struct odpt_report *r, enum odpt_format f,
-		  const struct odpt_write_opts *o, char **buf, size_t *len)
+		  const struct odpt_write_opts *o, int series, char **buf, size_t *len)
 {
+	static const struct odpt_write_opts defaults;
 	FILE *m = open_memstream(buf, len);
 	int ret;
 
 	if (!m)
 		return -ENOMEM;
-	ret = odpt_report_write(r, f, o, m);
+	if (series >= 0)
+		ret = odpt_write_hgrm_series(r, o ? o : &defaults, series, m);
+	else
+		ret = odpt_report_write(r, f, o, m);
 	if (fclose(m) && !ret)
 		ret = -ENOMEM;
 	if (ret) {
 		free(*buf);
 		*buf = NULL;
+	}
+	return ret;
+}
+
+/* PATH.hgrm -> PATH.NAME.k=v,k=v.hgrm for series i (see report.h). */
+static int series_path(const char *path, const struct odpt_rseries *s, char **out)
+{
+	size_t stem = strlen(path), n;
+	char lab[512], *p;
+
+	if (stem > 5 && !strcmp(path + stem - 5, ".hgrm"))
+		stem -= 5;
+	odpt_labels_fmt(&s->labels, lab, sizeof(lab));
+	if (asprintf(out, "%.*s.%s%s%s.hgrm", (int)stem, path, s->name, *lab ? "." : "", lab) < 0)
+		return -ENOMEM;
+	/* Only the part we added: the caller's directories stay as given. */
+	n = strlen(*out);
+	for (p = *out + stem + 1; p < *out + n - 5; p++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._,=+-", *p))
+			*p = '_';
+	return 0;
+}
+
+/* Several .hgrm series: one file each (a plotter reads a file as one curve). */
+static int write_hgrm_files(const struct odpt_report *r, const struct odpt_write_opts *o,
+			    const char *path)
+{
+	char *name, *buf;
+	size_t len;
+	int i, ret = 0;
+
+	for (i = 0; i < r->nseries && !ret; i++) {
+		ret = series_path(path, &r->series[i], &name);
+		if (ret)
+			break;
+		buf = NULL;
+		ret = render(r, ODPT_FMT_HGRM, o, i, &buf, &len);
+		if (!ret)
+			ret = odpt_output_write(name, buf, len);
+		free(buf);
+		free(name);
 	}
 	return ret;
 }
@@ -288,7 +333,9 @@ int odpt_report_write_file(const struct odpt_report *r, enum odpt_format f,
 
 	if (!r || !path || !*path)
 		return -EINVAL;
-	ret = render(r, f, o, &buf, &len);
+	if (f == ODPT_FMT_HGRM && r->nseries > 1 && strcmp(path, "-"))
+		return write_hgrm_files(r, o, path);
+	ret = render(r, f, o, -1, &buf, &len);
 	if (ret)
 		return ret;
 	ret = odpt_output_write(path, buf, len);
