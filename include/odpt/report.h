@@ -74,6 +74,15 @@ int odpt_report_meta(struct odpt_report *r, const char *key, const char *value);
 int odpt_report_meta_volatile(struct odpt_report *r, const char *key,
 			      const char *value);
 /*
+ * A fact that is a number (port, gid_index, clock_overhead_ns): JSON
+ * writes it as a number, the text formats print the same digits.
+ */
+int odpt_report_meta_int(struct odpt_report *r, const char *key, int64_t v);
+int odpt_report_meta_volatile_int(struct odpt_report *r, const char *key, int64_t v);
+/* A volatile measured figure with a fixed number of decimals (1.234). */
+int odpt_report_meta_volatile_fixed(struct odpt_report *r, const char *key,
+				    double v, int decimals);
+/*
  * Stable output (golden files, diffs between runs): volatile meta and test
  * durations are left out of every format. Off by default.
  */
@@ -107,6 +116,15 @@ int odpt_report_test(struct odpt_report *r, const struct odpt_test_record *t);
 int odpt_report_summary(struct odpt_report *r, const char *result,
 			const char *text);
 
+/*
+ * Nothing could run (no device): every format says so instead of showing
+ * an empty result. Sets the summary ("skipped", reason); with no tests in
+ * the report, TAP's plan becomes "1..0 # SKIP reason" (kselftest's
+ * skip-all) and JUnit holds one skipped test case named "all", so a CI
+ * job reads a result either way.
+ */
+int odpt_report_skip_all(struct odpt_report *r, const char *reason);
+
 /* Free-form structured section for object listings (e.g. devices): a
  * json-c object the table writer renders as an indented key/value tree.
  * Ownership of obj (a struct json_object *) passes to the report. */
@@ -120,7 +138,7 @@ enum odpt_format {
 	ODPT_FMT_TABLE,
 	ODPT_FMT_JSON,
 	ODPT_FMT_CSV,
-	ODPT_FMT_HGRM,   /* HdrHistogram percentile distribution, one block per series */
+	ODPT_FMT_HGRM,   /* HdrHistogram percentile distribution: one series per file */
 	ODPT_FMT_TAP,    /* TAP 13, kselftest style */
 	ODPT_FMT_JUNIT,
 };
@@ -134,7 +152,16 @@ struct odpt_write_opts {
 };
 int odpt_report_write(const struct odpt_report *r, enum odpt_format f,
 		      const struct odpt_write_opts *o, FILE *out);
-/* Write to path atomically (temp file in the same dir + fsync + rename). */
+/*
+ * Write to path: "-" is stdout; symlinks are followed; a missing or regular
+ * file is replaced atomically (temp file in the same directory, fsync,
+ * rename), so a failed write (-ENOSPC) leaves the old file and no temp
+ * file; a device node, FIFO or terminal is written in place, never
+ * replaced. 0 or -errno. .hgrm with several series: one file per series,
+ * path without its ".hgrm" suffix + ".NAME.k=v,k=v.hgrm" (characters
+ * other than letters, digits and ._,=+- become '_'), path itself is not
+ * written; to stdout ("-") several series are -EINVAL.
+ */
 int odpt_report_write_file(const struct odpt_report *r, enum odpt_format f,
 			   const struct odpt_write_opts *o, const char *path);
 
@@ -142,6 +169,8 @@ int odpt_report_write_file(const struct odpt_report *r, enum odpt_format f,
 struct odpt_test_counts {
 	unsigned pass, fail, skip, xfail, xpass;
 };
+/* Number of latency series (.hgrm holds one per file). */
+int odpt_report_nseries(const struct odpt_report *r);
 void odpt_report_test_counts(const struct odpt_report *r,
 			     struct odpt_test_counts *c);
 

@@ -5,7 +5,8 @@
  * cmd_<object>.c and exports one struct odpt_object.
  *
  * Exit codes: 0 success (tests passed or skipped), 1 a test failed or an
- * operation failed at run time, 2 bad usage or bad input.
+ * operation failed at run time, 2 bad usage or bad input, 4 nothing could
+ * run (no RDMA device: kselftest's skip code, KSFT_SKIP).
  */
 #ifndef ODPT_CLI_H
 #define ODPT_CLI_H
@@ -15,13 +16,13 @@
 #include "odpt/opts.h"
 #include "odpt/report.h"
 
-enum { ODPT_EXIT_OK = 0, ODPT_EXIT_FAIL = 1, ODPT_EXIT_USAGE = 2 };
+enum { ODPT_EXIT_OK = 0, ODPT_EXIT_FAIL = 1, ODPT_EXIT_USAGE = 2, ODPT_EXIT_SKIP = 4 };
 
 /* Global options, parsed before OBJECT. */
 struct odpt_cli {
 	bool json;               /* -j/--json: same as --format=json */
 	const char *format;      /* --format table|json|csv|hgrm */
-	const char *output;      /* -o FILE: written atomically */
+	const char *output;      /* -o FILE (odpt_report_write_file(); "-" is stdout) */
 	bool raw_buckets;        /* --raw-buckets (JSON) */
 	bool verbose;            /* -v */
 	const char *prog;

@@ -42,6 +42,13 @@ int odpt_cli_emit(const struct odpt_cli *cli, const struct odpt_report *r)
 		odpt_usage_err("odpt: unknown format '%s'\n", cli->format);
 		return ODPT_EXIT_USAGE;
 	}
+	/* HdrHistogram's plotters would draw several series as one curve. */
+	if (f == ODPT_FMT_HGRM && odpt_report_nseries(r) > 1 &&
+	    (!cli->output || !strcmp(cli->output, "-"))) {
+		odpt_usage_err("odpt: --format=hgrm: the result has %d series and a .hgrm stream holds one; use -o FILE.hgrm for one FILE.SERIES.hgrm per series, or --format=json/csv\n",
+			       odpt_report_nseries(r));
+		return ODPT_EXIT_USAGE;
+	}
 	if (cli->output) {
 		ret = odpt_report_write_file(r, f, &o, cli->output);
 		if (ret) {
@@ -119,14 +126,12 @@ int odpt_cli_meta(struct odpt_report *r)
 	if (ci->initialised) {
 		ret |= odpt_report_meta_volatile(r, "clock_source", ci->source_name);
 		ret |= odpt_report_meta_volatile(r, "clock_why", ci->why);
-		snprintf(buf, sizeof(buf), "%" PRIu64, ci->overhead_ns);
-		ret |= odpt_report_meta_volatile(r, "clock_overhead_ns", buf);
-		snprintf(buf, sizeof(buf), "%" PRIu64, ci->resolution_ns);
-		ret |= odpt_report_meta_volatile(r, "clock_resolution_ns", buf);
-		if (ci->tsc_hz) {
-			snprintf(buf, sizeof(buf), "%" PRIu64, ci->tsc_hz);
-			ret |= odpt_report_meta_volatile(r, "tsc_hz", buf);
-		}
+		ret |= odpt_report_meta_volatile_int(r, "clock_overhead_ns",
+						     (int64_t)ci->overhead_ns);
+		ret |= odpt_report_meta_volatile_int(r, "clock_resolution_ns",
+						     (int64_t)ci->resolution_ns);
+		if (ci->tsc_hz)
+			ret |= odpt_report_meta_volatile_int(r, "tsc_hz", (int64_t)ci->tsc_hz);
 	}
 	return ret ? -ENOMEM : 0;
 }

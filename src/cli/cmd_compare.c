@@ -35,7 +35,7 @@ static const struct odpt_opt compare_opts[] = {
 	{ .name = "alpha", .short_name = 'a', .type = ODPT_OPT_STR,
 	  .offset = offsetof(struct compare_cfg, alpha), .def = "0.01",
 	  .metavar = "A",
-	  .help = "statistical significance: Mann-Whitney two-sided p must be below A (0 < A <= 0.5)" },
+	  .help = "statistical significance: the quantile test's two-sided p at a --metric percentile must be below A / (number of --metric percentiles) (0 < A <= 0.5; Mann-Whitney is reported, does not decide)" },
 	{ .name = "metric", .short_name = 'm', .type = ODPT_OPT_STR,
 	  .offset = offsetof(struct compare_cfg, metric), .def = "p50,p99",
 	  .metavar = "LIST",

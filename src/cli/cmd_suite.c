@@ -7,6 +7,10 @@
  * cases in forked children and prints TAP 13 on stdout (or the global
  * --format), with --junit/--json files on request. Exit 0 when every case
  * passed, skipped or failed as a known kernel bug predicts; 1 otherwise.
+ * With no RDMA device at all, or no usable GID on the port chosen
+ * automatically, nothing can run: the same outputs say so (TAP "1..0 #
+ * SKIP reason", JUnit with one skipped case) and the exit code is 4,
+ * kselftest's skip code, so a CI job still reads a result.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -120,13 +124,18 @@ struct probed {
 	int gid;
 };
 
+/* How to get a device, for the skip reason. */
+#define GET_A_DEVICE "make one with 'rdma link add rxe0 type rxe netdev IF' (soft-RoCE, module rdma_rxe) or run the suite in the lab (tools/odpt-lab run)"
+
 /*
  * Open a device once in the parent to validate the input and read the
  * capabilities the preconditions need; the children open their own. opt
  * names the option in errors ("" for --dev, "--peer-dev " for the peer).
+ * ODPT_EXIT_SKIP, with the reason in why, when there is nothing to run
+ * on: no RDMA device at all, or no usable GID where none was asked for.
  */
 static int probe_device(const char *opt, const char *dev, uint64_t port, int gid,
-			struct probed *out)
+			struct probed *out, char *why, size_t why_len)
 {
 	const char *shown = dev ? dev : "(first)";
 	struct odpt_vctx *v;
@@ -139,22 +148,26 @@ static int probe_device(const char *opt, const char *dev, uint64_t port, int gid
 		break;
 	case -ENODEV:
 		odpt_verbs_names(names, sizeof(names));
-		if (!names[0])
-			odpt_err("suite: no RDMA devices");
-		else
-			odpt_err("suite: %sunknown RDMA device '%s' (have: %s)", opt,
+		if (!names[0]) {
+			snprintf(why, why_len, "no RDMA devices: %s", GET_A_DEVICE);
+			return ODPT_EXIT_SKIP;
+		}
+		odpt_err("suite: %sunknown RDMA device '%s' (have: %s)", opt,
 				 dev ? dev : "", names);
 		return ODPT_EXIT_USAGE;
 	case -ERANGE:
 		odpt_err("suite: %sdevice %s has no port %" PRIu64, opt, shown, port);
 		return ODPT_EXIT_USAGE;
 	case -EINVAL:
-		if (gid >= 0)
+		if (gid >= 0) {
 			odpt_err("suite: %sGID index %d is not valid on %s port %" PRIu64,
 				 opt, gid, shown, port);
-		else
-			odpt_err("suite: %s%s port %" PRIu64 " has no usable GID", opt, shown, port);
-		return ODPT_EXIT_USAGE;
+			return ODPT_EXIT_USAGE;
+		}
+		snprintf(why, why_len,
+			 "%s%s port %" PRIu64 " has no usable GID (RoCE needs an IPv4 address on the port's netdev; or choose one with --%sgid)",
+			 opt, shown, port, *opt ? "peer-" : "");
+		return ODPT_EXIT_SKIP;
 	case -EACCES:
 	case -EPERM:
 		odpt_err("suite: %sno permission to open RDMA device %s (/dev/infiniband): %s",
@@ -223,17 +236,13 @@ static int add_meta(struct odpt_report *r, const struct probed *d, const struct 
 	ret |= odpt_report_meta(r, "topology", buf);
 	ret |= odpt_report_meta(r, "device", d->name);
 	ret |= odpt_report_meta(r, "driver", caps->driver);
-	snprintf(buf, sizeof(buf), "%d", d->port);
-	ret |= odpt_report_meta(r, "port", buf);
-	snprintf(buf, sizeof(buf), "%d", d->gid);
-	ret |= odpt_report_meta(r, "gid_index", buf);
+	ret |= odpt_report_meta_int(r, "port", d->port);
+	ret |= odpt_report_meta_int(r, "gid_index", d->gid);
 	if (peer) {
 		ret |= odpt_report_meta(r, "peer_device", peer->name);
 		ret |= odpt_report_meta(r, "peer_driver", peer->caps.driver);
-		snprintf(buf, sizeof(buf), "%d", peer->port);
-		ret |= odpt_report_meta(r, "peer_port", buf);
-		snprintf(buf, sizeof(buf), "%d", peer->gid);
-		ret |= odpt_report_meta(r, "peer_gid_index", buf);
+		ret |= odpt_report_meta_int(r, "peer_port", peer->port);
+		ret |= odpt_report_meta_int(r, "peer_gid_index", peer->gid);
 	}
 	ret |= odpt_report_meta(r, "libibverbs_build", odpt_verbs_lib_version());
 	ret |= odpt_opts_echo(run_opts, c, r);
@@ -263,6 +272,49 @@ static int write_extra(const struct odpt_report *r, enum odpt_format f, const ch
 	return ret;
 }
 
+/*
+ * The results, however the run ended: --junit/--json files, then TAP on
+ * stdout (or the global --format / -o). An exit code: ODPT_EXIT_OK or,
+ * when a file cannot be written, ODPT_EXIT_FAIL.
+ */
+static int emit_results(struct odpt_cli *cli, const struct suite_cfg *c,
+			const struct odpt_report *r, const char *wall)
+{
+	struct odpt_write_opts o = { 0 };
+	int code;
+
+	if (c->junit && write_extra(r, ODPT_FMT_JUNIT, c->junit))
+		return ODPT_EXIT_FAIL;
+	if (c->json && write_extra(r, ODPT_FMT_JSON, c->json))
+		return ODPT_EXIT_FAIL;
+	if (cli->json || cli->format || cli->output)
+		return odpt_cli_emit(cli, r);
+	code = odpt_report_write(r, ODPT_FMT_TAP, &o, stdout) ? ODPT_EXIT_FAIL : ODPT_EXIT_OK;
+	if (wall)
+		odpt_out("# suite wall time: %s s\n", wall);
+	return code;
+}
+
+/* Nothing can run (no device): every output says why, exit 4. */
+static int skip_suite(struct odpt_cli *cli, const struct suite_cfg *c, const char *why)
+{
+	struct odpt_report *r = NULL;
+	int code = ODPT_EXIT_FAIL;
+
+	odpt_warn("suite: skipped: %s", why);
+	if (odpt_report_create("suite run", &r) || odpt_cli_meta(r) ||
+	    odpt_opts_echo(run_opts, c, r) || odpt_report_skip_all(r, why)) {
+		odpt_err("out of memory");
+		goto destroy_report;
+	}
+	code = emit_results(cli, c, r, NULL);
+	if (code == ODPT_EXIT_OK)
+		code = ODPT_EXIT_SKIP;
+destroy_report:
+	odpt_report_destroy(r);
+	return code;
+}
+
 static int run_suite(struct odpt_cli *cli, int argc, char **argv)
 {
 	struct odpt_suite_cfg scfg = { 0 };
@@ -272,8 +324,8 @@ static int run_suite(struct odpt_cli *cli, int argc, char **argv)
 	struct probed d, peer;
 	struct suite_cfg c;
 	struct utsname u;
-	char wall[64];
-	uint64_t t0;
+	char wall[64], why[320];
+	uint64_t t0, wall_ns;
 	int code, gid, peer_gid = -1, ret, matched = 0;
 
 	if (!odpt_cli_parse_opts_only(&odpt_obj_suite.verbs[0], &c, argc, argv, &code))
@@ -312,11 +364,16 @@ static int run_suite(struct odpt_cli *cli, int argc, char **argv)
 			 SUITE_MEMLOCK_BYTES >> 10);
 		return ODPT_EXIT_USAGE;
 	}
-	code = probe_device("", c.dev, c.port, gid, &d);
+	code = probe_device("", c.dev, c.port, gid, &d, why, sizeof(why));
+	if (code == ODPT_EXIT_SKIP)
+		return skip_suite(cli, &c, why);
 	if (code != ODPT_EXIT_OK)
 		return code;
 	if (c.peer_dev) {
-		code = probe_device("--peer-dev: ", c.peer_dev, c.peer_port, peer_gid, &peer);
+		code = probe_device("--peer-dev: ", c.peer_dev, c.peer_port, peer_gid, &peer,
+				    why, sizeof(why));
+		if (code == ODPT_EXIT_SKIP)
+			return skip_suite(cli, &c, why);
 		if (code != ODPT_EXIT_OK)
 			return code;
 		/* The same check when --dev was left to the default. */
@@ -360,22 +417,12 @@ static int run_suite(struct odpt_cli *cli, int argc, char **argv)
 		odpt_err("suite: %s", strerror(-ret));
 		goto destroy_report;
 	}
-	snprintf(wall, sizeof(wall), "%.3f", (double)(mono_ns() - t0) / 1e9);
-	if (odpt_report_meta_volatile(r, "suite_wall_s", wall) ||
-	    odpt_report_scalar(r, "suite_wall_ns", NULL, 0, (double)(mono_ns() - t0)))
+	wall_ns = mono_ns() - t0;
+	snprintf(wall, sizeof(wall), "%.3f", (double)wall_ns / 1e9);
+	if (odpt_report_meta_volatile_fixed(r, "suite_wall_s", (double)wall_ns / 1e9, 3) ||
+	    odpt_report_scalar(r, "suite_wall_ns", NULL, 0, (double)wall_ns))
 		goto destroy_report;
-	if (c.junit && write_extra(r, ODPT_FMT_JUNIT, c.junit))
-		goto destroy_report;
-	if (c.json && write_extra(r, ODPT_FMT_JSON, c.json))
-		goto destroy_report;
-	if (cli->json || cli->format || cli->output) {
-		code = odpt_cli_emit(cli, r);
-	} else {
-		struct odpt_write_opts o = { 0 };
-
-		code = odpt_report_write(r, ODPT_FMT_TAP, &o, stdout) ? ODPT_EXIT_FAIL : ODPT_EXIT_OK;
-		odpt_out("# suite wall time: %s s\n", wall);
-	}
+	code = emit_results(cli, &c, r, wall);
 	odpt_report_test_counts(r, &tc);
 	if (code == ODPT_EXIT_OK && (tc.fail || tc.xpass))
 		code = ODPT_EXIT_FAIL;
@@ -386,7 +433,7 @@ destroy_report:
 
 static const struct odpt_verb suite_verbs[] = {
 	{ .name = "run", .run = run_suite, .opts = run_opts,
-	  .summary = "run the ODP regression suite (TAP 13 on stdout)" },
+	  .summary = "run the ODP regression suite (TAP 13 on stdout; exit 4 if no device)" },
 	{ .name = NULL },
 };
 

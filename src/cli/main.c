@@ -38,13 +38,16 @@ static void global_usage(void (*pr)(const char *, ...))
 	pr("\nglobal options:\n"
 	   "  -j, --json                  same as --format=json\n"
 	   "  --format=FMT                table (default), json, csv, hgrm, tap, junit\n"
-	   "  -o, --output=FILE           write the result to FILE (atomically) instead of stdout\n"
+	   "  -o, --output=FILE           write the result to FILE instead of stdout ('-': stdout);\n"
+	   "                              a regular file is replaced atomically, a device or FIFO\n"
+	   "                              written in place\n"
 	   "  --raw-buckets               JSON: include every non-empty histogram bucket\n"
 	   "  --stable                    leave out run-dependent facts (host, kernel, durations)\n"
 	   "  -v, --verbose               more diagnostics on stderr\n"
 	   "  --version                   print the version and exit\n"
 	   "  -h, --help                  this help\n\n"
-	   "exit status: 0 success, 1 a test or operation failed, 2 bad usage or input\n");
+	   "exit status: 0 success, 1 a test or operation failed, 2 bad usage or input,\n"
+	   "             4 nothing could run (suite run without an RDMA device: TAP 1..0 # SKIP)\n");
 }
 
 static void print_out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -53,6 +53,8 @@ run(1 out "new_runs{series=lat_ns,mode=hmm}" compare ${dir}/base.json,${dir}/bas
 run(0 out "no change: runs disagree (pooled p99 +19.80%" compare ${dir}/base.json,${dir}/base.json ${dir}/slow.json,${dir}/base.json)
 run(0 out "compare options:" compare help)
 run(0 out "--threshold-pct" compare --help)
+# The help names the test that decides (the quantile test, not Mann-Whitney).
+run(0 out "the quantile test's two-sided p at a --metric percentile must be below A / (number of --metric percentiles)" compare --help)
 
 # Bad usage and bad files: exit 2 with one line saying what to do.
 run(2 err "compare needs two result files, BASE and NEW (got 0)" compare)

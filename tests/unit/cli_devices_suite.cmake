@@ -1,7 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 # `odpt devices` and `odpt suite run` through the real binary: valid JSON
 # with a device list (empty on a machine without RDMA), "no RDMA devices"
-# and exit 0 there, and exit 2 with a one-line error for bad suite input.
+# and exit 0 there; without devices the suite's skip-all result (TAP
+# "1..0 # SKIP", JUnit with one skipped case, JSON summary "skipped", exit
+# 4) and, where perl's prove is installed, prove reading that TAP; exit 2
+# with a one-line error for bad suite input.
 function(run_odpt expect_rc out_var)
   execute_process(COMMAND ${ODPT_BIN} ${ARGN} RESULT_VARIABLE rc
                   OUTPUT_VARIABLE out ERROR_VARIABLE err)
@@ -28,10 +31,40 @@ if(ndev EQUAL 0)
   if(NOT text STREQUAL "no RDMA devices\n")
     message(FATAL_ERROR "want 'no RDMA devices', got '${text}'")
   endif()
-  # Without devices the suite cannot run: a clear error, exit 2.
-  run_odpt(2 o suite run)
-  if(NOT o_err MATCHES "^odpt: suite: no RDMA devices\n$")
-    message(FATAL_ERROR "suite run without devices: '${o_err}'")
+  # Without devices nothing can run: a result that says so, exit 4.
+  set(junit ${WORK_DIR}/nodev.junit.xml)
+  set(jsonf ${WORK_DIR}/nodev.json)
+  set(tapf ${WORK_DIR}/nodev.tap)
+  file(REMOVE ${junit} ${jsonf} ${tapf})
+  run_odpt(4 tap suite run --junit ${junit} --json ${jsonf})
+  if(NOT tap MATCHES "^TAP version 13\n1\\.\\.0 # SKIP no RDMA devices: [^\n]*rdma link add rxe0 type rxe netdev IF[^\n]*tools/odpt-lab")
+    message(FATAL_ERROR "suite run without devices, TAP: '${tap}'")
+  endif()
+  if(NOT tap_err MATCHES "skipped: no RDMA devices")
+    message(FATAL_ERROR "suite run without devices, stderr: '${tap_err}'")
+  endif()
+  file(READ ${junit} xml)
+  if(NOT xml MATCHES "<testsuite name=\"suite run\" tests=\"1\" failures=\"0\" errors=\"0\" skipped=\"1\""
+     OR NOT xml MATCHES "<skipped message=\"no RDMA devices")
+    message(FATAL_ERROR "suite run without devices, JUnit: '${xml}'")
+  endif()
+  file(READ ${jsonf} json)
+  string(JSON sres GET "${json}" summary result)
+  if(NOT sres STREQUAL "skipped")
+    message(FATAL_ERROR "suite run without devices, JSON summary: '${sres}'")
+  endif()
+  # prove (Test::Harness) parses the stream as a skip-all, not an error.
+  find_program(PROVE prove)
+  if(PROVE)
+    file(WRITE ${tapf} "${tap}")
+    execute_process(COMMAND ${PROVE} --exec cat ${tapf} RESULT_VARIABLE prc
+                    OUTPUT_VARIABLE pout ERROR_VARIABLE perr)
+    if(NOT prc EQUAL 0 OR NOT pout MATCHES "skipped: no RDMA devices")
+      message(FATAL_ERROR "prove on the no-device TAP: exit ${prc}\n${pout}${perr}")
+    endif()
+    message(STATUS "prove: ${pout}")
+  else()
+    message(STATUS "prove not installed: TAP parse check skipped")
   endif()
 endif()
 run_odpt(2 o devices --dev no_such_dev0)

@@ -68,6 +68,41 @@ else()
 endif()
 run(1 err "cannot write /nonexistent-odpt-dir/x.json" -o /nonexistent-odpt-dir/x.json hist check ${quick})
 
+# -o - is stdout, not a file named "-".
+file(REMOVE ${WORK_DIR}/-)
+run(0 out "\"schema_version\": 1" -o - -j hist check ${quick})
+if(EXISTS ${WORK_DIR}/-)
+  message(STATUS "FAIL: -o - created a file named '-'")
+  math(EXPR failures "${failures} + 1")
+endif()
+# A full device: a clear error, exit 1, the node kept. A private node when
+# we may make one (root), so a regression cannot replace the host's
+# /dev/full; without root the real one cannot be replaced anyway.
+set(full ${WORK_DIR}/cli-full)
+file(REMOVE ${full})
+execute_process(COMMAND mknod ${full} c 1 7 RESULT_VARIABLE mknod_rc
+                OUTPUT_QUIET ERROR_QUIET)
+if(NOT mknod_rc EQUAL 0)
+  set(full /dev/full)
+endif()
+run(1 err "cannot write ${full}: No space left on device" -o ${full} -j hist check ${quick})
+execute_process(COMMAND test -c ${full} RESULT_VARIABLE chr_rc)
+if(NOT chr_rc EQUAL 0)
+  message(STATUS "FAIL: -o ${full} replaced the device node")
+  math(EXPR failures "${failures} + 1")
+endif()
+file(REMOVE ${WORK_DIR}/cli-full)
+
+# Numbers in meta are JSON numbers, not strings.
+execute_process(COMMAND ${ODPT_BIN} -j hist check ${quick} OUTPUT_VARIABLE out)
+foreach(key clock_overhead_ns clock_resolution_ns)
+  string(JSON t ERROR_VARIABLE jerr TYPE "${out}" meta ${key})
+  if(jerr OR NOT t STREQUAL "NUMBER")
+    message(STATUS "FAIL: meta.${key} is ${t}, want a JSON number ${jerr}")
+    math(EXPR failures "${failures} + 1")
+  endif()
+endforeach()
+
 # --stable drops the run-dependent facts.
 execute_process(COMMAND ${ODPT_BIN} --stable -j hist check ${quick} OUTPUT_VARIABLE out)
 string(FIND "${out}" "\"kernel\"" pos)

@@ -79,6 +79,8 @@ static struct odpt_report *golden_report(bool one_series)
 	odpt_report_set_stable(r, true);
 	assert_int_equal(odpt_report_meta(r, "device", "rxe0"), 0);
 	assert_int_equal(odpt_report_meta_volatile(r, "host", "must-not-appear"), 0);
+	assert_int_equal(odpt_report_meta_int(r, "port", 1), 0);
+	assert_int_equal(odpt_report_meta_int(r, "gid_index", -1), 0);
 	assert_int_equal(odpt_report_config_u64(r, "iters", 100), 0);
 	assert_int_equal(odpt_report_config_str(r, "dev", "rxe0"), 0);
 	assert_int_equal(odpt_report_config_bool(r, "odp", true), 0);
@@ -127,12 +129,180 @@ static void test_golden_json_raw(void **state)
 	odpt_report_destroy(r);
 }
 static void test_golden_csv(void **state) { golden_case(ODPT_FMT_CSV, "report.csv", false, false); }
-static void test_golden_hgrm(void **state) { golden_case(ODPT_FMT_HGRM, "report.hgrm", false, false); }
+/*
+ * Several series: a .hgrm stream refuses them (a plotter would draw one
+ * curve); a file becomes one file per series, NAME.SERIES.hgrm, and NAME
+ * itself is not written.
+ */
+static void test_golden_hgrm(void **state)
+{
+	struct odpt_report *r = golden_report(false);
+	char dir[] = "/tmp/odpt-hgrm-XXXXXX", path[300], *got;
+	FILE *f = tmpfile();
+
+	assert_non_null(f);
+	assert_int_equal(odpt_report_write(r, ODPT_FMT_HGRM, NULL, f), -EINVAL);
+	fclose(f);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/report.hgrm", dir);
+	assert_int_equal(odpt_report_write_file(r, ODPT_FMT_HGRM, NULL, path), 0);
+	assert_int_equal(access(path, F_OK), -1);
+	/* the first series is the one-series report's */
+	snprintf(path, sizeof(path), "%s/report.map_ns_per_page.mode=hmm,size_bytes=4096,iommu=on.hgrm", dir);
+	got = unit_slurp(path);
+	assert_non_null(got);
+	assert_null(strstr(got, "#[Series"));
+	unit_check_golden("single.hgrm", got);
+	unlink(path);
+	free(got);
+	snprintf(path, sizeof(path), "%s/report.unmap_ns_per_page.mode=page.hgrm", dir);
+	got = unit_slurp(path);
+	assert_non_null(got);
+	unit_check_golden("report.unmap_ns_per_page.hgrm", got);
+	unlink(path);
+	free(got);
+	assert_int_equal(rmdir(dir), 0);
+	odpt_report_destroy(r);
+}
 static void test_golden_hgrm_single(void **state) { golden_case(ODPT_FMT_HGRM, "single.hgrm", true, false); }
 static void test_golden_tap(void **state) { golden_case(ODPT_FMT_TAP, "report.tap", false, false); }
 static void test_golden_junit(void **state) { golden_case(ODPT_FMT_JUNIT, "report.junit.xml", false, false); }
 
+/*
+ * The attributes the Jenkins xunit plugin's JUnit schema (junit-10.xsd)
+ * allows on each element odpt writes; anything else fails validation
+ * there (skipped= on <testsuites> did).
+ */
+static const struct {
+	const char *element;
+	const char *attrs;   /* space-separated, with a space at each end */
+} junit_schema[] = {
+	{ "testsuites", " name time tests failures disabled errors " },
+	{ "testsuite", " name tests failures errors time disabled skipped timestamp hostname id package file log url version " },
+	{ "properties", " " },
+	{ "property", " name value " },
+	{ "testcase", " name assertions time classname status class file line log group url " },
+	{ "skipped", " message " },
+	{ "failure", " message type " },
+	{ "error", " message type " },
+	{ "system-out", " " },
+	{ "system-err", " " },
+};
+
+/* Fail unless every start tag in xml names a schema element with schema
+ * attributes only. Attribute values are escaped, so '>' ends each tag. */
+static void check_junit_schema(const char *xml)
+{
+	const char *p = xml;
+
+	while ((p = strchr(p, '<'))) {
+		const char *end = strchr(p, '>'), *q;
+		char name[64], attr[64], pat[70];
+		size_t n;
+		unsigned i;
+
+		assert_non_null(end);
+		p++;
+		if (*p == '?' || *p == '/') {
+			p = end;
+			continue;
+		}
+		n = strcspn(p, " />");
+		assert_true(n < sizeof(name));
+		memcpy(name, p, n);
+		name[n] = '\0';
+		for (i = 0; i < sizeof(junit_schema) / sizeof(junit_schema[0]); i++)
+			if (!strcmp(junit_schema[i].element, name))
+				break;
+		if (i == sizeof(junit_schema) / sizeof(junit_schema[0]))
+			fail_msg("<%s> is not a JUnit schema element", name);
+		for (q = p + n; q < end;) {
+			q += strspn(q, " \n/");
+			if (q >= end)
+				break;
+			n = strcspn(q, "=");
+			assert_true(n < sizeof(attr));
+			memcpy(attr, q, n);
+			attr[n] = '\0';
+			snprintf(pat, sizeof(pat), " %s ", attr);
+			if (!strstr(junit_schema[i].attrs, pat))
+				fail_msg("<%s %s=...>: not in the JUnit schema", name, attr);
+			q = strchr(q + n + 2, '"');   /* past the quoted value */
+			assert_non_null(q);
+			q++;
+		}
+		p = end;
+	}
+}
+
+static void test_junit_schema(void **state)
+{
+	struct odpt_report *r = golden_report(false);
+	char *out = unit_render(r, ODPT_FMT_JUNIT, NULL);
+
+	check_junit_schema(out);
+	free(out);
+	odpt_report_destroy(r);
+}
+
+/*
+ * Nothing could run: TAP's plan is kselftest's skip-all, JUnit holds one
+ * skipped case (still within the schema), the summary carries the reason.
+ */
+static void test_skip_all(void **state)
+{
+	struct odpt_report *r = NULL;
+	char *out;
+
+	assert_int_equal(odpt_report_create("suite run", &r), 0);
+	assert_int_equal(odpt_report_skip_all(r, NULL), -EINVAL);
+	assert_int_equal(odpt_report_skip_all(r, "no RDMA devices\nat all"), 0);
+	out = unit_render(r, ODPT_FMT_TAP, NULL);
+	assert_non_null(strstr(out, "TAP version 13\n1..0 # SKIP no RDMA devices at all\n"));
+	assert_null(strstr(out, "# summary"));
+	free(out);
+	out = unit_render(r, ODPT_FMT_JUNIT, NULL);
+	check_junit_schema(out);
+	assert_non_null(strstr(out, "<testsuites name=\"odpt\" tests=\"1\" failures=\"0\""));
+	assert_non_null(strstr(out, "tests=\"1\" failures=\"0\" errors=\"0\" skipped=\"1\""));
+	assert_non_null(strstr(out, "<testcase classname=\"odpt.suite.run\" name=\"all\""));
+	assert_non_null(strstr(out, "<skipped message=\"no RDMA devices\nat all\"/>"));
+	free(out);
+	out = unit_render(r, ODPT_FMT_JSON, NULL);
+	assert_non_null(strstr(out, "\"result\": \"skipped\""));
+	free(out);
+	out = unit_render(r, ODPT_FMT_TABLE, NULL);
+	assert_non_null(strstr(out, "summary: no RDMA devices"));
+	free(out);
+	odpt_report_destroy(r);
+}
+
 /* The JSON output is valid JSON with the documented shape. */
+/* A measured figure: the exact decimals, as a number; no NaN. */
+static void test_meta_fixed(void **state)
+{
+	struct odpt_report *r = NULL;
+	struct json_object *root, *m, *v;
+	char *out;
+
+	assert_int_equal(odpt_report_create("meta", &r), 0);
+	assert_int_equal(odpt_report_meta_volatile_fixed(r, "suite_wall_s", 12.3456, 3), 0);
+	assert_int_equal(odpt_report_meta_volatile_fixed(r, "bad", NAN, 3), -EINVAL);
+	out = unit_render(r, ODPT_FMT_JSON, NULL);
+	assert_non_null(strstr(out, "\"suite_wall_s\": 12.346"));
+	root = json_tokener_parse(out);
+	assert_non_null(root);
+	assert_true(json_object_object_get_ex(root, "meta", &m));
+	assert_true(json_object_object_get_ex(m, "suite_wall_s", &v));
+	assert_true(json_object_is_type(v, json_type_double));
+	json_object_put(root);
+	free(out);
+	out = unit_render(r, ODPT_FMT_TAP, NULL);
+	assert_non_null(strstr(out, "# suite_wall_s: 12.346\n"));
+	free(out);
+	odpt_report_destroy(r);
+}
+
 static void test_json_shape(void **state)
 {
 	struct odpt_report *r = golden_report(false);
@@ -152,6 +322,16 @@ static void test_json_shape(void **state)
 	assert_true(json_object_object_get_ex(root, "test_counts", &v));
 	assert_true(json_object_object_get_ex(v, "xfail", &p));
 	assert_int_equal(json_object_get_int(p), 1);
+	/* meta: numbers as JSON numbers, text as strings */
+	assert_true(json_object_object_get_ex(root, "meta", &v));
+	assert_true(json_object_object_get_ex(v, "port", &p));
+	assert_true(json_object_is_type(p, json_type_int));
+	assert_int_equal(json_object_get_int(p), 1);
+	assert_true(json_object_object_get_ex(v, "gid_index", &p));
+	assert_true(json_object_is_type(p, json_type_int));
+	assert_int_equal(json_object_get_int(p), -1);
+	assert_true(json_object_object_get_ex(v, "device", &p));
+	assert_true(json_object_is_type(p, json_type_string));
 	json_object_put(root);
 	free(out);
 	odpt_report_destroy(r);
@@ -463,7 +643,10 @@ int main(void)
 		cmocka_unit_test(test_golden_hgrm_single),
 		cmocka_unit_test(test_golden_tap),
 		cmocka_unit_test(test_golden_junit),
+		cmocka_unit_test(test_junit_schema),
+		cmocka_unit_test(test_skip_all),
 		cmocka_unit_test(test_json_shape),
+		cmocka_unit_test(test_meta_fixed),
 		cmocka_unit_test(test_formats_agree),
 		cmocka_unit_test(test_table_units),
 		cmocka_unit_test(test_tap_names),

@@ -15,7 +15,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 # plot_series FILE REL: a multi-series .hgrm (blocks opened by
-# "#[Series NAME{k=v,...}]", as odpt writes them) becomes one plot per metric
+# "#[Series NAME{k=v,...}]", as odpt wrote them before it wrote one
+# NAME.SERIES.hgrm file per series) becomes one plot per metric
 # NAME and size_bytes label, one line per remaining label set, with a legend.
 plot_series() {
 	local f=$1 rel=$2 d g files titles t

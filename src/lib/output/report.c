@@ -3,17 +3,13 @@
  * The result document (include/odpt/report.h): producers add metadata,
  * configuration, histograms, scalars, test results and structured sections;
  * this file stores copies of them, dispatches to the per-format writers and
- * writes result files atomically (temp file in the same directory, fsync,
- * rename, fsync of the directory).
+ * hands result files to write_file.c.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -142,7 +138,7 @@ void odpt_report_set_stable(struct odpt_report *r, bool stable)
 }
 
 static int add_meta(struct odpt_report *r, const char *key, const char *value,
-		    bool is_volatile)
+		    bool is_volatile, bool is_number)
 {
 	bool failed = false;
 	int i;
@@ -159,6 +155,7 @@ static int add_meta(struct odpt_report *r, const char *key, const char *value,
 			free(r->meta[i].value);
 			r->meta[i].value = v;
 			r->meta[i].is_volatile = is_volatile;
+			r->meta[i].is_number = is_number;
 			return 0;
 		}
 	}
@@ -168,18 +165,47 @@ static int add_meta(struct odpt_report *r, const char *key, const char *value,
 	r->meta[i].key = dup_or_null(key, &failed);
 	r->meta[i].value = dup_or_null(value, &failed);
 	r->meta[i].is_volatile = is_volatile;
+	r->meta[i].is_number = is_number;
 	return failed ? -ENOMEM : 0;
 }
 
 int odpt_report_meta(struct odpt_report *r, const char *key, const char *value)
 {
-	return add_meta(r, key, value, false);
+	return add_meta(r, key, value, false, false);
 }
 
 int odpt_report_meta_volatile(struct odpt_report *r, const char *key,
 			      const char *value)
 {
-	return add_meta(r, key, value, true);
+	return add_meta(r, key, value, true, false);
+}
+
+int odpt_report_meta_int(struct odpt_report *r, const char *key, int64_t v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%" PRId64, v);
+	return add_meta(r, key, buf, false, true);
+}
+
+int odpt_report_meta_volatile_int(struct odpt_report *r, const char *key, int64_t v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%" PRId64, v);
+	return add_meta(r, key, buf, true, true);
+}
+
+int odpt_report_meta_volatile_fixed(struct odpt_report *r, const char *key,
+				    double v, int decimals)
+{
+	char buf[64];
+
+	/* JSON has no NaN or infinity, and the text must be a JSON number. */
+	if (!isfinite(v) || decimals < 0 || decimals > 17)
+		return -EINVAL;
+	snprintf(buf, sizeof(buf), "%.*f", decimals, v);
+	return add_meta(r, key, buf, true, true);
 }
 
 bool odpt_meta_visible(const struct odpt_report *r, const struct odpt_rkv *kv)
@@ -363,6 +389,18 @@ int odpt_report_summary(struct odpt_report *r, const char *result,
 	return 0;
 }
 
+int odpt_report_skip_all(struct odpt_report *r, const char *reason)
+{
+	int ret;
+
+	if (!r || !reason || !*reason)
+		return -EINVAL;
+	ret = odpt_report_summary(r, "skipped", reason);
+	if (!ret)
+		r->skip_all = true;
+	return ret;
+}
+
 /* Keys the JSON writer uses at the top level; a section cannot take them. */
 static const char *const reserved_keys[] = {
 	"schema_version", "tool", "command", "meta", "config", "series",
@@ -513,93 +551,7 @@ int odpt_report_write(const struct odpt_report *r, enum odpt_format f,
 	return 0;
 }
 
-static mode_t process_umask(void)
+int odpt_report_nseries(const struct odpt_report *r)
 {
-	mode_t m = umask(022);
-
-	umask(m);
-	return m;
-}
-
-/* Make a rename durable: fsync the directory that holds the file. */
-static void fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-}
-
-int odpt_report_write_file(const struct odpt_report *r, enum odpt_format f,
-			   const struct odpt_write_opts *o, const char *path)
-{
-	char *dcopy = NULL, *bcopy = NULL, *tmp = NULL;
-	const char *dir, *base;
-	FILE *fp = NULL;
-	int fd, ret;
-	size_t len;
-
-	if (!r || !path || !*path)
-		return -EINVAL;
-	dcopy = strdup(path);
-	bcopy = strdup(path);
-	if (!dcopy || !bcopy) {
-		ret = -ENOMEM;
-		goto out_free_names;
-	}
-	dir = dirname(dcopy);
-	base = basename(bcopy);
-	len = strlen(dir) + strlen(base) + 16;
-	tmp = malloc(len);
-	if (!tmp) {
-		ret = -ENOMEM;
-		goto out_free_names;
-	}
-	/* Same directory as the target, so rename() is atomic. */
-	snprintf(tmp, len, "%s/.%s.XXXXXX", dir, base);
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		ret = -errno;
-		goto out_free_names;
-	}
-	fp = fdopen(fd, "w");
-	if (!fp) {
-		ret = -errno;
-		close(fd);
-		goto out_unlink;
-	}
-	ret = odpt_report_write(r, f, o, fp);
-	if (ret)
-		goto out_close;
-	if (fsync(fileno(fp))) {
-		ret = -errno;
-		goto out_close;
-	}
-	if (fclose(fp)) {
-		fp = NULL;
-		ret = -errno;
-		goto out_unlink;
-	}
-	fp = NULL;
-	/* mkstemp creates 0600; give the file the mode open() would. */
-	chmod(tmp, 0666 & ~process_umask());
-	if (rename(tmp, path)) {
-		ret = -errno;
-		goto out_unlink;
-	}
-	fsync_dir(dir);
-	ret = 0;
-	goto out_free_names;
-
-out_close:
-	fclose(fp);
-out_unlink:
-	unlink(tmp);
-out_free_names:
-	free(tmp);
-	free(bcopy);
-	free(dcopy);
-	return ret;
+	return r ? r->nseries : 0;
 }

@@ -16,6 +16,7 @@ struct odpt_rkv {
 	char *key;
 	char *value;
 	bool is_volatile;
+	bool is_number;         /* value is a JSON number's text (JSON writes a number) */
 };
 
 enum odpt_rcfg_type { ODPT_RCFG_STR, ODPT_RCFG_U64, ODPT_RCFG_BOOL };
@@ -65,6 +66,7 @@ struct odpt_report {
 	int ntests;
 	struct odpt_rsection *sections;
 	int nsections;
+	bool skip_all;          /* odpt_report_skip_all(): reason in summary_text */
 	char *summary_result;   /* NULL: no summary */
 	char *summary_text;
 };
@@ -78,11 +80,21 @@ void odpt_pct_fmt(double p, char *buf, size_t len);
 /* Whether a meta entry is printed (stable mode hides volatile ones). */
 bool odpt_meta_visible(const struct odpt_report *r, const struct odpt_rkv *kv);
 
+/*
+ * Write len bytes to path the way result files are written (write_file.c):
+ * "-" is stdout, a missing or regular file (after symlinks) is replaced
+ * atomically, any other node is written in place. 0 or -errno.
+ */
+int odpt_output_write(const char *path, const char *buf, size_t len);
+
 int odpt_write_table(const struct odpt_report *r, const struct odpt_write_opts *o, FILE *f);
 int odpt_write_json(const struct odpt_report *r, const struct odpt_write_opts *o, FILE *f);
 int odpt_write_csv(const struct odpt_report *r, const struct odpt_write_opts *o, FILE *f);
 int odpt_write_hgrm(const struct odpt_report *r, const struct odpt_write_opts *o, FILE *f);
 int odpt_write_tap(const struct odpt_report *r, const struct odpt_write_opts *o, FILE *f);
+/* Series i alone as .hgrm (write_file.c writes one file per series). */
+int odpt_write_hgrm_series(const struct odpt_report *r, const struct odpt_write_opts *o,
+			   int i, FILE *f);
 int odpt_write_junit(const struct odpt_report *r, const struct odpt_write_opts *o, FILE *f);
 
 #endif

@@ -13,8 +13,13 @@
  * footer gives mean and standard deviation (median equivalent values), max
  * (highest equivalent), total count, bucket and sub-bucket counts. Numbers
  * are rounded the way Java's Formatter does (see java_fixed()).
- * With several series, each block is preceded by a "#[Series ...]" line.
+ * One series per file: HdrHistogram's plotters read every line of a file
+ * as one curve, so several series in one stream would be glued into one.
+ * The stream writer refuses several series (-EINVAL); written to a file,
+ * odpt_report_write_file() puts each series in a file of its own,
+ * NAME.SERIES.hgrm (write_file.c).
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
@@ -162,20 +167,19 @@ static void distribution(FILE *f, const struct odpt_hist *h, int ticks)
 		h->sub_bucket_count);
 }
 
+int odpt_write_hgrm_series(const struct odpt_report *r, const struct odpt_write_opts *o,
+			   int i, FILE *f)
+{
+	if (i < 0 || i >= r->nseries)
+		return -EINVAL;
+	distribution(f, r->series[i].h, o->hgrm_ticks > 0 ? o->hgrm_ticks : 5);
+	return 0;
+}
+
 int odpt_write_hgrm(const struct odpt_report *r, const struct odpt_write_opts *o,
 		    FILE *f)
 {
-	int ticks = o->hgrm_ticks > 0 ? o->hgrm_ticks : 5;
-	char lab[512];
-	int i;
-
-	for (i = 0; i < r->nseries; i++) {
-		if (r->nseries > 1) {
-			odpt_labels_fmt(&r->series[i].labels, lab, sizeof(lab));
-			fprintf(f, "%s#[Series %s%s%s%s]\n", i ? "\n" : "",
-				r->series[i].name, *lab ? "{" : "", lab, *lab ? "}" : "");
-		}
-		distribution(f, r->series[i].h, ticks);
-	}
-	return 0;
+	if (r->nseries > 1)
+		return -EINVAL;
+	return r->nseries ? odpt_write_hgrm_series(r, o, 0, f) : 0;
 }

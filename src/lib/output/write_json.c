@@ -179,10 +179,16 @@ static struct json_object *build(const struct odpt_report *r,
 	o = json_object_new_object();
 	CHECK(o);
 	json_object_object_add(root, "meta", o);
-	for (i = 0; i < r->nmeta; i++)
-		if (odpt_meta_visible(r, &r->meta[i]))
-			json_object_object_add(o, r->meta[i].key,
-					       json_object_new_string(r->meta[i].value));
+	for (i = 0; i < r->nmeta; i++) {
+		const struct odpt_rkv *kv = &r->meta[i];
+
+		if (!odpt_meta_visible(r, kv))
+			continue;
+		/* A number keeps the exact text it was given. */
+		json_object_object_add(o, kv->key, kv->is_number ?
+				       json_object_new_double_s(strtod(kv->value, NULL), kv->value) :
+				       json_object_new_string(kv->value));
+	}
 
 	o = json_object_new_object();
 	CHECK(o);

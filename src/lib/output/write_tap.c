@@ -5,7 +5,8 @@
  * before its result line, results as "ok N name", "not ok N name",
  * "ok N name # SKIP reason", "ok N name # XFAIL reason" and
  * "not ok N name # XPASS reason" (an unexpected pass is a failure), and
- * the kselftest totals line at the end.
+ * the kselftest totals line at the end. A report where nothing could run
+ * (odpt_report_skip_all()) has the plan "1..0 # SKIP reason".
  */
 #include <string.h>
 
@@ -49,7 +50,14 @@ int odpt_write_tap(const struct odpt_report *r, const struct odpt_write_opts *o,
 	int i;
 
 	fputs("TAP version 13\n", f);
-	fprintf(f, "1..%d\n", r->ntests);
+	if (r->skip_all && !r->ntests) {
+		/* kselftest's skip-all plan: prove and friends read it as SKIP. */
+		fputs("1..0 # SKIP ", f);
+		one_line(f, r->summary_text);
+		fputc('\n', f);
+	} else {
+		fprintf(f, "1..%d\n", r->ntests);
+	}
 	fprintf(f, "# odpt %s\n", r->command);
 	for (i = 0; i < r->nmeta; i++)
 		if (odpt_meta_visible(r, &r->meta[i]))
@@ -98,7 +106,7 @@ int odpt_write_tap(const struct odpt_report *r, const struct odpt_write_opts *o,
 			break;
 		}
 	}
-	if (r->summary_result) {
+	if (r->summary_result && !(r->skip_all && !r->ntests)) {
 		fputs("# summary: ", f);
 		one_line(f, r->summary_text);
 		fputc('\n', f);

@@ -273,7 +273,6 @@ const char *odpt_shim_path_name(const struct odpt_hmm_dev_info *d)
 
 int odpt_shim_report_dev(struct odpt_report *r, const struct odpt_hmm_dev_info *d)
 {
-	char buf[32];
 	int ret;
 
 	ret = odpt_report_meta(r, "shim_device", odpt_shim_device_name(d->device_kind));
@@ -284,13 +283,11 @@ int odpt_shim_report_dev(struct odpt_report *r, const struct odpt_hmm_dev_info *
 	if (!ret)
 		ret = odpt_report_meta(r, "shim_path", odpt_shim_path_name(d));
 	if (!ret)
-		ret = odpt_report_meta(r, "shim_dma_need_unmap", d->dma_need_unmap ? "1" : "0");
-	snprintf(buf, sizeof(buf), "%u", d->dma_mask_bits);
+		ret = odpt_report_meta_int(r, "shim_dma_need_unmap", d->dma_need_unmap ? 1 : 0);
 	if (!ret)
-		ret = odpt_report_meta(r, "shim_dma_mask_bits", buf);
-	snprintf(buf, sizeof(buf), "%u", d->abi_version);
+		ret = odpt_report_meta_int(r, "shim_dma_mask_bits", d->dma_mask_bits);
 	if (!ret)
-		ret = odpt_report_meta(r, "shim_abi_version", buf);
+		ret = odpt_report_meta_int(r, "shim_abi_version", d->abi_version);
 	return ret;
 }
 
