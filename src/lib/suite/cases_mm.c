@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bugmodel.h"
 #include "cases.h"
 #include "rig.h"
 
@@ -608,17 +609,48 @@ int run_inval_race(struct odpt_tctx *t)
 	return ret ? ret : ODPT_PASS;
 }
 
-/* An ODP MR 1.25 times the size of RAM over a sparse MAP_NORESERVE mapping:
- * only the pages the device touches are faulted in. */
+/*
+ * The int-length bug's fingerprint: after the main registration failed
+ * with EINVAL, MRs of 2^31 - 4 KiB and 2^32 + 4 KiB bytes (the int wraps
+ * to 4 KiB) must register and one of 2^31 must fail with EINVAL, exactly
+ * as bm_rxe_int_len_einval() predicts. m maps at least 2^32 + 4 KiB.
+ */
+static bool int_len_fingerprint(struct odpt_tctx *t, uint8_t *m, size_t pg)
+{
+	const uint64_t probe[] = { (1ull << 31) - pg, 1ull << 31, (1ull << 32) - pg,
+				   (1ull << 32) + pg };
+	bool all = true;
+
+	for (int k = 0; k < 4; k++) {
+		struct odpt_vmr *mr = NULL;
+		int r;
+
+		tc_stage(t, "int-length probe: registering %llu bytes", (unsigned long long)probe[k]);
+		r = odpt_vmr_reg(t->vr, m, probe[k], ODPT_MR_ODP, &mr);
+		tc_diag(t, "boundary probe: ODP MR of %llu bytes: %s (the int-length bug predicts %s)",
+			(unsigned long long)probe[k], r ? strerror(-r) : "registered",
+			bm_rxe_int_len_einval(probe[k]) ? "EINVAL" : "registered");
+		odpt_vmr_dereg(mr);
+		all &= bm_rxe_int_len_einval(probe[k]) ? r == -EINVAL : r == 0;
+	}
+	return all;
+}
+
+/*
+ * A sparse ODP MR larger than RAM over a MAP_NORESERVE mapping: only the
+ * pages the device touches are faulted in. Its size is the smallest
+ * multiple of 2 MiB >= 1.25 x RAM whose remainder mod 4 GiB is 2 GiB or
+ * more, so that the rxe int-length bug (bugmodel.h) shows whatever the
+ * guest's RAM: an MR of 4-6 GiB wraps to below 2 GiB and registers on the
+ * buggy kernel, which would pass as fixed.
+ */
 int run_sparse(struct odpt_tctx *t)
 {
 	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
 	size_t ram = (size_t)sysconf(_SC_PHYS_PAGES) * pg;
-	/* Larger than RAM, and at least 2 GiB + 2 MiB so that the size class
-	 * does not depend on how much RAM the machine has. */
-	size_t len = ((ram + ram / 4) + (2ul << 20) - 1) & ~((2ul << 20) - 1);
+	size_t len = (size_t)bm_rxe_int_len_size(ram + ram / 4, 2ul << 20);
+	size_t map_len = len > (1ull << 32) + pg ? len : (1ull << 32) + pg;
 	enum { NT = 64 };
-	const size_t min_len = (2ul << 30) + (2ul << 20);
 	/* The big MR is the WRITEs' target: the responder's device. */
 	const struct odpt_vcaps *caps = odpt_vctx_caps(t->vr);
 	struct odpt_vmr *big = NULL;
@@ -626,37 +658,32 @@ int run_sparse(struct odpt_tctx *t)
 	struct rig g;
 	int ret;
 
-	if (len < min_len)
-		len = min_len;
 	if (len > caps->max_mr_size)
-		return tc_skip(t, "max_mr_size %llu is below 1.25 x RAM (%zu)",
+		return tc_skip(t, "max_mr_size %llu is below the %zu bytes the case needs (> 1.25 x RAM, mod 4 GiB >= 2 GiB)",
 			       (unsigned long long)caps->max_mr_size, len);
 	ret = rig_setup(&g, t, ODPT_QP_RC, RIG_MEM_ANON, pg, ODPT_MR_ODP, ODPT_MR_ODP);
 	if (ret)
 		goto teardown;
-	tc_stage(t, "mapping %zu bytes MAP_NORESERVE", len);
-	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	tc_stage(t, "mapping %zu bytes MAP_NORESERVE", map_len);
+	m = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (m == MAP_FAILED) {
 		ret = tc_skip(t, "mmap of %zu bytes MAP_NORESERVE refused: %s (vm.overcommit_memory=2?)",
-			      len, strerror(errno));
+			      map_len, strerror(errno));
 		goto teardown;
 	}
 	tc_stage(t, "registering a %zu-byte ODP MR (RAM %zu)", len, ram);
+	tc_diag(t, "MR size %zu bytes (RAM %zu, mod 4 GiB %zu)", len, ram, (size_t)(len & 0xffffffffull));
 	ret = odpt_vmr_reg(t->vr, m, len, ODPT_MR_ODP, &big);
 	if (ret) {
-		/* Find the size class where registration stops working. */
-		const size_t probe[] = { (1ul << 31) - pg, 1ul << 31 };
-
-		for (int k = 0; k < 2; k++) {
-			int r = odpt_vmr_reg(t->vr, m, probe[k], ODPT_MR_ODP, &big);
-
-			tc_diag(t, "boundary probe: ODP MR of %zu bytes: %s", probe[k],
-				r ? strerror(-r) : "registered");
-			odpt_vmr_dereg(big);
-			big = NULL;
+		if (ret == -EINVAL && int_len_fingerprint(t, m, pg)) {
+			tc_bug_pattern(t, BUG_RXE_ODP_INT_LEN,
+				       "ibv_reg_mr ODP of %zu bytes (max_mr_size %llu): EINVAL, and the 2^31 - 4 KiB / 2^31 / 2^32 - 4 KiB / 2^32 + 4 KiB probes register, fail, fail, register as the int-length bug predicts",
+				       len, (unsigned long long)caps->max_mr_size);
+			ret = 0;
+		} else {
+			ret = tc_fail(t, "ibv_reg_mr ODP of %zu bytes (max_mr_size %llu): %s",
+				      len, (unsigned long long)caps->max_mr_size, strerror(-ret));
 		}
-		ret = tc_fail(t, "ibv_reg_mr ODP of %zu bytes (max_mr_size %llu): %s", len,
-			      (unsigned long long)caps->max_mr_size, strerror(-ret));
 		goto unmap;
 	}
 	RUN_ITERS(t, {
@@ -695,7 +722,7 @@ int run_sparse(struct odpt_tctx *t)
 	tc_odp_snapshot(t, big);
 	odpt_vmr_dereg(big);
 unmap:
-	munmap(m, len);
+	munmap(m, map_len);
 teardown:
 	rig_teardown(&g);
 	return ret ? ret : ODPT_PASS;
