@@ -160,10 +160,11 @@ free_ent:
 	return ret;
 }
 
-long anon_huge_kb(const void *p)
+long smaps_kb(const void *p, const char *field)
 {
 	FILE *f = fopen("/proc/self/smaps", "re");
 	unsigned long lo, hi, a = (unsigned long)p;
+	size_t flen = strlen(field);
 	bool in = false;
 	char line[512];
 	long kb = -ENOENT;
@@ -175,11 +176,34 @@ long anon_huge_kb(const void *p)
 			in = a >= lo && a < hi;
 			continue;
 		}
-		if (in && sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
+		if (in && !strncmp(line, field, flen) && line[flen] == ':' &&
+		    sscanf(line + flen + 1, "%ld kB", &kb) == 1)
 			break;
 	}
 	fclose(f);
 	return kb;
+}
+
+long anon_huge_kb(const void *p)
+{
+	return smaps_kb(p, "AnonHugePages");
+}
+
+enum race_page race_page_verdict(const uint8_t *page, size_t pg, size_t chunk,
+				 const uint8_t *want, bool droppable, bool dropped_since_post)
+{
+	bool is_new = !memcmp(page, want, chunk), zero = true;
+
+	for (size_t k = 0; k < pg && zero; k++)
+		zero = !page[k];
+	for (size_t k = chunk; k < pg; k++)
+		if (page[k])
+			return RACE_TORN;
+	if (is_new)
+		return RACE_NEW;
+	if (!zero)
+		return RACE_TORN;
+	return droppable && dropped_since_post ? RACE_DROPPED : RACE_LOST;
 }
 
 const char *thp_unavailable(void)
