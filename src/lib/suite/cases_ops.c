@@ -151,13 +151,16 @@ static int drop_targets(struct rig *g, uint64_t *rv, uint64_t *lv)
  */
 static int check_faulted(struct rig *g, const char *side, const void *p, const char *op)
 {
+	/* Counted against page_faults only for explicit 4 KiB ODP MRs. */
+	unsigned flags = !strcmp(side, "responder") ? g->rflags : g->lflags;
 	const void *page = (const void *)((uintptr_t)p & ~(uintptr_t)(g->pg - 1));
 	long r = resident_pages(page, g->pg);
 
 	if (r != 1)
 		return tc_fail(g->t, "%s on a dropped %s page completed but the page is not resident afterwards (mincore %ld): the device did not fault it in",
 			       op, side, r);
-	tc_device_faults(g->t, 1);
+	if (flags & ODPT_MR_ODP)
+		tc_device_faults(g->t, 1);
 	return 0;
 }
 
@@ -227,7 +230,7 @@ int op_iter(struct rig *g, enum odpt_vop op, uint64_t i, size_t loff, size_t rof
 			return ret;
 		if (op != ODPT_OP_FLUSH && !split)
 			return check_copy(g, op, loff, roff, len, seed, guard);
-		if (op != ODPT_OP_FLUSH && (g->rflags & odp) && (g->lflags & odp) && g->mem == RIG_MEM_ANON)
+		if (op != ODPT_OP_FLUSH && (g->rflags & ODPT_MR_ODP) && (g->lflags & ODPT_MR_ODP) && g->mem == RIG_MEM_ANON)
 			tc_device_faults(t, 2 * ((len + g->pg - 1) / g->pg));
 		if (op == ODPT_OP_FLUSH) {
 			/* FLUSH a range whose ODP mapping was just invalidated. */
@@ -278,7 +281,7 @@ int op_iter(struct rig *g, enum odpt_vop op, uint64_t i, size_t loff, size_t rof
 			return ret;
 		if (!split)
 			return check_copy(g, op, loff, roff, len, seed, guard);
-		if ((g->rflags & odp) && (g->lflags & odp) && g->mem == RIG_MEM_ANON)
+		if ((g->rflags & ODPT_MR_ODP) && (g->lflags & ODPT_MR_ODP) && g->mem == RIG_MEM_ANON)
 			tc_device_faults(t, (len + g->pg - 1) / g->pg);
 		if (!rig_check_xfer(g, "requester after RDMA_READ", g->lbuf + loff, len, seed, split, guard) ||
 		    !check_guards(t, "requester after RDMA_READ", g->lbuf, g->len, loff, len, guard))
