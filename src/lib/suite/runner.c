@@ -303,11 +303,11 @@ static void run_child(const struct odpt_case *c, const struct odpt_suite_cfg *cf
 		shm->result = ODPT_FAIL;
 		shm->pattern_only = 1;
 		if (shm->iterations)
-			snprintf(shm->reason, sizeof(shm->reason), "%.380s (%llu times in %llu iterations, each exactly as the %.40s model predicts)",
+			snprintf(shm->reason, sizeof(shm->reason), "%.300s (%llu times in %llu iterations, each exactly as the %.40s model predicts)",
 				 shm->pattern_reason, (unsigned long long)shm->pattern_hits,
 				 (unsigned long long)shm->iterations, shm->pattern);
 		else
-			snprintf(shm->reason, sizeof(shm->reason), "%.380s (exactly as the %.40s model predicts)",
+			snprintf(shm->reason, sizeof(shm->reason), "%.400s (exactly as the %.40s model predicts)",
 				 shm->pattern_reason, shm->pattern);
 	}
 	if (result == ODPT_FAIL && !shm->reason[0])
