@@ -411,18 +411,33 @@ static const struct odpt_known_bug pbugs[] = {
 	  .what = "fake copy bug", .evidence = "unit test" },
 };
 
+/* Streaming: called once per record, numbered from 1, in record order. */
+static int streamed;
+
+static void on_record(void *arg, const struct odpt_report *r,
+		      const struct odpt_test_record *rec, int n)
+{
+	(void)arg;
+	assert_int_equal(n, ++streamed);
+	assert_int_equal(r->ntests, n);
+	assert_string_equal(r->tests[n - 1].name, rec->name);
+}
+
 static struct odpt_report *prun(const char *filter, struct odpt_suite_cfg *cfg,
 				volatile int *stop)
 {
 	struct odpt_suite_env env = { .driver = "fake", .krelease = "7.3.4",
-				      .bugs = pbugs, .nbugs = 1, .stop = stop };
+				      .bugs = pbugs, .nbugs = 1, .stop = stop,
+				      .on_record = on_record };
 	struct odpt_report *r = NULL;
 	int ret;
 
 	cfg->filter = filter;
+	streamed = 0;
 	assert_int_equal(odpt_report_create("suite run", &r), 0);
 	ret = odpt_suite_run_cases(pcases, sizeof(pcases) / sizeof(pcases[0]), cfg, &env, r);
 	assert_int_equal(ret, stop && *stop ? -EINTR : 0);
+	assert_int_equal(streamed, r->ntests);
 	return r;
 }
 

@@ -908,9 +908,11 @@ static long wait_resident(const void *p, size_t len, long want, bool async, uint
  * Async advice completes silently on a kernel workqueue whose items run in
  * no particular order, so a marker queued after it proves nothing. The
  * work item holds a reference to the MR it advises (rxe: lookup_mr() in
- * rxe_ib_advise_mr_prefetch(); mlx5 waits for deferred prefetch work in
- * dereg), and deregistration waits for it: deregister the advised MR
- * (after reading its counters), look at the pages, register it again.
+ * rxe_ib_prefetch_sg_list(), dropped by rxe_put() when the work item is
+ * done; mlx5 waits for deferred prefetch work in dereg), and deregistration
+ * waits for it (rxe_cleanup(), bounded by rxe's pool timeout, which logs
+ * when it expires): deregister the advised MR (after reading its
+ * counters), look at the pages, register it again.
  */
 static int await_async_advice(struct odpt_tctx *t, struct rig *g)
 {
