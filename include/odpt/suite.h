@@ -31,7 +31,18 @@ struct odpt_suite_cfg {
 	const char *filter;     /* glob, or comma-separated globs; NULL: all */
 	uint64_t iters;
 	uint64_t timeout_s;     /* per case */
+	/* A completion wait with no completion for this long fails the case,
+	 * naming the stage and the work request; 0: ODPT_SUITE_STALL_S. */
+	uint64_t stall_s;
+	/* The whole run: cases not started by then are reported as not run
+	 * (FAIL), a running one gets only the time left; 0: no deadline. */
+	uint64_t deadline_s;
 };
+
+#define ODPT_SUITE_STALL_S 10
+/* After SIGKILL, how long the runner waits for a case to die before it
+ * reports it as hung in the kernel and goes on without it. */
+#define ODPT_SUITE_REAP_S 10
 
 /* The child's view of one running case. */
 struct odpt_tshm;
@@ -76,7 +87,16 @@ struct odpt_known_bug {
 	const char *kver_end;   /* first fixed release, exclusive ("7.4"), NULL open */
 	const char *tests;      /* comma-separated globs of case names */
 	const char *symptom;    /* comma-separated substrings, one of which the
-				 * failure reason must contain (NULL: any) */
+				 * failure reason must contain (NULL: any);
+				 * used only without a pattern */
+	/* The key a case records with tc_bug_pattern() when the damage it saw
+	 * is exactly what this bug predicts (bugmodel.h); when set, only a
+	 * failure made of such damage alone is XFAIL. */
+	const char *pattern;
+	/* The control case that must have passed in the same run for XFAIL
+	 * ('*' stands for the failing case's name: "*_pinned"); the runner
+	 * runs it first if the filter left it out. NULL: none. */
+	const char *control;
 	const char *what;       /* one line: the bug */
 	const char *evidence;   /* where it was shown */
 };
@@ -108,12 +128,20 @@ struct odpt_suite_env {
 	const char *krelease;            /* uname -r */
 	const struct odpt_known_bug *bugs;
 	int nbugs;
+	/* Called after each record is added (streaming output); may be NULL. */
+	void (*on_record)(void *arg, const struct odpt_report *r,
+			  const struct odpt_test_record *rec, int n);
+	void *arg;
+	/* Set (by a signal handler) to stop: the running case is killed and
+	 * recorded as interrupted, no further case starts, and the run
+	 * returns -EINTR. NULL: not interruptible. */
+	volatile int *stop;
 };
 
 /*
  * Run the cases of tab that match cfg->filter, each in a forked child with
- * cfg->timeout_s, and add one test record per case to r. Returns 0, or
- * -ENOENT when the filter matches nothing.
+ * cfg->timeout_s, and add one test record per case to r. Returns 0,
+ * -ENOENT when the filter matches nothing, -EINTR when *env->stop was set.
  */
 int odpt_suite_run_cases(const struct odpt_case *tab, int n,
 			 const struct odpt_suite_cfg *cfg,
@@ -130,6 +158,22 @@ void tc_diag(struct odpt_tctx *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void tc_iteration_done(struct odpt_tctx *t);
 void tc_faults_forced(struct odpt_tctx *t, uint64_t n);
+/*
+ * The case dropped n pages and then made the device touch them: where the
+ * driver counts per-MR page faults (mlx5 page_faults), the case fails
+ * unless the counter rose by at least the sum of these.
+ */
+void tc_device_faults(struct odpt_tctx *t, uint64_t n);
+/*
+ * The damage just seen is exactly what the known bug with this pattern key
+ * predicts (the first call's text is kept). The case goes on; if nothing
+ * else fails, it ends as a FAIL carrying the key, which the known-bug table
+ * turns into XFAIL. Any tc_fail() makes it an ordinary FAIL.
+ */
+void tc_bug_pattern(struct odpt_tctx *t, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The stall bound of completion waits, in ns. */
+uint64_t tc_stall_ns(const struct odpt_tctx *t);
 
 /* The case's per-MR ODP counter tally (in the runner's shared memory). */
 struct odpt_odp_counters *tc_odp_counters(struct odpt_tctx *t);

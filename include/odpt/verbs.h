@@ -165,6 +165,12 @@ int odpt_vpair_create(struct odpt_vctx *v, enum odpt_qp_kind kind,
  */
 int odpt_vpair_create2(struct odpt_vctx *req, struct odpt_vctx *resp,
 		       enum odpt_qp_kind kind, struct odpt_vpair **out);
+/*
+ * 0, or the -errno with which the provider refused an RC QP with extended
+ * send ops (FLUSH, ATOMIC_WRITE), after which the pair fell back to plain
+ * QPs: those two ops then fail with -EOPNOTSUPP at post time.
+ */
+int odpt_vpair_ex_fallback(const struct odpt_vpair *p);
 /* The path MTU of the pair in bytes (the smaller of the two ports'). */
 int odpt_vpair_mtu_bytes(const struct odpt_vpair *p);
 void odpt_vpair_destroy(struct odpt_vpair *p);

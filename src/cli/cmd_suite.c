@@ -4,9 +4,13 @@
  * the first case runs (filter, device, port, GID index, permission,
  * memlock limit, and the same for the responder's device in two-device
  * mode, --peer-dev: each a one-line error and exit 2), then runs the matching
- * cases in forked children and prints TAP 13 on stdout (or the global
- * --format), with --junit/--json files on request. Exit 0 when every case
- * passed, skipped or failed as a known kernel bug predicts; 1 otherwise.
+ * cases in forked children and prints TAP 13 on stdout as each case ends
+ * (or the global --format at the end), with --junit/--json files on
+ * request. Work requests without a completion for --stall-s fail their
+ * case; --deadline-s bounds the whole run. SIGINT/SIGTERM stop the run:
+ * the results so far are written (TAP ends with "Bail out!") and the exit
+ * code is 1. Exit 0 when every case passed, skipped or failed as a known
+ * kernel bug predicts; 1 otherwise.
  * With no RDMA device at all, or no usable GID on the port chosen
  * automatically, nothing can run: the same outputs say so (TAP "1..0 #
  * SKIP reason", JUnit with one skipped case) and the exit code is 4,
@@ -14,6 +18,8 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -25,6 +31,7 @@
 
 #include "odpt/log.h"
 #include "odpt/suite.h"
+#include "odpt/tap.h"
 #include "odpt/verbs.h"
 #include "cli.h"
 
@@ -44,6 +51,8 @@ struct suite_cfg {
 	const char *junit;
 	const char *json;
 	uint64_t timeout_s;
+	uint64_t stall_s;
+	uint64_t deadline_s;
 };
 
 static const struct odpt_opt run_opts[] = {
@@ -85,6 +94,14 @@ static const struct odpt_opt run_opts[] = {
 	  .offset = offsetof(struct suite_cfg, timeout_s), .def = "120",
 	  .min = 1, .max = 86400, .metavar = "N",
 	  .help = "watchdog per case: kill it and report its stage after N s" },
+	{ .name = "stall-s", .type = ODPT_OPT_U64,
+	  .offset = offsetof(struct suite_cfg, stall_s), .def = "10",
+	  .min = 1, .max = 86400, .metavar = "N",
+	  .help = "fail a case whose work request has no completion for N s, naming the stage and the WR" },
+	{ .name = "deadline-s", .type = ODPT_OPT_U64,
+	  .offset = offsetof(struct suite_cfg, deadline_s), .def = "1800",
+	  .min = 0, .max = 604800, .metavar = "N",
+	  .help = "whole-run deadline: cases not started within N s are reported as not run (0: none)" },
 	ODPT_OPT_END,
 };
 
@@ -315,8 +332,28 @@ destroy_report:
 	return code;
 }
 
+/* Set by SIGINT/SIGTERM: the runner stops, partial results are written. */
+static volatile int stop_signal;
+
+static void on_stop_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+/* TAP on stdout as each case ends (the plan comes last). */
+static void stream_tap(void *arg, const struct odpt_report *r,
+		       const struct odpt_test_record *rec, int n)
+{
+	(void)arg;
+	(void)r;
+	odpt_write_tap_result(rec, n, stdout);
+	fflush(stdout);
+}
+
 static int run_suite(struct odpt_cli *cli, int argc, char **argv)
 {
+	struct sigaction sa = { .sa_handler = on_stop_signal }, old_int, old_term;
+	bool stream;
 	struct odpt_suite_cfg scfg = { 0 };
 	struct odpt_report *r = NULL;
 	struct odpt_test_counts tc;
@@ -411,18 +448,62 @@ static int run_suite(struct odpt_cli *cli, int argc, char **argv)
 	env.krelease = u.release;
 	env.bugs = odpt_known_bugs;
 	env.nbugs = odpt_nknown_bugs;
+	scfg.stall_s = c.stall_s;
+	scfg.deadline_s = c.deadline_s;
+	/* Plain TAP on stdout streams; other formats come at the end. */
+	stream = !(cli->json || cli->format || cli->output);
+	if (stream) {
+		env.on_record = stream_tap;
+		odpt_write_tap_head(r, false, stdout);
+		fflush(stdout);
+	}
+	env.stop = &stop_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
 	t0 = mono_ns();
 	ret = odpt_suite_run_cases(odpt_suite_cases, odpt_suite_ncases, &scfg, &env, r);
-	if (ret) {
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	if (ret && ret != -EINTR) {
 		odpt_err("suite: %s", strerror(-ret));
 		goto destroy_report;
+	}
+	if (ret == -EINTR) {
+		char stop_why[96];
+
+		odpt_report_test_counts(r, &tc);
+		snprintf(stop_why, sizeof(stop_why), "interrupted by %s after %u cases: partial results",
+			 stop_signal == SIGTERM ? "SIGTERM" : "SIGINT",
+			 tc.pass + tc.fail + tc.xfail + tc.xpass + tc.skip);
+		if (odpt_report_summary(r, "bail_out", stop_why))
+			goto destroy_report;
 	}
 	wall_ns = mono_ns() - t0;
 	snprintf(wall, sizeof(wall), "%.3f", (double)wall_ns / 1e9);
 	if (odpt_report_meta_volatile_fixed(r, "suite_wall_s", (double)wall_ns / 1e9, 3) ||
 	    odpt_report_scalar(r, "suite_wall_ns", NULL, 0, (double)wall_ns))
 		goto destroy_report;
-	code = emit_results(cli, &c, r, wall);
+	if (!stream) {
+		code = emit_results(cli, &c, r, NULL);
+	} else {
+		if (c.junit && write_extra(r, ODPT_FMT_JUNIT, c.junit))
+			goto destroy_report;
+		if (c.json && write_extra(r, ODPT_FMT_JSON, c.json))
+			goto destroy_report;
+		odpt_write_tap_tail(r, true, stdout);
+		odpt_out("# suite wall time: %s s\n", wall);
+		code = ODPT_EXIT_OK;
+	}
+	if (ret == -EINTR) {
+		if (stream)
+			odpt_out("Bail out! interrupted by %s\n",
+				 stop_signal == SIGTERM ? "SIGTERM" : "SIGINT");
+		else
+			odpt_err("suite: interrupted by %s: partial results written",
+				 stop_signal == SIGTERM ? "SIGTERM" : "SIGINT");
+		code = ODPT_EXIT_FAIL;
+	}
 	odpt_report_test_counts(r, &tc);
 	if (code == ODPT_EXIT_OK && (tc.fail || tc.xpass))
 		code = ODPT_EXIT_FAIL;

@@ -83,12 +83,60 @@ sys.exit(1 if bad or not mrs else 0)
 PY
 }
 
+# SIGINT in the middle of a run: the TAP streamed so far (a SKIP line came
+# before the signal) ends in "Bail out!", the JSON (summary bail_out) and
+# JUnit files hold the partial results, the exit code is not 0. Its verdict
+# is the one-test TAP suite.sigint.tap (the lab counts it as part
+# "suite.sigint"); the interrupted run's own output is kept as *.txt.
+sigint_check() {
+	local base=$ODPT_OUT/suite.sigint-run out=$ODPT_OUT/suite.sigint.tap pid rc bad=
+	"$ODPT_BIN" suite run --dev "$dev" --port "$port" --gid "$gid" \
+		--filter 'xrc_send_recv,rc_write_mixed_sge' --iters 1000000 \
+		--json "$base.json" --junit "$base.junit.xml" > "$base.tap.txt" 2> "$base.err.txt" &
+	pid=$!
+	for _ in $(seq 1 300); do
+		grep -qE '^(ok|not ok) 1 ' "$base.tap.txt" && break
+		sleep 0.1
+	done
+	sleep 1
+	kill -INT "$pid"
+	wait "$pid"
+	rc=$?
+	[[ $rc != 0 ]] || bad+="exit code 0; "
+	grep -qE '^ok 1 xrc_send_recv( |$)' "$base.tap.txt" || bad+="no streamed line for case 1; "
+	grep -qE '^not ok 2 rc_write_mixed_sge' "$base.tap.txt" || bad+="the interrupted case is not reported; "
+	[[ $(tail -n 1 "$base.tap.txt") == "Bail out! interrupted by SIGINT" ]] || bad+="TAP does not end in Bail out!; "
+	python3 - "$base.json" <<'PY' || bad+="JSON without the partial results; "
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["summary"]["result"] == "bail_out", d.get("summary")
+assert [t["name"] for t in d["tests"]] == ["xrc_send_recv", "rc_write_mixed_sge"]
+assert "interrupted" in d["tests"][1]["reason"]
+PY
+	grep -q 'rc_write_mixed_sge' "$base.junit.xml" 2>/dev/null || bad+="JUnit without the partial results; "
+	{
+		printf 'TAP version 13\n1..1\n# odpt suite run interrupted by SIGINT (exit %d)\n' "$rc"
+		sed 's/^/# run: /' "$base.tap.txt" | grep -vE '^# run: # (odp_counters|libibverbs|config)' | tail -n 8
+		if [[ -z $bad ]]; then
+			echo "ok 1 sigint_partial_results"
+		else
+			echo "# sigint: ${bad%; }"
+			echo "not ok 1 sigint_partial_results"
+		fi
+	} > "$out"
+	echo "suite.sigint: exit $rc, ${bad:-partial TAP, JSON and JUnit written}"
+	[[ -z $bad ]]
+}
+
 rm -f "$ODPT_OUT/$name-wall.txt"
 # shellcheck disable=SC2086 # ODPT_SUITE_ARGS: words on purpose
 pass "$name" "$name" --dev "$dev" --port "$port" --gid "$gid" ${ODPT_SUITE_ARGS:-}
 rc=$?
 if [ "$mode" = test ]; then
 	odp_counters_check "$ODPT_OUT/$name.json" "$name" || rc=1
+fi
+if [[ $name == suite ]]; then
+	sigint_check || rc=1
 fi
 [[ $two_device == 1 ]] || exit $rc
 

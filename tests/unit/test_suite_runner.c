@@ -326,7 +326,194 @@ static void test_catalogue(void **state)
 							odpt_suite_cases[i].name);
 		assert_true(hits > 0);
 		assert_non_null(odpt_known_bugs[b].evidence);
+		/* Every listed case's control exists ('*' = the case's name). */
+		for (int i = 0; i < odpt_suite_ncases && odpt_known_bugs[b].control; i++) {
+			const char *ctl = odpt_known_bugs[b].control, *star = strchr(ctl, '*');
+			char name[128];
+			bool found = false;
+
+			if (!odpt_suite_filter_match(odpt_known_bugs[b].tests, odpt_suite_cases[i].name))
+				continue;
+			snprintf(name, sizeof(name), "%.*s%s%s", star ? (int)(star - ctl) : (int)strlen(ctl),
+				 ctl, star ? odpt_suite_cases[i].name : "", star ? star + 1 : "");
+			for (int j = 0; j < odpt_suite_ncases; j++)
+				found |= !strcmp(odpt_suite_cases[j].name, name);
+			assert_true(found);
+		}
 	}
+}
+
+
+/* ---- known-bug patterns, controls, counters, stop and deadline --------------- */
+
+static int run_pattern(struct odpt_tctx *t)
+{
+	tc_iteration_done(t);
+	tc_bug_pattern(t, "fake-pattern", "responder: 300 of 8192 bytes wrong as predicted");
+	tc_iteration_done(t);
+	tc_bug_pattern(t, "fake-pattern", "again");
+	return ODPT_PASS;
+}
+
+static int run_pattern_and_other(struct odpt_tctx *t)
+{
+	tc_bug_pattern(t, "fake-pattern", "bytes wrong as predicted");
+	return tc_fail(t, "page 3: neither the bytes written nor the predicted damage");
+}
+
+static int run_other_pattern(struct odpt_tctx *t)
+{
+	tc_bug_pattern(t, "another-pattern", "bytes wrong as another bug predicts");
+	return ODPT_PASS;
+}
+
+static int run_ctl_fail(struct odpt_tctx *t)
+{
+	return tc_fail(t, "control: bytes wrong");
+}
+
+/* mlx5-shaped counters: page_faults 40 against the pages the case says it
+ * dropped and had the device touch. */
+static int run_faults_short(struct odpt_tctx *t)
+{
+	run_odp(t);
+	tc_device_faults(t, 50);
+	return ODPT_PASS;
+}
+
+static int run_faults_ok(struct odpt_tctx *t)
+{
+	run_odp(t);
+	tc_device_faults(t, 40);
+	return ODPT_PASS;
+}
+
+static const struct odpt_case pcases[] = {
+	{ "p_a", "pattern, control passes", NULL, run_pattern, 0 },
+	{ "p_a_pinned", "control of p_a", NULL, run_pass, 0 },
+	{ "p_b", "pattern, control fails", NULL, run_pattern, 0 },
+	{ "p_b_pinned", "control of p_b", NULL, run_ctl_fail, 0 },
+	{ "p_c", "pattern and another failure", NULL, run_pattern_and_other, 0 },
+	{ "p_c_pinned", "control of p_c", NULL, run_pass, 0 },
+	{ "p_d", "another bug's pattern", NULL, run_other_pattern, 0 },
+	{ "p_d_pinned", "control of p_d", NULL, run_pass, 0 },
+	{ "p_e", "passes", NULL, run_pass, 0 },
+	{ "p_e_pinned", "control of p_e", NULL, run_pass, 0 },
+	{ "p_faults_short", "page_faults below the dropped pages", NULL, run_faults_short, 0 },
+	{ "p_faults_ok", "page_faults covers the dropped pages", NULL, run_faults_ok, 0 },
+	{ "p_hang", "hangs", NULL, run_hang, 0 },
+	{ "p_after", "after the deadline", NULL, run_pass, 0 },
+};
+
+static const struct odpt_known_bug pbugs[] = {
+	{ .driver = "fake", .kver_min = "7.3", .kver_end = "7.4",
+	  .tests = "p_a,p_b,p_c,p_d,p_e", .pattern = "fake-pattern", .control = "*_pinned",
+	  .what = "fake copy bug", .evidence = "unit test" },
+};
+
+/* Streaming: called once per record, numbered from 1, in record order. */
+static int streamed;
+
+static void on_record(void *arg, const struct odpt_report *r,
+		      const struct odpt_test_record *rec, int n)
+{
+	(void)arg;
+	assert_int_equal(n, ++streamed);
+	assert_int_equal(r->ntests, n);
+	assert_string_equal(r->tests[n - 1].name, rec->name);
+}
+
+static struct odpt_report *prun(const char *filter, struct odpt_suite_cfg *cfg,
+				volatile int *stop)
+{
+	struct odpt_suite_env env = { .driver = "fake", .krelease = "7.3.4",
+				      .bugs = pbugs, .nbugs = 1, .stop = stop,
+				      .on_record = on_record };
+	struct odpt_report *r = NULL;
+	int ret;
+
+	cfg->filter = filter;
+	streamed = 0;
+	assert_int_equal(odpt_report_create("suite run", &r), 0);
+	ret = odpt_suite_run_cases(pcases, sizeof(pcases) / sizeof(pcases[0]), cfg, &env, r);
+	assert_int_equal(ret, stop && *stop ? -EINTR : 0);
+	assert_int_equal(streamed, r->ntests);
+	return r;
+}
+
+static void test_patterns(void **state)
+{
+	struct odpt_suite_cfg cfg = { .iters = 1, .timeout_s = 5 };
+	struct odpt_report *r = prun("p_a,p_a_pinned,p_b,p_b_pinned,p_c,p_c_pinned,p_d,p_d_pinned,p_e,p_e_pinned",
+				     &cfg, NULL);
+	const struct odpt_test_record *t;
+
+	(void)state;
+	/* The predicted damage, control passed: XFAIL, the iterations went on. */
+	t = find(r, "p_a");
+	assert_int_equal(t->result, ODPT_XFAIL);
+	assert_int_equal(t->iterations, 2);
+	assert_non_null(strstr(t->reason, "2 times in 2 iterations"));
+	assert_non_null(strstr(t->reason, "control p_a_pinned passed"));
+	/* Control failed in the same run: FAIL. */
+	t = find(r, "p_b");
+	assert_int_equal(t->result, ODPT_FAIL);
+	assert_non_null(strstr(t->reason, "its control p_b_pinned failed in this run, so not XFAIL"));
+	/* Any damage beyond the prediction: FAIL. */
+	t = find(r, "p_c");
+	assert_int_equal(t->result, ODPT_FAIL);
+	assert_non_null(strstr(t->reason, "not the known fake bug's predicted pattern"));
+	/* Another pattern than the listed bug's: FAIL. */
+	t = find(r, "p_d");
+	assert_int_equal(t->result, ODPT_FAIL);
+	assert_int_equal(find(r, "p_e")->result, ODPT_XPASS);
+	odpt_report_destroy(r);
+
+	/* The filter left the control out: the runner runs it first. */
+	r = prun("p_a", &cfg, NULL);
+	assert_int_equal(r->ntests, 2);
+	assert_string_equal(r->tests[0].name, "p_a_pinned");
+	assert_int_equal(r->tests[1].result, ODPT_XFAIL);
+	odpt_report_destroy(r);
+}
+
+static void test_device_faults(void **state)
+{
+	struct odpt_suite_cfg cfg = { .iters = 1, .timeout_s = 5 };
+	struct odpt_report *r = prun("p_faults_*", &cfg, NULL);
+	const struct odpt_test_record *t = find(r, "p_faults_short");
+
+	(void)state;
+	assert_int_equal(t->result, ODPT_FAIL);
+	assert_non_null(strstr(t->reason, "page_faults rose by 40"));
+	assert_non_null(strstr(t->reason, "want at least 50"));
+	assert_int_equal(find(r, "p_faults_ok")->result, ODPT_PASS);
+	odpt_report_destroy(r);
+}
+
+static void test_stop_and_deadline(void **state)
+{
+	struct odpt_suite_cfg cfg = { .iters = 1, .timeout_s = 30, .deadline_s = 1 };
+	volatile int stop = 1;
+	struct odpt_report *r;
+	const struct odpt_test_record *t;
+
+	(void)state;
+	/* Stopped before the first case: nothing runs. */
+	r = prun("p_e_pinned", &cfg, &stop);
+	assert_int_equal(r->ntests, 0);
+	odpt_report_destroy(r);
+
+	/* A hang gets only what is left of the deadline; later cases do not run. */
+	r = prun("p_hang,p_after", &cfg, NULL);
+	t = find(r, "p_hang");
+	assert_int_equal(t->result, ODPT_FAIL);
+	assert_non_null(strstr(t->reason, "(the rest of the suite deadline)"));
+	assert_true(t->duration_ns < 5000000000ull);
+	t = find(r, "p_after");
+	assert_int_equal(t->result, ODPT_FAIL);
+	assert_non_null(strstr(t->reason, "not run: the suite deadline of 1 s had passed"));
+	odpt_report_destroy(r);
 }
 
 int main(void)
@@ -339,6 +526,9 @@ int main(void)
 		cmocka_unit_test(test_kver),
 		cmocka_unit_test(test_two_devices),
 		cmocka_unit_test(test_catalogue),
+		cmocka_unit_test(test_patterns),
+		cmocka_unit_test(test_device_faults),
+		cmocka_unit_test(test_stop_and_deadline),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

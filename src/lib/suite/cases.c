@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bugmodel.h"
 #include "cases.h"
 
 static uint32_t op_bits(enum odpt_vop op, int variant)
@@ -43,8 +44,8 @@ static const char *need_bits(const struct odpt_vcaps *caps, enum odpt_transport 
 	return buf;
 }
 
-static const char *pre_op(const struct odpt_vcaps *caps, enum odpt_vop op, int variant,
-			  char *buf, int len)
+const char *odpt_case_op_unadvertised(const struct odpt_vcaps *caps, enum odpt_vop op,
+				      int variant, char *buf, int len)
 {
 	if (op == ODPT_OP_FLUSH && !caps->lib_flush) {
 		snprintf(buf, len, "libibverbs %s (build time) has no IBV_WR_FLUSH/ibv_wr_flush",
@@ -78,7 +79,7 @@ static const char *pre_op(const struct odpt_vcaps *caps, enum odpt_vop op, int v
 static const char *pre_rc(const struct odpt_vcaps *caps, const struct odpt_case *c,
 			  char *buf, int len)
 {
-	return pre_op(caps, (enum odpt_vop)c->op, c->variant, buf, len);
+	return odpt_case_op_unadvertised(caps, (enum odpt_vop)c->op, c->variant, buf, len);
 }
 
 /* Memory cases move data both ways with WRITE and READ. */
@@ -112,7 +113,7 @@ static const char *pre_prefetch(const struct odpt_vcaps *caps, const struct odpt
 			 ODPT_IBVERBS_VERSION);
 		return buf;
 	}
-	return pre_op(caps, ODPT_OP_WRITE, c->variant, buf, len);
+	return odpt_case_op_unadvertised(caps, ODPT_OP_WRITE, c->variant, buf, len);
 }
 
 #define DEV ODPT_CASE_NEEDS_DEV
@@ -174,7 +175,7 @@ const struct odpt_case odpt_suite_cases[] = {
 	{ "implicit_prefetch_write", "advise_mr PREFETCH_WRITE on an implicit ODP MR",
 	  pre_prefetch, run_prefetch, DEV, ODPT_ADVISE_PREFETCH_WRITE, V_IMPLICIT },
 	/* Shapes. */
-	{ "rc_write_sparse_gt_ram", "WRITE into a sparse ODP MR larger than RAM (>= 2 GiB): only touched pages fault",
+	{ "rc_write_sparse_gt_ram", "WRITE into a sparse ODP MR larger than RAM, sized mod 4 GiB in [2, 4) GiB: only touched pages fault",
 	  pre_rw, run_sparse, DEV | CASE_HEAVY },
 	RC("rc_write_multi_packet", "one page-aligned WRITE of 2 pages: several packets per page",
 	   ODPT_OP_WRITE, V_MULTI, 0),
@@ -184,6 +185,10 @@ const struct odpt_case odpt_suite_cases[] = {
 	   ODPT_OP_SEND, V_MULTI, 0),
 	RC("rc_write_multi_packet_pinned", "control: the same WRITE between pinned MRs",
 	   ODPT_OP_WRITE, V_MULTI_PINNED, 0),
+	RC("rc_read_multi_packet_pinned", "control: the same READ between pinned MRs",
+	   ODPT_OP_READ, V_MULTI_PINNED, 0),
+	RC("rc_send_multi_packet_pinned", "control: the same SEND between pinned MRs",
+	   ODPT_OP_SEND, V_MULTI_PINNED, 0),
 	{ "rc_write_unaligned", "WRITE with unaligned offsets/lengths crossing pages (ODP)",
 	  pre_rc, run_unaligned, DEV, ODPT_OP_WRITE, V_ODP },
 	{ "rc_read_unaligned", "READ with unaligned offsets/lengths crossing pages (ODP)",
@@ -194,6 +199,8 @@ const struct odpt_case odpt_suite_cases[] = {
 	  pre_rc, run_unaligned, DEV, ODPT_OP_WRITE, V_PINNED },
 	{ "rc_read_unaligned_pinned", "control: the same unaligned READs between pinned MRs",
 	  pre_rc, run_unaligned, DEV, ODPT_OP_READ, V_PINNED },
+	{ "rc_send_unaligned_pinned", "control: the same unaligned SENDs between pinned MRs",
+	  pre_rc, run_unaligned, DEV, ODPT_OP_SEND, V_PINNED },
 	{ "rc_write_zero_len", "zero-length WRITE on absent ODP pages: success, nothing faults",
 	  pre_rc, run_zero_len, DEV, ODPT_OP_WRITE },
 	{ "rc_read_zero_len", "zero-length READ on absent ODP pages",
@@ -232,9 +239,11 @@ const int odpt_suite_ncases = sizeof(odpt_suite_cases) / sizeof(odpt_suite_cases
 
 /*
  * Known kernel bugs. A failure of a listed case on a listed driver and
- * kernel becomes XFAIL; a pass becomes XPASS (a failure), so that whoever
- * sees it updates this table. Only versions where the bug was shown are
- * listed.
+ * kernel becomes XFAIL only when the case recorded the bug's pattern key
+ * (the damage it saw is exactly the model's prediction, bugmodel.h, and
+ * nothing else failed) and the control passed in the same run; a pass
+ * becomes XPASS (a failure), so that whoever sees it updates this table.
+ * Only versions where the bug was shown are listed.
  */
 const struct odpt_known_bug odpt_known_bugs[] = {
 	{
@@ -242,7 +251,8 @@ const struct odpt_known_bug odpt_known_bugs[] = {
 		.kver_min = "7.3",
 		.kver_end = "7.4",
 		.tests = "rc_*_unaligned,rc_*_multi_packet",
-		.symptom = "bytes wrong,bytes changed",
+		.pattern = BUG_RXE_ODP_COPY,
+		.control = "*_pinned",
 		.what = "rxe ODP copies crossing a page boundary are wrong: __rxe_odp_mr_copy() does not add the in-page offset to the kmapped address and does not advance the caller's buffer per page",
 		.evidence = "drivers/infiniband/sw/rxe/rxe_odp.c; shown on 7.3.4+deb13-amd64 with a standalone verbs program (300-byte WRITE at page offset 3996 completes but lands wrong), passes with both lines corrected; docs/coverage.md",
 	},
@@ -251,7 +261,8 @@ const struct odpt_known_bug odpt_known_bugs[] = {
 		.kver_min = "7.3",
 		.kver_end = "7.4",
 		.tests = "inval_madv_free",
-		.symptom = "after MADV_FREE + reclaim",
+		.pattern = BUG_RXE_ODP_NO_DIRTY,
+		.control = "inval_madv_free_cpu_control",
 		.what = "rxe ODP never marks the pages it writes dirty: its pfns are never HMM_PFN_DMA_MAPPED (virtual DMA), so ib_umem_odp_unmap_dma_pages() skips set_page_dirty() on invalidation and reclaim discards MADV_FREE pages holding device-written data",
 		.evidence = "drivers/infiniband/core/umem_odp.c ib_umem_odp_unmap_dma_pages(); on 7.3.4+deb13-amd64 the written bytes read back as zeros while inval_madv_free_cpu_control (same steps, CPU write) keeps them",
 	},
@@ -260,9 +271,9 @@ const struct odpt_known_bug odpt_known_bugs[] = {
 		.kver_min = "7.3",
 		.kver_end = "7.4",
 		.tests = "rc_write_sparse_gt_ram",
-		.symptom = "ibv_reg_mr ODP of",
-		.what = "rxe cannot register an explicit ODP MR of 2 GiB or more although max_mr_size is larger: rxe_odp_init_pages() hands the 64-bit MR length to rxe_odp_do_pagefault_and_lock() as an int byte count",
-		.evidence = "drivers/infiniband/sw/rxe/rxe_odp.c; on 7.3.4+deb13-amd64 the case's boundary probe registers 2^31 - 4096 bytes and fails at 2^31 (see its diagnostics)",
+		.pattern = BUG_RXE_ODP_INT_LEN,
+		.what = "rxe cannot register an explicit ODP MR whose length mod 4 GiB is 2 GiB or more although max_mr_size is larger: rxe_odp_init_pages() hands the 64-bit MR length to rxe_odp_do_pagefault_and_lock() as an int byte count",
+		.evidence = "drivers/infiniband/sw/rxe/rxe_odp.c; on 7.3.4+deb13-amd64 2^31 - 4096 bytes register, 2^31 and 2^32 - 4096 fail with EINVAL, 2^32 + 4096 registers (the int wraps); see the case's diagnostics",
 	},
 };
 const int odpt_nknown_bugs = sizeof(odpt_known_bugs) / sizeof(odpt_known_bugs[0]);

@@ -44,6 +44,11 @@ static inline uint64_t case_iters(const struct odpt_tctx *t)
 	return n;
 }
 
+/* NULL when op can run in this variant on a device with caps (the cap
+ * bits and the library calls are there), else why not. */
+const char *odpt_case_op_unadvertised(const struct odpt_vcaps *caps, enum odpt_vop op,
+				      int variant, char *buf, int len);
+
 int op_iter(struct rig *g, enum odpt_vop op, uint64_t i, size_t loff, size_t roff,
 	    size_t len, bool whole_mr, bool split);
 

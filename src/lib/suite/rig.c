@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "cases.h"
 #include "rig.h"
 
 #define HUGE_2M (2ul << 20)
@@ -159,10 +160,11 @@ free_ent:
 	return ret;
 }
 
-long anon_huge_kb(const void *p)
+long smaps_kb(const void *p, const char *field)
 {
 	FILE *f = fopen("/proc/self/smaps", "re");
 	unsigned long lo, hi, a = (unsigned long)p;
+	size_t flen = strlen(field);
 	bool in = false;
 	char line[512];
 	long kb = -ENOENT;
@@ -174,11 +176,34 @@ long anon_huge_kb(const void *p)
 			in = a >= lo && a < hi;
 			continue;
 		}
-		if (in && sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
+		if (in && !strncmp(line, field, flen) && line[flen] == ':' &&
+		    sscanf(line + flen + 1, "%ld kB", &kb) == 1)
 			break;
 	}
 	fclose(f);
 	return kb;
+}
+
+long anon_huge_kb(const void *p)
+{
+	return smaps_kb(p, "AnonHugePages");
+}
+
+enum race_page race_page_verdict(const uint8_t *page, size_t pg, size_t chunk,
+				 const uint8_t *want, bool droppable, bool dropped_since_post)
+{
+	bool is_new = !memcmp(page, want, chunk), zero = true;
+
+	for (size_t k = 0; k < pg && zero; k++)
+		zero = !page[k];
+	for (size_t k = chunk; k < pg; k++)
+		if (page[k])
+			return RACE_TORN;
+	if (is_new)
+		return RACE_NEW;
+	if (!zero)
+		return RACE_TORN;
+	return droppable && dropped_since_post ? RACE_DROPPED : RACE_LOST;
 }
 
 const char *thp_unavailable(void)
@@ -248,7 +273,7 @@ int rig_setup(struct rig *g, struct odpt_tctx *t, enum odpt_qp_kind kind,
 	g->pg = (size_t)sysconf(_SC_PAGESIZE);
 	g->lflags = lflags;
 	g->rflags = rflags;
-	g->poll_ns = t->cfg->timeout_s * 1000000000ull;
+	g->poll_ns = tc_stall_ns(t);
 	tc_stage(t, "mapping %zu-byte buffers", len);
 	ret = map_buf(g, len, &g->lmap, &g->lmap_len, &g->lbuf);
 	if (!ret)
@@ -367,21 +392,51 @@ int rig_force_faults(struct rig *g, bool local, bool remote)
 	return 0;
 }
 
+/*
+ * -EOPNOTSUPP at post time: a SKIP only when a device of the pair does not
+ * advertise the op (cap bits, library); advertised but refused (e.g. the
+ * provider refused the extended QP and the pair fell back) is a FAIL.
+ */
+static int post_unsupported(struct rig *g, const struct odpt_vwr *wr)
+{
+	struct odpt_tctx *t = g->t;
+	int variant = t->c ? t->c->variant : 0;
+	const char *why;
+	char buf[256];
+	int fb;
+
+	why = odpt_case_op_unadvertised(odpt_vctx_caps(t->v), wr->op, variant, buf, sizeof(buf));
+	if (!why && t->vr != t->v)
+		why = odpt_case_op_unadvertised(odpt_vctx_caps(t->vr), wr->op, variant, buf,
+						 sizeof(buf));
+	if (why)
+		return tc_skip(t, "%s cannot be posted: %s", odpt_vop_name(wr->op), why);
+	fb = odpt_vpair_ex_fallback(g->p);
+	if (fb)
+		return tc_fail(t, "%s cannot be posted although the device advertises it: creating the QP with extended send ops failed (%s) and the pair fell back to a plain QP",
+			       odpt_vop_name(wr->op), strerror(-fb));
+	return tc_fail(t, "%s cannot be posted (EOPNOTSUPP) although the device advertises it",
+		       odpt_vop_name(wr->op));
+}
+
 int rig_op(struct rig *g, const struct odpt_vwr *wr, struct odpt_vwc *wc)
 {
 	int ret;
 
-	tc_stage(g->t, "posting %s on QP side 0", odpt_vop_name(wr->op));
+	tc_stage(g->t, "posting %s wr_id %llu on QP side 0", odpt_vop_name(wr->op),
+		 (unsigned long long)wr->wr_id);
 	ret = odpt_vpair_post(g->p, 0, wr);
 	if (ret == -EOPNOTSUPP)
-		return tc_skip(g->t, "%s cannot be posted: the QP was created without it (provider rejected the extended send ops) or libibverbs lacks it",
-			       odpt_vop_name(wr->op));
+		return post_unsupported(g, wr);
 	if (ret)
 		return tc_fail(g->t, "posting %s: %s", odpt_vop_name(wr->op), strerror(-ret));
-	tc_stage(g->t, "polling send CQ of QP side 0 (requester) for %s", odpt_vop_name(wr->op));
+	tc_stage(g->t, "polling send CQ of QP side 0 (requester) for %s wr_id %llu",
+		 odpt_vop_name(wr->op), (unsigned long long)wr->wr_id);
 	ret = odpt_vpair_poll(g->p, 0, ODPT_CQ_SEND, g->poll_ns, wc);
 	if (ret == -ETIMEDOUT)
-		return tc_fail(g->t, "no completion for %s on the requester send CQ", odpt_vop_name(wr->op));
+		return tc_fail(g->t, "no completion for %s wr_id %llu on the requester send CQ within %llu s (stall bound): the device stopped completing work requests",
+			       odpt_vop_name(wr->op), (unsigned long long)wr->wr_id,
+			       (unsigned long long)(g->poll_ns / 1000000000ull));
 	if (ret)
 		return tc_fail(g->t, "polling for %s: %s", odpt_vop_name(wr->op), strerror(-ret));
 	return 0;
@@ -418,7 +473,8 @@ int rig_recv_wait(struct rig *g, struct odpt_vwc *wc)
 	tc_stage(g->t, "polling recv CQ of QP side 1 (responder)");
 	ret = odpt_vpair_poll(g->p, 1, ODPT_CQ_RECV, g->poll_ns, wc);
 	if (ret == -ETIMEDOUT)
-		return tc_fail(g->t, "no completion on the responder recv CQ");
+		return tc_fail(g->t, "no completion on the responder recv CQ within %llu s (stall bound): the device stopped completing work requests",
+			       (unsigned long long)(g->poll_ns / 1000000000ull));
 	if (ret)
 		return tc_fail(g->t, "polling the responder recv CQ: %s", strerror(-ret));
 	if (wc->status != ODPT_WC_SUCCESS)

@@ -98,8 +98,24 @@ long resident_pages(const void *p, size_t len);
  * 0 or -errno.
  */
 int page_states(const void *p, size_t len, long *present, long *exclusive);
+/* Field (e.g. "LazyFree", kB) of the mapping that holds p, from
+ * /proc/self/smaps; -ENOENT when absent. */
+long smaps_kb(const void *p, const char *field);
 /* AnonHugePages (KiB) of the mapping that holds p, from /proc/self/smaps. */
 long anon_huge_kb(const void *p);
+
+/*
+ * One responder page after a WRITE of its first chunk bytes (want) raced
+ * MADV_DONTNEED: RACE_NEW, the WRITE's bytes with the rest of the page
+ * zero; RACE_DROPPED, all zero and legitimately so (droppable: the racer
+ * drops this page, dropped_since_post: a drop of it completed after the
+ * WRITE was posted); RACE_LOST, all zero otherwise (the WRITE completed
+ * but its data is nowhere); RACE_TORN, anything else (stale, misdirected
+ * or partial data).
+ */
+enum race_page { RACE_NEW, RACE_DROPPED, RACE_LOST, RACE_TORN };
+enum race_page race_page_verdict(const uint8_t *page, size_t pg, size_t chunk,
+				 const uint8_t *want, bool droppable, bool dropped_since_post);
 /* Why THP cannot be used here, or NULL. */
 const char *thp_unavailable(void);
 

@@ -30,6 +30,11 @@ struct odpt_tshm {
 	int result;                  /* -1 until the child sets one */
 	uint64_t iterations;
 	uint64_t faults_forced;
+	uint64_t faults_device;      /* dropped pages the device then touched */
+	uint64_t pattern_hits;       /* tc_bug_pattern() calls */
+	int pattern_only;            /* FAIL made of the pattern's damage alone */
+	char pattern[64];
+	char pattern_reason[TSHM_REASON_LEN];
 	char stage[TSHM_STAGE_LEN];
 	char reason[TSHM_REASON_LEN];
 	char diag[TSHM_DIAG_LEN];
@@ -110,6 +115,51 @@ void tc_iteration_done(struct odpt_tctx *t)
 void tc_faults_forced(struct odpt_tctx *t, uint64_t n)
 {
 	t->shm->faults_forced += n;
+}
+
+void tc_device_faults(struct odpt_tctx *t, uint64_t n)
+{
+	t->shm->faults_device += n;
+}
+
+void tc_bug_pattern(struct odpt_tctx *t, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!t->shm->pattern_hits++) {
+		snprintf(t->shm->pattern, sizeof(t->shm->pattern), "%s", key);
+		va_start(ap, fmt);
+		vsnprintf(t->shm->pattern_reason, sizeof(t->shm->pattern_reason), fmt, ap);
+		va_end(ap);
+	} else if (strcmp(t->shm->pattern, key)) {
+		/* Two different bugs' damage in one case: no single one explains it. */
+		tc_fail(t, "damage of two known bugs in one case (%s, then %s)",
+			t->shm->pattern, key);
+	}
+}
+
+uint64_t tc_stall_ns(const struct odpt_tctx *t)
+{
+	uint64_t s = t->cfg->stall_s ? t->cfg->stall_s : ODPT_SUITE_STALL_S;
+
+	if (t->cfg->timeout_s && s > t->cfg->timeout_s)
+		s = t->cfg->timeout_s;
+	return s * 1000000000ull;
+}
+
+/* The per-MR page_faults counter against the pages the case dropped and
+ * had the device touch; nothing to check where the driver counts none. */
+static void check_device_faults(struct odpt_tctx *t)
+{
+	const struct odpt_odp_counters *o = &t->shm->odp;
+
+	if (!t->shm->faults_device || !o->mrs_counted || t->shm->result == ODPT_SKIP)
+		return;
+	for (int i = 0; i < o->ncounters && i < ODPT_ODP_MAX_COUNTERS; i++)
+		if (!strcmp(o->c[i].name, "page_faults") && o->c[i].value < t->shm->faults_device)
+			tc_fail(t, "per-MR counter page_faults rose by %llu over the case's %u counted ODP MRs, want at least %llu (the pages the case dropped and then had the device touch)",
+				(unsigned long long)o->c[i].value, o->mrs_counted,
+				(unsigned long long)t->shm->faults_device);
 }
 
 struct odpt_odp_counters *tc_odp_counters(struct odpt_tctx *t)
@@ -247,6 +297,19 @@ static void run_child(const struct odpt_case *c, const struct odpt_suite_cfg *cf
 	result = c->run(&t);
 	if (shm->result < 0 || result == ODPT_FAIL)
 		shm->result = result;
+	check_device_faults(&t);
+	if (shm->pattern_hits && shm->result == ODPT_PASS) {
+		/* Only the known bug's predicted damage: a FAIL carrying its key. */
+		shm->result = ODPT_FAIL;
+		shm->pattern_only = 1;
+		if (shm->iterations)
+			snprintf(shm->reason, sizeof(shm->reason), "%.300s (%llu times in %llu iterations, each exactly as the %.40s model predicts)",
+				 shm->pattern_reason, (unsigned long long)shm->pattern_hits,
+				 (unsigned long long)shm->iterations, shm->pattern);
+		else
+			snprintf(shm->reason, sizeof(shm->reason), "%.400s (exactly as the %.40s model predicts)",
+				 shm->pattern_reason, shm->pattern);
+	}
 	if (result == ODPT_FAIL && !shm->reason[0])
 		snprintf(shm->reason, sizeof(shm->reason), "failed in stage: %s",
 			 shm->stage);
@@ -259,8 +322,12 @@ static void run_child(const struct odpt_case *c, const struct odpt_suite_cfg *cf
 	_exit(0);
 }
 
-/* Wait for pid up to timeout_ns; returns true when it exited (status set). */
-static bool wait_child(pid_t pid, uint64_t timeout_ns, int *status)
+/* Why wait_child() returned. */
+enum wait_end { WAIT_EXITED, WAIT_TIMEOUT, WAIT_STOPPED };
+
+/* Wait for pid up to timeout_ns, or until *stop is set. */
+static enum wait_end wait_child(pid_t pid, uint64_t timeout_ns, volatile int *stop,
+				int *status)
 {
 	uint64_t deadline = now_ns() + timeout_ns;
 	long sleep_ns = 20000;
@@ -269,17 +336,32 @@ static bool wait_child(pid_t pid, uint64_t timeout_ns, int *status)
 		pid_t r = waitpid(pid, status, WNOHANG);
 
 		if (r == pid)
-			return true;
+			return WAIT_EXITED;
 		if (r < 0 && errno != EINTR)
-			return true;
+			return WAIT_EXITED;
+		if (stop && *stop)
+			return WAIT_STOPPED;
 		if (now_ns() > deadline)
-			return false;
+			return WAIT_TIMEOUT;
 		struct timespec ts = { 0, sleep_ns };
 
 		nanosleep(&ts, NULL);
 		if (sleep_ns < 5000000)
 			sleep_ns *= 2;
 	}
+}
+
+/*
+ * Kill the case's process group and reap it, but never wait for ever: a
+ * process stuck in the kernel (uninterruptible sleep in a driver) does not
+ * die on SIGKILL. false: still there after ODPT_SUITE_REAP_S; it is left
+ * behind (a zombie to be, or stuck for good) and the run goes on.
+ */
+static bool kill_child(pid_t pid, int *status)
+{
+	kill(-pid, SIGKILL);
+	kill(pid, SIGKILL);
+	return wait_child(pid, ODPT_SUITE_REAP_S * 1000000000ull, NULL, status) == WAIT_EXITED;
 }
 
 /*
@@ -322,9 +404,81 @@ static const struct odpt_known_bug *known_bug(const struct odpt_suite_env *env,
 	return b;
 }
 
-static int run_one(const struct odpt_case *c, const struct odpt_suite_cfg *cfg,
-		   const struct odpt_suite_env *env, struct odpt_report *r)
+/* One run over a table: what each case gave, to look controls up. */
+struct run_ctx {
+	const struct odpt_case *tab;
+	int n;
+	int *result;              /* per case: -1 not run yet */
+	const struct odpt_suite_cfg *cfg;
+	const struct odpt_suite_env *env;
+	struct odpt_report *r;
+	uint64_t deadline_ns;     /* 0: none */
+	int recorded;
+};
+
+static int run_one(struct run_ctx *x, int idx);
+
+static int add_record(struct run_ctx *x, int idx, const struct odpt_test_record *rec)
 {
+	int ret = odpt_report_test(x->r, rec);
+
+	if (ret)
+		return ret;
+	x->result[idx] = rec->result;
+	x->recorded++;
+	if (x->env->on_record)
+		x->env->on_record(x->env->arg, x->r, rec, x->recorded);
+	return 0;
+}
+
+/*
+ * The result of the control case named by pattern ('*' = name) in this
+ * run, running it now if it has not run; -ENOENT if no such case.
+ */
+static int control_result(struct run_ctx *x, const char *pattern, const char *name,
+			  char *ctl, size_t ctl_len)
+{
+	const char *star = strchr(pattern, '*');
+
+	if (star)
+		snprintf(ctl, ctl_len, "%.*s%s%s", (int)(star - pattern), pattern, name, star + 1);
+	else
+		snprintf(ctl, ctl_len, "%s", pattern);
+	for (int i = 0; i < x->n; i++) {
+		if (strcmp(x->tab[i].name, ctl))
+			continue;
+		if (x->result[i] < 0) {
+			int ret = run_one(x, i);
+
+			if (ret)
+				return ret;
+		}
+		return x->result[i];
+	}
+	return -ENOENT;
+}
+
+static const char *result_word(int res)
+{
+	switch (res) {
+	case ODPT_PASS: return "passed";
+	case ODPT_FAIL: return "failed";
+	case ODPT_SKIP: return "skipped";
+	case ODPT_XFAIL: return "xfailed";
+	case ODPT_XPASS: return "xpassed";
+	case -ENOENT: return "is not in the catalogue";
+	default: return "did not run";
+	}
+}
+
+static int run_one(struct run_ctx *x, int idx)
+{
+	const struct odpt_case *c = &x->tab[idx];
+	const struct odpt_suite_cfg *cfg = x->cfg;
+	const struct odpt_suite_env *env = x->env;
+	uint64_t timeout_ns = cfg->timeout_s * 1000000000ull;
+	enum wait_end end;
+	bool reaped = true;
 	struct odpt_test_record rec = { .name = c->name };
 	char reason[TSHM_REASON_LEN + TSHM_STAGE_LEN + 256];
 	char xreason[4096];
@@ -341,8 +495,21 @@ static int run_one(const struct odpt_case *c, const struct odpt_suite_cfg *cfg,
 		if (why) {
 			rec.result = ODPT_SKIP;
 			rec.reason = why;
-			return odpt_report_test(r, &rec);
+			return add_record(x, idx, &rec);
 		}
+	}
+	if (x->deadline_ns) {
+		uint64_t now = now_ns();
+
+		if (now >= x->deadline_ns) {
+			rec.result = ODPT_FAIL;
+			snprintf(reason, sizeof(reason), "not run: the suite deadline of %llu s had passed",
+				 (unsigned long long)cfg->deadline_s);
+			rec.reason = reason;
+			return add_record(x, idx, &rec);
+		}
+		if (x->deadline_ns - now < timeout_ns)
+			timeout_ns = x->deadline_ns - now;
 	}
 	shm = mmap(NULL, sizeof(*shm), PROT_READ | PROT_WRITE,
 		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -361,14 +528,23 @@ static int run_one(const struct odpt_case *c, const struct odpt_suite_cfg *cfg,
 	if (pid == 0)
 		run_child(c, cfg, shm);
 	setpgid(pid, pid);   /* also done by the child: no race either way */
-	if (!wait_child(pid, cfg->timeout_s * 1000000000ull, &status)) {
-		kill(-pid, SIGKILL);
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
+	end = wait_child(pid, timeout_ns, env->stop, &status);
+	if (end != WAIT_EXITED) {
+		reaped = kill_child(pid, &status);
 		rec.duration_ns = now_ns() - t0;
 		rec.result = ODPT_FAIL;
-		snprintf(reason, sizeof(reason), "timed out after %llu s in stage: %s",
-			 (unsigned long long)cfg->timeout_s, shm->stage);
+		if (end == WAIT_STOPPED)
+			snprintf(reason, sizeof(reason), "interrupted (SIGINT/SIGTERM) in stage: %s",
+				 shm->stage);
+		else
+			snprintf(reason, sizeof(reason), "timed out after %g s%s in stage: %s",
+				 (double)timeout_ns / 1e9,
+				 timeout_ns < cfg->timeout_s * 1000000000ull ? " (the rest of the suite deadline)" : "",
+				 shm->stage);
+		if (!reaped)
+			snprintf(reason + strlen(reason), sizeof(reason) - strlen(reason),
+				 "; hung: still alive %d s after SIGKILL (stuck in the kernel), pid %d left behind",
+				 ODPT_SUITE_REAP_S, (int)pid);
 		rec.stage = shm->stage;
 	} else {
 		rec.duration_ns = now_ns() - t0;
@@ -404,17 +580,36 @@ static int run_one(const struct odpt_case *c, const struct odpt_suite_cfg *cfg,
 		shm->odp.c[i].name[sizeof(shm->odp.c[i].name) - 1] = '\0';
 	rec.odp = &shm->odp;
 
-	if (rec.result == ODPT_FAIL || rec.result == ODPT_PASS) {
+	if (end == WAIT_EXITED && (rec.result == ODPT_FAIL || rec.result == ODPT_PASS)) {
 		const struct odpt_known_bug *b = known_bug(env, c->name);
+		bool match = false;
+		int ctl_res = ODPT_PASS;
+		char ctl[128] = "";
 
-		if (b && rec.result == ODPT_FAIL && !odpt_known_bug_symptom(b, reason)) {
+		if (b && rec.result == ODPT_FAIL)
+			match = b->pattern ? shm->pattern_only && !strcmp(shm->pattern, b->pattern)
+					   : odpt_known_bug_symptom(b, reason);
+		if (match && b->control) {
+			ctl_res = control_result(x, b->control, c->name, ctl, sizeof(ctl));
+			if (ctl_res < -1 && ctl_res != -ENOENT) {
+				ret = ctl_res;
+				goto unmap_shm;
+			}
+		}
+		if (b && rec.result == ODPT_FAIL && !match) {
 			/* A different failure of a listed case is a real failure. */
+			snprintf(xreason, sizeof(xreason), "%s (not the known %s bug's %s, so not XFAIL)",
+				 reason, b->driver, b->pattern ? "predicted pattern" : "symptom");
+			rec.reason = xreason;
+		} else if (b && rec.result == ODPT_FAIL && ctl_res != ODPT_PASS) {
 			snprintf(xreason, sizeof(xreason),
-				 "%s (not the known %s bug's symptom, so not XFAIL)", reason, b->driver);
+				 "%s (the known %s bug's pattern, but its control %s %s in this run, so not XFAIL)",
+				 reason, b->driver, ctl, result_word(ctl_res));
 			rec.reason = xreason;
 		} else if (b && rec.result == ODPT_FAIL) {
-			snprintf(xreason, sizeof(xreason), "known %s bug on kernel %s: %s (%s); saw: %s",
-				 b->driver, env->krelease, b->what, b->evidence, reason);
+			snprintf(xreason, sizeof(xreason), "known %s bug on kernel %s: %s (%s); saw: %s%s%s%s",
+				 b->driver, env->krelease, b->what, b->evidence, reason,
+				 ctl[0] ? "; control " : "", ctl, ctl[0] ? " passed" : "");
 			rec.result = ODPT_XFAIL;
 			rec.reason = xreason;
 		} else if (b) {
@@ -425,9 +620,13 @@ static int run_one(const struct odpt_case *c, const struct odpt_suite_cfg *cfg,
 			rec.reason = xreason;
 		}
 	}
-	ret = odpt_report_test(r, &rec);
+	ret = add_record(x, idx, &rec);
+	if (!ret && end == WAIT_STOPPED)
+		ret = -EINTR;
 unmap_shm:
-	munmap(shm, sizeof(*shm));
+	/* A child left behind may still write its page: leave it mapped. */
+	if (reaped)
+		munmap(shm, sizeof(*shm));
 	return ret;
 }
 
@@ -435,20 +634,28 @@ int odpt_suite_run_cases(const struct odpt_case *tab, int n,
 			 const struct odpt_suite_cfg *cfg,
 			 const struct odpt_suite_env *env, struct odpt_report *r)
 {
-	int matched = 0;
+	struct run_ctx x = { .tab = tab, .n = n, .cfg = cfg, .env = env, .r = r };
+	int matched = 0, ret = 0;
 
 	for (int i = 0; i < n; i++)
 		matched += odpt_suite_filter_match(cfg->filter, tab[i].name);
 	if (!matched)
 		return -ENOENT;
-	for (int i = 0; i < n; i++) {
-		int ret;
-
-		if (!odpt_suite_filter_match(cfg->filter, tab[i].name))
+	x.result = malloc(n * sizeof(*x.result));
+	if (!x.result)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++)
+		x.result[i] = -1;
+	if (cfg->deadline_s)
+		x.deadline_ns = now_ns() + cfg->deadline_s * 1000000000ull;
+	for (int i = 0; i < n && !ret; i++) {
+		if (!odpt_suite_filter_match(cfg->filter, tab[i].name) || x.result[i] >= 0)
 			continue;
-		ret = run_one(&tab[i], cfg, env, r);
-		if (ret)
-			return ret;
+		if (env->stop && *env->stop)
+			ret = -EINTR;
+		else
+			ret = run_one(&x, i);
 	}
-	return 0;
+	free(x.result);
+	return ret;
 }

@@ -69,6 +69,7 @@ struct odpt_vpair {
 	uint32_t srq_num;
 	uint32_t qkey;
 	bool no_flush_access;       /* QP access IBV_ACCESS_FLUSH_GLOBAL refused */
+	int ex_err;                 /* -errno of the refused extended QP, or 0 */
 };
 
 struct vmr_priv {
@@ -1066,6 +1067,7 @@ int odpt_vpair_create2(struct odpt_vctx *req, struct odpt_vctx *resp,
 	for (int s = 0; s < 2; s++) {
 		ret = create_qp(p, s, ex);
 		if (ret && ex && s == 0) {
+			p->ex_err = ret;
 			ex = false;
 			ret = create_qp(p, s, ex);
 		}
@@ -1094,6 +1096,11 @@ int odpt_vpair_create2(struct odpt_vctx *req, struct odpt_vctx *resp,
 destroy_pair:
 	odpt_vpair_destroy(p);
 	return ret;
+}
+
+int odpt_vpair_ex_fallback(const struct odpt_vpair *p)
+{
+	return p->ex_err;
 }
 
 int odpt_vpair_mtu_bytes(const struct odpt_vpair *p)
