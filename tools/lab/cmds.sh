@@ -59,6 +59,11 @@ lab_guest_env() {
 		printf 'LAB_PARTS=%q\n' "$*"
 		printf 'LAB_PEER=%q\n' "$peer"
 		printf 'LAB_DEVICES=%q\n' "$devices"
+		# The parts' own knobs (tests/lab/shim.sh), exported to them.
+		local v
+		for v in ODPT_SEED ODPT_FUZZ_S ODPT_RACE_S ODPT_ROUNDS ${!ODPT_SHIM_@}; do
+			[[ -n ${!v:-} ]] && printf 'export %s=%q\n' "$v" "${!v}"
+		done
 	} >"$LAB_RES/$name/guest.env"
 }
 
