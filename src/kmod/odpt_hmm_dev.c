@@ -53,7 +53,7 @@ static atomic_t dev_unbinding = ATOMIC_INIT(0);
 static struct {
 	struct pci_dev *pdev;		/* bound edu, NULL if none */
 	void __iomem *bar;
-	void *check_buf;		/* below 2^28: see edu_probe() */
+	void *check_buf;		/* PAGE_SIZE, coherent */
 	dma_addr_t check_dma;
 	struct mutex owner;		/* engine, edu buffer and check buffer */
 	bool broken;			/* a transfer timed out */
@@ -159,28 +159,41 @@ void *odpt_edu_check_buf(void)
  * QEMU's edu ANDs every DMA address with its dma_mask property, 28 bits
  * unless the command line says otherwise, and says so only on QEMU's stdout.
  * A 64-bit DMA mask on our side then means transfers silently hit other
- * memory. Test it once: let the engine read a page whose DMA address has a
- * bit at or above 2^28 into the check buffer, which lives below 2^28 (its
- * coherent mask), so even a clamping engine writes only where it should.
- * 0 when the page arrived intact (or no such address could be found:
- * nothing to refuse), -EIO when it did not.
+ * memory. Test it once, before anything else is mapped for edu: let the
+ * engine read a page whose DMA address has a bit at or above 2^28 into a
+ * landing buffer where even a clamping engine writes only into that buffer:
+ * below 2^28 (a 28-bit coherent mask) when DMA addresses are physical; any
+ * address behind a translating IOMMU, where a clamped address can only hit
+ * one of edu's own two mappings or fault (and a 28-bit allocation would
+ * move every later IOVA below 2^28). Pages are taken from every node in turn
+ * (a node's memory may all lie below 2^28). 0 when the page arrived intact,
+ * or when no such address could be
+ * found (nothing to refuse); -EIO when it did not arrive; -ETIMEDOUT when
+ * the engine did not finish.
  */
 static int edu_dma_selftest(struct pci_dev *pdev)
 {
 	struct device *dev = &pdev->dev;
 	struct page *tried[EDU_SELFTEST_TRIES];
-	dma_addr_t addr = DMA_MAPPING_ERROR;
-	unsigned int n, j;
-	u64 *p, wait = 0;
-	int ret = 0;
+	struct iommu_domain *dom = iommu_get_domain_for_dev(dev);
+	bool translated = dom && iommu_is_dma_domain(dom);
+	dma_addr_t addr = DMA_MAPPING_ERROR, low_dma;
+	unsigned int n, j, mapped = 0;
+	int ret = 0, nid = first_online_node;
+	u64 *p, *low, wait = 0;
 
 	for (n = 0; n < EDU_SELFTEST_TRIES; n++) {
-		tried[n] = alloc_page(GFP_KERNEL);
+		tried[n] = alloc_pages_node(nid, GFP_KERNEL | __GFP_THISNODE |
+					    __GFP_NOWARN, 0);
+		nid = next_online_node(nid);
+		if (nid == MAX_NUMNODES)
+			nid = first_online_node;
 		if (!tried[n])
-			break;
+			continue;
 		addr = dma_map_page(dev, tried[n], 0, PAGE_SIZE, DMA_TO_DEVICE);
 		if (dma_mapping_error(dev, addr))
 			continue;
+		mapped++;
 		if (addr >> EDU_QEMU_MASK_BITS) {
 			n++;
 			break;
@@ -189,8 +202,8 @@ static int edu_dma_selftest(struct pci_dev *pdev)
 		addr = DMA_MAPPING_ERROR;
 	}
 	if (addr == DMA_MAPPING_ERROR) {
-		dev_warn(dev, "odpt_hmm: no DMA address above 2^%u to test edu's dma_mask with; not checked\n",
-			 EDU_QEMU_MASK_BITS);
+		dev_warn(dev, "odpt_hmm: none of %u pages (%u mapped) got a DMA address above 2^%u: edu's dma_mask not checked\n",
+			 n, mapped, EDU_QEMU_MASK_BITS);
 		goto out_free;
 	}
 	/* An address-dependent pattern: no other page holds it by chance. */
@@ -198,16 +211,30 @@ static int edu_dma_selftest(struct pci_dev *pdev)
 	for (j = 0; j < PAGE_SIZE / 8; j++)
 		p[j] = (addr + 8 * j) ^ 0x6f6470742d656475ULL;
 	dma_sync_single_for_device(dev, addr, PAGE_SIZE, DMA_TO_DEVICE);
-	memset(edu.check_buf, 0, PAGE_SIZE);
+	if (!translated)
+		ret = dma_set_coherent_mask(dev, DMA_BIT_MASK(EDU_QEMU_MASK_BITS));
+	low = ret ? NULL : dma_alloc_coherent(dev, PAGE_SIZE, &low_dma, GFP_KERNEL);
+	if (!translated)
+		dma_set_coherent_mask(dev, DMA_BIT_MASK(64));
+	if (!low) {
+		ret = ret ?: -ENOMEM;
+		goto out_unmap;
+	}
 	mutex_lock(&edu.owner);
-	ret = odpt_edu_page_to_check(addr, &wait);
+	ret = edu_transfer(addr, EDU_BUF_ADDR, 0, &wait);
+	if (!ret)
+		ret = edu_transfer(EDU_BUF_ADDR, low_dma, EDU_CMD_TO_RAM, &wait);
 	mutex_unlock(&edu.owner);
-	dma_unmap_page(dev, addr, PAGE_SIZE, DMA_TO_DEVICE);
-	if (!ret && memcmp(edu.check_buf, p, PAGE_SIZE)) {
+	if (!ret && memcmp(low, p, PAGE_SIZE)) {
 		dev_err(dev, "odpt_hmm: edu read other memory than DMA address %pad: QEMU clamps edu's DMA to its dma_mask (%u bits by default); start QEMU with -device edu,dma_mask=0xffffffffffffffff. Not binding edu.\n",
 			&addr, EDU_QEMU_MASK_BITS);
 		ret = -EIO;
+	} else if (!ret) {
+		dev_dbg(dev, "odpt_hmm: edu DMA from %pad checked\n", &addr);
 	}
+	dma_free_coherent(dev, PAGE_SIZE, low, low_dma);
+out_unmap:
+	dma_unmap_page(dev, addr, PAGE_SIZE, DMA_TO_DEVICE);
 out_free:
 	while (n--)
 		if (tried[n])
@@ -282,37 +309,33 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		ret = -ENODEV;
 		goto out;
 	}
-	/* Streaming 64 bits: a 28-bit mask makes hmm_dma_map_alloc refuse.
-	 * The check buffer stays below 2^28, where edu's DMA lands whatever
-	 * its dma_mask (edu_dma_selftest() relies on it). */
-	ret = dma_set_mask(&pdev->dev, DMA_BIT_MASK(64));
-	if (!ret)
-		ret = dma_set_coherent_mask(&pdev->dev,
-					    DMA_BIT_MASK(EDU_QEMU_MASK_BITS));
+	/* A 28-bit mask (edu's default) makes hmm_dma_map_alloc refuse. */
+	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
 	if (ret)
 		goto out;
+	edu.bar = bar;
+	edu.broken = false;
+	edu.pdev = pdev;
+	ret = edu_dma_selftest(pdev);
+	if (ret)
+		goto err_forget;
 	check_buf = dmam_alloc_coherent(&pdev->dev, PAGE_SIZE, &check_dma,
 					GFP_KERNEL);
 	if (!check_buf) {
 		ret = -ENOMEM;
-		goto out;
+		goto err_forget;
 	}
-	edu.bar = bar;
 	edu.check_buf = check_buf;
 	edu.check_dma = check_dma;
-	edu.broken = false;
-	edu.pdev = pdev;
-	ret = edu_dma_selftest(pdev);
-	if (ret) {
-		pci_clear_master(pdev);
-		edu.pdev = NULL;
-		edu.bar = NULL;
-		edu.check_buf = NULL;
-		goto out;
-	}
 	odpt_dma_bind(&pdev->dev, ODPT_HMM_DEV_EDU, true);
 	dev_info(&pdev->dev, "odpt_hmm: edu bound, iommu domain %u, dma_iova %s\n",
 		 odpt_dma.iommu_domain, odpt_dma.iova_probe ? "yes" : "no");
+	goto out;
+
+err_forget:
+	pci_clear_master(pdev);
+	edu.pdev = NULL;
+	edu.bar = NULL;
 out:
 	up_write(&odpt_dev_bind);
 	return ret;
