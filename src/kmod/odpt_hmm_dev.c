@@ -44,6 +44,11 @@ static unsigned int edu_timeout_ms = 5000;
 module_param(edu_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(edu_timeout_ms, "edu DMA transfer timeout in ms (a timeout takes edu off the bus until it is probed again)");
 
+/* Did the last probe's self-test reach above 2^28 and find the data right? */
+static bool edu_dma_mask_checked;
+module_param(edu_dma_mask_checked, bool, 0444);
+MODULE_PARM_DESC(edu_dma_mask_checked, "the bound edu passed a DMA test above 2^28 at probe (read-only)");
+
 DECLARE_RWSEM(odpt_dev_bind);
 struct odpt_dma_dev odpt_dma;
 atomic64_t odpt_edu_transfers = ATOMIC64_INIT(0);
@@ -182,6 +187,7 @@ static int edu_dma_selftest(struct pci_dev *pdev)
 	int ret = 0, nid = first_online_node;
 	u64 *p, *low, wait = 0;
 
+	edu_dma_mask_checked = false;
 	for (n = 0; n < EDU_SELFTEST_TRIES; n++) {
 		tried[n] = alloc_pages_node(nid, GFP_KERNEL | __GFP_THISNODE |
 					    __GFP_NOWARN, 0);
@@ -230,6 +236,7 @@ static int edu_dma_selftest(struct pci_dev *pdev)
 			&addr, EDU_QEMU_MASK_BITS);
 		ret = -EIO;
 	} else if (!ret) {
+		edu_dma_mask_checked = true;
 		dev_dbg(dev, "odpt_hmm: edu DMA from %pad checked\n", &addr);
 	}
 	dma_free_coherent(dev, PAGE_SIZE, low, low_dma);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * The DMA device's life under the mirrors, edu only (each test SKIPs on
- * another device): two processes VERIFYing at once on different mirrors
+ * another device): the probe's dma_mask self-test really ran; two processes VERIFYing at once on different mirrors
  * must each see their own data (one owner of edu's engine and check buffer
  * at a time); removing edu through sysfs with live mappings in every mode
  * and ioctls in flight undoes every mapping at once, leaves the open files
@@ -151,6 +151,19 @@ static void check_device_works(const char *when)
 	KT_ASSERT_EQ(v.pages_matched, n);
 	close(fd);
 	munmap(mem, n * sd_page);
+}
+
+/* The probe's dma_mask self-test found an address above 2^28 to test with
+ * (else a guest without dma_mask= would go unnoticed). */
+KT_TEST(edu_dma_mask_checked)
+{
+	char buf[8];
+
+	need_edu();
+	read_line(PARAM_DIR "edu_dma_mask_checked", buf, sizeof(buf));
+	if (strcmp(buf, "Y"))
+		KT_FAIL("edu_dma_mask_checked is '%s': the probe did not test edu's DMA above 2^28"
+			" (see dmesg)", buf);
 }
 
 /* ---- two VERIFYs at once ------------------------------------------------ */
