@@ -1327,8 +1327,8 @@ static int odpt_open(struct inode *inode, struct file *file)
 	return 0;
 }
 
-/* Undo m's mappings and give back its IOVA window (m->lock held, the device
- * still bound). Pages left counted as mapped are a module bug. */
+/* Undo every mapping of m (m->lock held, the device still bound). Pages
+ * left counted as mapped are a module bug. */
 static void mirror_unmap_all(struct odpt_mirror *m)
 {
 	unmap_range(m, 0, m->npages, false, NULL);
