@@ -8,11 +8,22 @@
  * compared on the same pages. Invalidations unmap under the mirror lock.
  * Latencies go into histograms in the layout of uapi/odpt_hmm_hist.h.
  *
- * Locking: mmap_lock, then mirror->lock (the lock that pairs
- * mmu_interval_set_seq with mmu_interval_read_retry and guards the PFN and
- * DMA arrays), then odpt_dev_rwsem, then the edu lock. mirror->stats_lock (a
- * spinlock) is innermost and only guards counters. No GFP_KERNEL allocation
- * under mirror->lock: invalidations run in reclaim.
+ * Locking: odpt_dev_bind (read: an ioctl or release using the device;
+ * write: the device binds or goes, see odpt_hmm_internal.h), then the edu
+ * owner (one VERIFY at a time owns the engine and the check buffer), then
+ * mmap_lock, then mirror->lock (the lock that pairs mmu_interval_set_seq
+ * with mmu_interval_read_retry and guards the PFN and DMA arrays), then
+ * odpt_dev_rwsem. mirror->stats_lock (a spinlock) is innermost and only
+ * guards counters; odpt_mirrors_lock (the list of open files) nests inside
+ * odpt_dev_bind and outside mirror->lock. No GFP_KERNEL allocation under
+ * mirror->lock: invalidations run in reclaim.
+ *
+ * Device removal: the device layer takes odpt_dev_bind for write (so no
+ * ioctl is using the device), calls odpt_dev_detach_mirrors() to undo every
+ * mapping and IOVA window while the device still exists, and marks every
+ * open file dead: from then on the ioctls that need the device return
+ * -ENODEV on it, also after a re-scan binds edu again (a new open gets the
+ * new device). Statistics, histograms and GLOBAL keep working.
  */
 #include <linux/fs.h>
 #include <linux/hmm.h>
@@ -76,6 +87,10 @@ static atomic64_t g_dirtied_pages;
  * no IOVA freed by its unmap is reused by another mirror meanwhile. */
 static DECLARE_RWSEM(odpt_dev_rwsem);
 
+/* Every open file, for device removal (odpt_dev_detach_mirrors). */
+static LIST_HEAD(odpt_mirrors);
+static DEFINE_MUTEX(odpt_mirrors_lock);
+
 struct odpt_khist {
 	u64 total, overflow, min, max, sum;
 	u64 counts[ODPT_HMM_HIST_COUNTS_LEN];
@@ -90,6 +105,11 @@ struct odpt_sg_map {
 };
 
 struct odpt_mirror {
+	struct list_head node;		/* in odpt_mirrors */
+	/* The device this file mapped for went away: its mappings are
+	 * undone and its device ioctls fail with -ENODEV. Set with
+	 * odpt_dev_bind held for write and mirror->lock; read under either. */
+	bool dead;
 	struct mm_struct *mm;		/* the opener's, mmgrab'ed */
 	struct mutex reg_lock;		/* serialises REGISTER */
 	bool registered;		/* set once, with release ordering */
@@ -1249,7 +1269,7 @@ static int ioc_verify(struct odpt_mirror *m, struct odpt_hmm_verify *v)
 	unsigned long first, n, i, k, nmapped, want, rank, nalloc = 0;
 	struct odpt_stale *stale = NULL;
 	unsigned long *idx = NULL;
-	u64 *check = odpt_edu_check_buf();
+	u64 *check;
 	int ret;
 
 	if (v->flags & ~(ODPT_HMM_VERIFY_WRITE | ODPT_HMM_VERIFY_STALE |
@@ -1292,6 +1312,14 @@ static int ioc_verify(struct odpt_mirror *m, struct odpt_hmm_verify *v)
 		}
 	}
 
+	/* One VERIFY owns the engine and the check buffer from its first
+	 * transfer to its last: taken before the mirror lock (see the top),
+	 * so a VERIFY waiting for the engine does not hold off invalidations
+	 * of its own mirror. */
+	ret = odpt_edu_claim();
+	if (ret)
+		goto out_free;
+	check = odpt_edu_check_buf();
 	mutex_lock(&m->lock);
 	nmapped = 0;
 	for (i = first; i < first + n; i++)
@@ -1346,6 +1374,11 @@ static int ioc_verify(struct odpt_mirror *m, struct odpt_hmm_verify *v)
 
 		if (dma_mapping_error(odpt_dma.dev, addr)) {
 			ret = -EIO;
+			goto out_unlock;
+		}
+		/* The device is being removed: let the removal go on. */
+		if (odpt_dev_unbinding()) {
+			ret = -ENODEV;
 			goto out_unlock;
 		}
 		ret = odpt_edu_page_to_check(addr, &v->dma_wait_ns);
@@ -1429,6 +1462,7 @@ static int ioc_verify(struct odpt_mirror *m, struct odpt_hmm_verify *v)
 
 out_unlock:
 	mutex_unlock(&m->lock);
+	odpt_edu_unclaim();
 out_free:
 	for (k = 0; k < nalloc; k++)
 		kfree(stale[k].snap);
@@ -1462,30 +1496,80 @@ static int odpt_open(struct inode *inode, struct file *file)
 	m->mm = current->mm;
 	mmgrab(m->mm);
 	file->private_data = m;
+	mutex_lock(&odpt_mirrors_lock);
+	list_add_tail(&m->node, &odpt_mirrors);
+	mutex_unlock(&odpt_mirrors_lock);
 	atomic64_inc(&g_mirrors);
 	return 0;
+}
+
+/* Undo every mapping of m (m->lock held, the device still bound). Pages
+ * left counted as mapped are a module bug. */
+static void mirror_unmap_all(struct odpt_mirror *m)
+{
+	unmap_range(m, 0, m->npages, UNMAP_MAY_SLEEP, NULL);
+	/* Anything left would be a DMA mapping nobody can undo: only a module
+	 * bug (a DMA_MAPPED bit lost while its mapping lived) gets here. */
+	if (WARN_ON_ONCE(m->mapped_pages))
+		atomic64_add(m->mapped_pages, &g_release_leaked);
+}
+
+unsigned long odpt_dev_detach_mirrors(void)
+{
+	struct odpt_mirror *m;
+	unsigned long files = 0;
+
+	lockdep_assert_held_write(&odpt_dev_bind);
+	mutex_lock(&odpt_mirrors_lock);
+	list_for_each_entry(m, &odpt_mirrors, node) {
+		if (m->dead)
+			continue;
+		mutex_lock(&m->lock);
+		/* No REGISTER runs (it holds odpt_dev_bind): registered is
+		 * stable. The notifier stays until release; with nothing
+		 * mapped its invalidations no longer reach the device. */
+		if (m->registered) {
+			mirror_unmap_all(m);
+			if (dma_use_iova(&m->map.state)) {
+				atomic64_sub(dma_iova_size(&m->map.state),
+					     &g_iova_reserved);
+				dma_iova_free(odpt_dma.dev, &m->map.state);
+				memset(&m->map.state, 0, sizeof(m->map.state));
+			}
+		}
+		m->dead = true;
+		mutex_unlock(&m->lock);
+		files++;
+		cond_resched();
+	}
+	mutex_unlock(&odpt_mirrors_lock);
+	return files;
 }
 
 static int odpt_release(struct inode *inode, struct file *file)
 {
 	struct odpt_mirror *m = file->private_data;
 
+	/* The device stays bound (or m is dead) until we are done. */
+	down_read(&odpt_dev_bind);
 	if (m->registered) {
-		/* Teardown order: unmap all, remove the notifier, free. */
+		/* Teardown order: unmap all, remove the notifier, free. A dead
+		 * mirror's mappings and IOVA window went with its device. */
 		mutex_lock(&m->lock);
-		unmap_range(m, 0, m->npages, UNMAP_MAY_SLEEP, NULL);
-		/* Anything left would be a DMA mapping nobody can undo: only a
-		 * module bug (a DMA_MAPPED bit lost while its mapping lived)
-		 * gets here. */
-		if (WARN_ON_ONCE(m->mapped_pages))
-			atomic64_add(m->mapped_pages, &g_release_leaked);
+		if (!m->dead)
+			mirror_unmap_all(m);
 		mutex_unlock(&m->lock);
 		mmu_interval_notifier_remove(&m->notifier);
 		if (dma_use_iova(&m->map.state))
 			atomic64_sub(dma_iova_size(&m->map.state), &g_iova_reserved);
 		account_bookkeeping(m, -(ssize_t)m->bookkeeping);
-		if (m->mode == ODPT_HMM_MODE_HMM) {
+		if (m->mode == ODPT_HMM_MODE_HMM && !m->dead) {
 			hmm_dma_map_free(odpt_dma.dev, &m->map);
+		} else if (m->mode == ODPT_HMM_MODE_HMM) {
+			/* hmm_dma_map_free without the device: the window is
+			 * already freed (odpt_dev_detach_mirrors). */
+			kvfree(m->map.dma_list);
+			kvfree(m->map.pfn_list);
 		} else {
 			kvfree(m->dma_write);
 			kvfree(m->dma_addrs);
@@ -1493,6 +1577,10 @@ static int odpt_release(struct inode *inode, struct file *file)
 		}
 		atomic64_dec(&g_registered);
 	}
+	mutex_lock(&odpt_mirrors_lock);
+	list_del(&m->node);
+	mutex_unlock(&odpt_mirrors_lock);
+	up_read(&odpt_dev_bind);
 	mmdrop(m->mm);
 	kvfree(m->hist);
 	kfree(m);
@@ -1540,7 +1628,7 @@ static long odpt_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	void __user *uarg = (void __user *)arg;
 	const struct odpt_ioc_desc *d = NULL;
 	union odpt_ioc_buf b;
-	bool took_mm = false;
+	bool took_mm = false, took_dev = false;
 	unsigned int i;
 	int ret;
 
@@ -1568,10 +1656,23 @@ static long odpt_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	if (d->scope != IOC_GLOBAL && cmd != ODPT_HMM_IOC_REGISTER &&
 	    !mirror_registered(m) && d->scope != IOC_MIRROR_ANY_MM)
 		return -ENOENT;
+	/* Everything but GLOBAL, statistics and histograms reaches the device:
+	 * keep it bound until the call is done; none if it went away. */
+	if (cmd != ODPT_HMM_IOC_GLOBAL && d->scope != IOC_MIRROR_ANY_MM) {
+		if (down_read_killable(&odpt_dev_bind))
+			return -EINTR;
+		took_dev = true;
+		if (!odpt_dma.dev || m->dead) {
+			ret = -ENODEV;
+			goto out;
+		}
+	}
 	if (d->scope == IOC_MIRROR_MM) {
 		/* Keep the address space alive while we fault in it. */
-		if (!mmget_not_zero(m->mm))
-			return -ESRCH;
+		if (!mmget_not_zero(m->mm)) {
+			ret = -ESRCH;
+			goto out;
+		}
 		took_mm = true;
 	}
 
@@ -1609,9 +1710,13 @@ static long odpt_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	default:
 		ret = -ENOTTY;
 	}
-	/* mmput may tear the mm down (and invalidate us): no lock held here. */
+	/* mmput may tear the mm down (and invalidate us): no mirror lock held
+	 * here (odpt_dev_bind is outside mmap_lock and mirror->lock). */
 	if (took_mm)
 		mmput(m->mm);
+out:
+	if (took_dev)
+		up_read(&odpt_dev_bind);
 	if (!ret && copy_to_user(uarg, &b, d->size))
 		ret = -EFAULT;
 	return ret;
@@ -1676,6 +1781,8 @@ module_param_cb(sg_readonly_tables, &ro_atomic64_ops, &g_sg_readonly_tables, 044
 MODULE_PARM_DESC(sg_readonly_tables, "mode sg tables mapped DMA_TO_DEVICE as some page lacked HMM_PFN_WRITE (read-only)");
 module_param_cb(dirtied_pages, &ro_atomic64_ops, &g_dirtied_pages, 0444);
 MODULE_PARM_DESC(dirtied_pages, "pages marked dirty as a device-writable mapping of them was undone (read-only)");
+module_param_cb(edu_dma_timeouts, &ro_atomic64_ops, &odpt_edu_timeouts, 0444);
+MODULE_PARM_DESC(edu_dma_timeouts, "edu transfers that did not finish in edu_timeout_ms; each took edu off the bus (read-only)");
 module_param_cb(abi_version, &ro_abi_ops, NULL, 0444);
 MODULE_PARM_DESC(abi_version, "uAPI version of include/uapi/odpt_hmm.h (read-only)");
 module_param_cb(device_kind, &ro_dev_ops, NULL, 0444);
@@ -1693,9 +1800,12 @@ static int __init odpt_init(void)
 		odpt_dev_exit();
 		return ret;
 	}
-	dev_info(odpt_dma.dev, "odpt_hmm: mapping for %s, iommu domain %u, dma_iova %s\n",
-		 odpt_dma.kind == ODPT_HMM_DEV_EDU ? "edu" : "faux",
-		 odpt_dma.iommu_domain, odpt_dma.iova_probe ? "yes" : "no");
+	down_read(&odpt_dev_bind);
+	if (odpt_dma.dev)
+		dev_info(odpt_dma.dev, "odpt_hmm: mapping for %s, iommu domain %u, dma_iova %s\n",
+			 odpt_dma.kind == ODPT_HMM_DEV_EDU ? "edu" : "faux",
+			 odpt_dma.iommu_domain, odpt_dma.iova_probe ? "yes" : "no");
+	up_read(&odpt_dev_bind);
 	return 0;
 }
 
