@@ -1232,8 +1232,15 @@ static dma_addr_t entry_dma_addr(struct odpt_mirror *m, unsigned long i)
 	if (m->mode == ODPT_HMM_MODE_HMM) {
 		struct pci_p2pdma_map_state p2p = {};
 
-		/* On a mapped entry this returns its address (IOVA window
-		 * offset or dma_list); the direct path recomputes it. */
+		/* Where hmm_dma_map_pfn() put it: the IOVA window at the
+		 * entry's offset, or the address it recorded per page. */
+		if (dma_use_iova(&m->map.state))
+			return m->map.state.addr + ((dma_addr_t)i << PAGE_SHIFT);
+		if (m->map.dma_list)
+			return m->map.dma_list[i];
+		/* Direct path with nothing recorded (dma_need_unmap() false):
+		 * the address is a function of the physical one and mapping
+		 * again only recomputes it, with no state to undo. */
 		return hmm_dma_map_pfn(odpt_dma.dev, &m->map, i, &p2p);
 	}
 	list_for_each_entry(s, &m->sg_maps, node) {
