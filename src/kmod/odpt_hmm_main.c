@@ -1562,19 +1562,27 @@ static int odpt_release(struct inode *inode, struct file *file)
 	if (m->registered) {
 		/* Teardown order: unmap all, remove the notifier, free. A dead
 		 * mirror's mappings and IOVA window went with its device. */
+		bool leaked = false;
+
 		mutex_lock(&m->lock);
 		if (!m->dead)
 			mirror_unmap_all(m);
+		leaked = m->mapped_pages;
 		mutex_unlock(&m->lock);
 		mmu_interval_notifier_remove(&m->notifier);
-		if (dma_use_iova(&m->map.state))
+		if (dma_use_iova(&m->map.state) && !leaked)
 			atomic64_sub(dma_iova_size(&m->map.state), &g_iova_reserved);
 		account_bookkeeping(m, -(ssize_t)m->bookkeeping);
-		if (m->mode == ODPT_HMM_MODE_HMM && !m->dead) {
+		if (m->mode == ODPT_HMM_MODE_HMM && !m->dead &&
+		    !(leaked && dma_use_iova(&m->map.state))) {
 			hmm_dma_map_free(odpt_dma.dev, &m->map);
 		} else if (m->mode == ODPT_HMM_MODE_HMM) {
-			/* hmm_dma_map_free without the device: the window is
-			 * already freed (odpt_dev_detach_mirrors). */
+			/* hmm_dma_map_free without the window: it went with
+			 * the device (odpt_dev_detach_mirrors), or entries are
+			 * still linked in it (a module bug, counted in
+			 * release_leaked_pages): then it stays reserved, in
+			 * iova_reserved_bytes, so no later mapping can be
+			 * given an IOVA the IOMMU still translates. */
 			kvfree(m->map.dma_list);
 			kvfree(m->map.pfn_list);
 		} else {
