@@ -1383,6 +1383,12 @@ static int ioc_verify(struct odpt_mirror *m, struct odpt_hmm_verify *v)
 			ret = -EIO;
 			goto out_unlock;
 		}
+		/* Each page costs ~100 ms of device time with the mirror lock
+		 * held: a killed caller stops between pages. */
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			goto out_unlock;
+		}
 		/* The device is being removed: let the removal go on. */
 		if (odpt_dev_unbinding()) {
 			ret = -ENODEV;
