@@ -86,6 +86,8 @@ static void object_usage(const struct odpt_object *obj,
 	if (obj->args_usage) {
 		pr("usage: odpt [GLOBAL-OPTIONS] %s %s\n\n%s: %s\n", obj->name,
 		   obj->args_usage, obj->name, obj->summary);
+		if (obj->description)
+			pr("\n%s", obj->description);
 		v = find_verb(obj, obj->default_verb);
 		if (with_opts && v && v->opts && v->opts->name) {
 			odpt_out("\n%s options:\n", obj->name);
