@@ -212,7 +212,8 @@ struct odpt_compare_summary {
  * the test's p-value as scalars, one test record per series (regressed:
  * fail; improved and no change: pass, with the reason; present on one side
  * only: skip naming the side; a side without raw buckets: skip saying
- * so), and a summary line. 0 or -errno.
+ * so), and a summary line (result regression, no_regression, or
+ * nothing_compared when no series got a verdict). 0 or -errno.
  */
 int odpt_compare_results(const struct odpt_result *base,
 			 const struct odpt_result *new_r,

@@ -9,7 +9,8 @@
  * percentile threshold, and with repeated runs their agreement) and
  * renders the outcome through the report writers. Exit 0: no series regressed; 1: at least one regressed (or the
  * output could not be written); 2: bad usage or a file odpt cannot compare,
- * with one line saying how to produce a valid one.
+ * or directories whose common series all lack raw buckets, with one line
+ * saying how to produce a valid one.
  */
 #include <errno.h>
 #include <math.h>
@@ -203,6 +204,16 @@ static int run_compare(struct odpt_cli *cli, int argc, char **argv)
 	code = odpt_cli_emit(cli, r);
 	if (code == ODPT_EXIT_OK && sum.regressed)
 		code = ODPT_EXIT_FAIL;
+	/*
+	 * Series on both sides, none of them comparable for want of raw
+	 * buckets: the same as one file without them, not a quiet exit 0.
+	 */
+	if (code == ODPT_EXIT_OK && sum.no_buckets &&
+	    !(sum.regressed + sum.improved + sum.no_change)) {
+		odpt_usage_err("odpt: compare: nothing compared: %u series without raw buckets (write results with: odpt --format=json --raw-buckets -o FILE OBJECT ...)\n",
+			       sum.no_buckets);
+		code = ODPT_EXIT_USAGE;
+	}
 out_report:
 	odpt_report_destroy(r);
 out_results:

@@ -149,6 +149,14 @@ run(1 out "summary: REGRESSION: 1 regressed" compare ${a},${a} ${b},${b})
 run(1 out "new_runs{series=lat_ns,file=iommu/shim/shim-bench.json,mode=hmm}" compare ${a},${a} ${b},${b})
 run(0 out "no change: runs disagree" compare ${a},${a} ${b},${a})
 
+# Only series without raw buckets in common (two lab runs from before the
+# lab wrote them): nothing compared, exit 2, not a quiet "no regression".
+file(MAKE_DIRECTORY ${dir}/old1/noiommu/hist ${dir}/old2/noiommu/hist)
+file(COPY ${a}/noiommu/hist/check.json DESTINATION ${dir}/old1/noiommu/hist)
+file(COPY ${a}/noiommu/hist/check.json DESTINATION ${dir}/old2/noiommu/hist)
+run(2 out "summary: nothing compared: 0 regressed, 0 improved, 0 no change; 0 only in base, 0 only in new; 1 without raw buckets" compare ${dir}/old1 ${dir}/old2)
+run(2 err "compare: nothing compared: 1 series without raw buckets (write results with: odpt --format=json --raw-buckets" -o ${dir}/old.txt compare ${dir}/old1 ${dir}/old2)
+
 # Bad inputs: exit 2 with one line saying what is wrong.
 file(MAKE_DIRECTORY ${dir}/empty)
 file(WRITE ${dir}/empty/summary.json "{\"tool\": \"odpt-lab\"}\n")

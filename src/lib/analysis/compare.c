@@ -726,7 +726,9 @@ int odpt_compare_runs(const struct odpt_result *const *base, int nbase,
 {
 	const struct odpt_result_series **bs = NULL, **ns = NULL;
 	bool multi = nbase > 1 || nnew > 1;
+	const char *result;
 	char text[512];
+	unsigned compared;
 	int k, i, n, ret = 0;
 
 	if (!base || !new_r || nbase < 1 || nnew < 1 || !o || !r || !sum)
@@ -774,15 +776,18 @@ int odpt_compare_runs(const struct odpt_result *const *base, int nbase,
 	}
 	if (ret)
 		goto out_free;
+	/* "no regression" would claim more than was looked at */
+	compared = sum->regressed + sum->improved + sum->no_change;
+	result = sum->regressed ? "regression" : compared ? "no_regression" : "nothing_compared";
 	n = snprintf(text, sizeof(text),
 		     "%s: %u regressed, %u improved, %u no change; %u only in base, %u only in new",
-		     sum->regressed ? "REGRESSION" : "no regression", sum->regressed,
-		     sum->improved, sum->no_change, sum->only_base, sum->only_new);
+		     sum->regressed ? "REGRESSION" : compared ? "no regression" : "nothing compared",
+		     sum->regressed, sum->improved, sum->no_change, sum->only_base, sum->only_new);
 	/* only when it happens: series left out must not go unnoticed */
 	if (sum->no_buckets && n > 0 && (size_t)n < sizeof(text))
 		snprintf(text + n, sizeof(text) - (size_t)n, "; %u without raw buckets",
 			 sum->no_buckets);
-	ret = odpt_report_summary(r, sum->regressed ? "regression" : "no_regression", text);
+	ret = odpt_report_summary(r, result, text);
 out_free:
 	free(bs);
 	free(ns);
