@@ -42,6 +42,7 @@ static void global_usage(void (*pr)(const char *, ...))
 	   "                              a regular file is replaced atomically, a device or FIFO\n"
 	   "                              written in place\n"
 	   "  --raw-buckets               JSON: include every non-empty histogram bucket\n"
+	   "                              (what odpt compare reads)\n"
 	   "  --stable                    leave out run-dependent facts (host, kernel, durations)\n"
 	   "  -v, --verbose               more diagnostics on stderr\n"
 	   "  --version                   print the version and exit\n"
