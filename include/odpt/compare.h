@@ -28,7 +28,9 @@ struct odpt_result_series {
 	char *name;
 	struct odpt_label *labels;   /* strings owned, sorted by key */
 	int nlabels;
-	struct odpt_hist *h;         /* rebuilt from the raw buckets */
+	/* rebuilt from the raw buckets; NULL only from odpt_result_read_dir()
+	 * for a series written without them (compared as "no raw buckets") */
+	struct odpt_hist *h;
 };
 
 struct odpt_result {
@@ -49,6 +51,23 @@ int odpt_result_parse(const char *text, struct odpt_result **out,
 /* The same from a file; -errno of open/read (e.g. -ENOENT) with a message. */
 int odpt_result_read(const char *path, struct odpt_result **out,
 		     char *err, size_t errlen);
+/*
+ * Every odpt JSON result under directory dir (recursively, in name order;
+ * for a lab results directory: iommu/shim/shim-bench.json, hist/check.json
+ * and so on) as one result whose series carry one more label,
+ * file=PATH-RELATIVE-TO-DIR, so that two directories match series by file,
+ * name and labels. Skipped: summary.json, files not ending in .json, JSON
+ * that is not an odpt result, results without series, symbolic links and
+ * hidden entries. A series without raw buckets is kept with h = NULL (its
+ * comparison says why) instead of failing the file. An odpt result that is
+ * inconsistent or of another schema_version fails as in
+ * odpt_result_read(), naming the file; no series at all under dir:
+ * -ENODATA.
+ */
+int odpt_result_read_dir(const char *dir, struct odpt_result **out,
+			 char *err, size_t errlen);
+/* The label odpt_result_read_dir() adds. */
+#define ODPT_RESULT_FILE_LABEL "file"
 void odpt_result_destroy(struct odpt_result *r);
 /* "name{k=v,k=v}" (labels sorted by key; no braces without labels). */
 void odpt_result_series_key(const struct odpt_result_series *s, char *buf,
@@ -184,6 +203,7 @@ int odpt_compare_runs_hist(const struct odpt_hist *const *base, int nbase,
 
 struct odpt_compare_summary {
 	unsigned regressed, improved, no_change, only_base, only_new;
+	unsigned no_buckets;   /* on both sides, but a side has no raw buckets */
 };
 
 /*
@@ -191,7 +211,9 @@ struct odpt_compare_summary {
  * histograms of each matched series (label side=base|new), the deltas and
  * the test's p-value as scalars, one test record per series (regressed:
  * fail; improved and no change: pass, with the reason; present on one side
- * only: skip naming the side), and a summary line. 0 or -errno.
+ * only: skip naming the side; a side without raw buckets: skip saying
+ * so), and a summary line (result regression, no_regression, or
+ * nothing_compared when no series got a verdict). 0 or -errno.
  */
 int odpt_compare_results(const struct odpt_result *base,
 			 const struct odpt_result *new_r,

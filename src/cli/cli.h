@@ -47,6 +47,8 @@ struct odpt_object {
 	 * and usage shows these words instead of VERB.
 	 */
 	const char *args_usage;
+	/* Optional paragraph for `odpt OBJECT --help`, after the summary. */
+	const char *description;
 };
 
 extern const struct odpt_object odpt_obj_devices;

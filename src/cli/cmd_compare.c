@@ -1,18 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * `odpt compare BASE NEW`: says whether a change regressed. Reads odpt JSON
- * results written with --raw-buckets (BASE and NEW may each be several
- * runs, comma-separated), compares every series present on both sides
+ * results written with --raw-buckets, or two directories of them such as
+ * two lab results directories (series then also matched by their file's
+ * path in the directory; BASE and NEW may each be several runs,
+ * comma-separated), compares every series present on both sides
  * (include/odpt/compare.h: a quantile test over the buckets plus a
  * percentile threshold, and with repeated runs their agreement) and
  * renders the outcome through the report writers. Exit 0: no series regressed; 1: at least one regressed (or the
  * output could not be written); 2: bad usage or a file odpt cannot compare,
- * with one line saying how to produce a valid one.
+ * or directories whose common series all lack raw buckets, with one line
+ * saying how to produce a valid one.
  */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "odpt/compare.h"
 #include "odpt/log.h"
@@ -50,6 +54,7 @@ static const struct odpt_opt compare_opts[] = {
 static void usage_tail(void)
 {
 	odpt_usage_err("\nusage: odpt [GLOBAL-OPTIONS] compare BASE.json[,...] NEW.json[,...] [OPTIONS]\n"
+		       "       odpt [GLOBAL-OPTIONS] compare BASE-DIR[,...] NEW-DIR[,...] [OPTIONS]\n"
 		       "compare options:\n");
 	odpt_opts_usage(compare_opts);
 }
@@ -73,13 +78,27 @@ static bool parse_num(const char *opt, const char *s, double lo, bool lo_open,
 	return true;
 }
 
-/* Read the comma-separated files of one side; exit code, 0 on success. */
-static int read_side(const char *list, struct odpt_result **res, int *n)
+/* 1: a directory, 0: anything else (a missing file is reported when read). */
+static int is_dir(const char *path)
+{
+	struct stat st;
+
+	return !stat(path, &st) && S_ISDIR(st.st_mode);
+}
+
+/*
+ * Read the comma-separated files or directories of one side; exit code, 0
+ * on success. *dirs counts the directories, so files and directories are
+ * not mixed: their series could never match (a directory's carry a file
+ * label).
+ */
+static int read_side(const char *list, struct odpt_result **res, int *n, int *dirs)
 {
 	char *copy = strdup(list), *save = NULL, *path, err[640];
 	int ret = 0;
 
 	*n = 0;
+	*dirs = 0;
 	if (!copy) {
 		odpt_err("out of memory");
 		return ODPT_EXIT_FAIL;
@@ -90,7 +109,12 @@ static int read_side(const char *list, struct odpt_result **res, int *n)
 			ret = ODPT_EXIT_USAGE;
 			break;
 		}
-		ret = odpt_result_read(path, &res[*n], err, sizeof(err));
+		if (is_dir(path)) {
+			ret = odpt_result_read_dir(path, &res[*n], err, sizeof(err));
+			++*dirs;
+		} else {
+			ret = odpt_result_read(path, &res[*n], err, sizeof(err));
+		}
 		if (ret == -ENOMEM) {
 			odpt_err("out of memory reading %s", path);
 			ret = ODPT_EXIT_FAIL;
@@ -108,6 +132,11 @@ static int read_side(const char *list, struct odpt_result **res, int *n)
 		odpt_usage_err("odpt: compare: no file in '%s'\n", list);
 		ret = ODPT_EXIT_USAGE;
 	}
+	if (!ret && *dirs && *dirs != *n) {
+		odpt_usage_err("odpt: compare: '%s' mixes files and directories; give files or directories\n",
+			       list);
+		ret = ODPT_EXIT_USAGE;
+	}
 	free(copy);
 	return ret;
 }
@@ -115,7 +144,7 @@ static int read_side(const char *list, struct odpt_result **res, int *n)
 static int run_compare(struct odpt_cli *cli, int argc, char **argv)
 {
 	struct odpt_result *base[MAX_RUNS] = { NULL }, *new_r[MAX_RUNS] = { NULL };
-	int nbase = 0, nnew = 0, k;
+	int nbase = 0, nnew = 0, dbase = 0, dnew = 0, k;
 	struct odpt_compare_summary sum;
 	struct odpt_compare_opts o;
 	struct odpt_report *r = NULL;
@@ -130,7 +159,7 @@ static int run_compare(struct odpt_cli *cli, int argc, char **argv)
 		return ODPT_EXIT_USAGE;
 	}
 	if (npos != 2) {
-		odpt_usage_err("odpt: compare needs two result files, BASE and NEW (got %d)\n",
+		odpt_usage_err("odpt: compare needs two result files or directories, BASE and NEW (got %d)\n",
 			       npos);
 		usage_tail();
 		return ODPT_EXIT_USAGE;
@@ -146,9 +175,14 @@ static int run_compare(struct odpt_cli *cli, int argc, char **argv)
 		return ODPT_EXIT_USAGE;
 	}
 
-	code = read_side(argv[0], base, &nbase);
+	code = read_side(argv[0], base, &nbase, &dbase);
 	if (!code)
-		code = read_side(argv[1], new_r, &nnew);
+		code = read_side(argv[1], new_r, &nnew, &dnew);
+	if (!code && !dbase != !dnew) {
+		odpt_usage_err("odpt: compare: BASE is %s and NEW %s; compare files with files, directories with directories\n",
+			       dbase ? "a directory" : "a file", dnew ? "a directory" : "a file");
+		code = ODPT_EXIT_USAGE;
+	}
 	if (code)
 		goto out_results;
 
@@ -170,6 +204,16 @@ static int run_compare(struct odpt_cli *cli, int argc, char **argv)
 	code = odpt_cli_emit(cli, r);
 	if (code == ODPT_EXIT_OK && sum.regressed)
 		code = ODPT_EXIT_FAIL;
+	/*
+	 * Series on both sides, none of them comparable for want of raw
+	 * buckets: the same as one file without them, not a quiet exit 0.
+	 */
+	if (code == ODPT_EXIT_OK && sum.no_buckets &&
+	    !(sum.regressed + sum.improved + sum.no_change)) {
+		odpt_usage_err("odpt: compare: nothing compared: %u series without raw buckets (write results with: odpt --format=json --raw-buckets -o FILE OBJECT ...)\n",
+			       sum.no_buckets);
+		code = ODPT_EXIT_USAGE;
+	}
 out_report:
 	odpt_report_destroy(r);
 out_results:
@@ -182,7 +226,7 @@ out_results:
 
 static const struct odpt_verb compare_verbs[] = {
 	{ .name = "files", .run = run_compare, .opts = compare_opts,
-	  .summary = "compare two odpt JSON results (written with --raw-buckets)" },
+	  .summary = "compare two odpt JSON results (written with --raw-buckets), or two directories of them (lab results: series matched by file, name and labels)" },
 	{ .name = NULL },
 };
 
@@ -191,5 +235,14 @@ const struct odpt_object odpt_obj_compare = {
 	.summary = "A/B: did NEW regress against BASE? (exit 1 if a series regressed)",
 	.verbs = compare_verbs,
 	.default_verb = "files",
-	.args_usage = "BASE.json[,BASE2.json...] NEW.json[,NEW2.json...] [OPTIONS]",
+	.args_usage = "BASE.json[,BASE2.json...] NEW.json[,NEW2.json...] [OPTIONS]\n"
+		      "       odpt [GLOBAL-OPTIONS] compare BASE-DIR[,BASE-DIR2...] NEW-DIR[,NEW-DIR2...] [OPTIONS]",
+	.description =
+		"BASE and NEW are odpt JSON results written with --raw-buckets, or directories\n"
+		"of them: two lab results directories (odpt compare results/A results/B).\n"
+		"In a directory every odpt JSON result below it is read (summary.json, other\n"
+		"JSON, symbolic links skipped) and series match by their file's path in the\n"
+		"directory (label file=iommu/shim/shim-bench.json), name and labels. Series on\n"
+		"one side only, and series without raw buckets, are listed as skipped with the\n"
+		"reason. Comma-separated files or directories are repeated runs of one side.\n",
 };

@@ -89,7 +89,7 @@ static const struct odpt_opt run_opts[] = {
 	  .help = "also write JUnit XML to FILE" },
 	{ .name = "json", .type = ODPT_OPT_STR,
 	  .offset = offsetof(struct suite_cfg, json), .metavar = "FILE",
-	  .help = "also write JSON to FILE" },
+	  .help = "also write JSON to FILE (with the global --raw-buckets: the histograms' buckets too)" },
 	{ .name = "timeout-s", .type = ODPT_OPT_U64,
 	  .offset = offsetof(struct suite_cfg, timeout_s), .def = "120",
 	  .min = 1, .max = 86400, .metavar = "N",
@@ -279,9 +279,11 @@ static int add_meta(struct odpt_report *r, const struct probed *d, const struct 
 	return ret ? -ENOMEM : 0;
 }
 
-static int write_extra(const struct odpt_report *r, enum odpt_format f, const char *path)
+/* The global --raw-buckets applies to --json FILE too: `odpt compare` needs it. */
+static int write_extra(const struct odpt_cli *cli, const struct odpt_report *r,
+		       enum odpt_format f, const char *path)
 {
-	struct odpt_write_opts o = { 0 };
+	struct odpt_write_opts o = { .raw_buckets = cli->raw_buckets };
 	int ret = odpt_report_write_file(r, f, &o, path);
 
 	if (ret)
@@ -300,9 +302,9 @@ static int emit_results(struct odpt_cli *cli, const struct suite_cfg *c,
 	struct odpt_write_opts o = { 0 };
 	int code;
 
-	if (c->junit && write_extra(r, ODPT_FMT_JUNIT, c->junit))
+	if (c->junit && write_extra(cli, r, ODPT_FMT_JUNIT, c->junit))
 		return ODPT_EXIT_FAIL;
-	if (c->json && write_extra(r, ODPT_FMT_JSON, c->json))
+	if (c->json && write_extra(cli, r, ODPT_FMT_JSON, c->json))
 		return ODPT_EXIT_FAIL;
 	if (cli->json || cli->format || cli->output)
 		return odpt_cli_emit(cli, r);
@@ -487,9 +489,9 @@ static int run_suite(struct odpt_cli *cli, int argc, char **argv)
 	if (!stream) {
 		code = emit_results(cli, &c, r, NULL);
 	} else {
-		if (c.junit && write_extra(r, ODPT_FMT_JUNIT, c.junit))
+		if (c.junit && write_extra(cli, r, ODPT_FMT_JUNIT, c.junit))
 			goto destroy_report;
-		if (c.json && write_extra(r, ODPT_FMT_JSON, c.json))
+		if (c.json && write_extra(cli, r, ODPT_FMT_JSON, c.json))
 			goto destroy_report;
 		odpt_write_tap_tail(r, true, stdout);
 		odpt_out("# suite wall time: %s s\n", wall);

@@ -42,6 +42,7 @@ static void global_usage(void (*pr)(const char *, ...))
 	   "                              a regular file is replaced atomically, a device or FIFO\n"
 	   "                              written in place\n"
 	   "  --raw-buckets               JSON: include every non-empty histogram bucket\n"
+	   "                              (what odpt compare reads)\n"
 	   "  --stable                    leave out run-dependent facts (host, kernel, durations)\n"
 	   "  -v, --verbose               more diagnostics on stderr\n"
 	   "  --version                   print the version and exit\n"
@@ -86,6 +87,8 @@ static void object_usage(const struct odpt_object *obj,
 	if (obj->args_usage) {
 		pr("usage: odpt [GLOBAL-OPTIONS] %s %s\n\n%s: %s\n", obj->name,
 		   obj->args_usage, obj->name, obj->summary);
+		if (obj->description)
+			pr("\n%s", obj->description);
 		v = find_verb(obj, obj->default_verb);
 		if (with_opts && v && v->opts && v->opts->name) {
 			odpt_out("\n%s options:\n", obj->name);

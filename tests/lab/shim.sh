@@ -267,8 +267,12 @@ tool() {
 		add "not ok" "$name" "module not loaded"
 		return
 	fi
-	echo "+ $ODPT_BIN --format=$format -o $file shim $verb $*" >>"$out/shim-tools.log"
-	if timeout -k 30 3600 "$ODPT_BIN" --format="$format" -o "$file" shim "$verb" "$@" \
+	# JSON carries the raw buckets: `odpt compare` rebuilds the histograms
+	# from them, so two lab runs can be compared (docs/lab.md).
+	local raw=()
+	[ "$format" = json ] && raw=(--raw-buckets)
+	echo "+ $ODPT_BIN --format=$format ${raw[*]} -o $file shim $verb $*" >>"$out/shim-tools.log"
+	if timeout -k 30 3600 "$ODPT_BIN" --format="$format" "${raw[@]}" -o "$file" shim "$verb" "$@" \
 		>>"$out/shim-tools.log" 2>&1; then
 		add ok "$name"
 	else

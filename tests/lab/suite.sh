@@ -45,7 +45,7 @@ pass() {
 	local name=$1 base=$2 t0 t1 rc
 	shift 2
 	t0=$(date +%s%N)
-	"$ODPT_BIN" suite run "$@" \
+	"$ODPT_BIN" --raw-buckets suite run "$@" \
 		--json "$ODPT_OUT/$base.json" --junit "$ODPT_OUT/$base.junit.xml" \
 		> "$ODPT_OUT/$base.tap"
 	rc=$?
@@ -90,7 +90,7 @@ PY
 # "suite.sigint"); the interrupted run's own output is kept as *.txt.
 sigint_check() {
 	local base=$ODPT_OUT/suite.sigint-run out=$ODPT_OUT/suite.sigint.tap pid rc bad=
-	"$ODPT_BIN" suite run --dev "$dev" --port "$port" --gid "$gid" \
+	"$ODPT_BIN" --raw-buckets suite run --dev "$dev" --port "$port" --gid "$gid" \
 		--filter 'xrc_send_recv,rc_write_mixed_sge' --iters 1000000 \
 		--json "$base.json" --junit "$base.junit.xml" > "$base.tap.txt" 2> "$base.err.txt" &
 	pid=$!

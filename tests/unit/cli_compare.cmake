@@ -57,8 +57,8 @@ run(0 out "--threshold-pct" compare --help)
 run(0 out "the quantile test's two-sided p at a --metric percentile must be below A / (number of --metric percentiles)" compare --help)
 
 # Bad usage and bad files: exit 2 with one line saying what to do.
-run(2 err "compare needs two result files, BASE and NEW (got 0)" compare)
-run(2 err "compare needs two result files, BASE and NEW (got 3)" compare ${raw} ${raw} ${raw})
+run(2 err "compare needs two result files or directories, BASE and NEW (got 0)" compare)
+run(2 err "compare needs two result files or directories, BASE and NEW (got 3)" compare ${raw} ${raw} ${raw})
 run(2 err "cannot read ${dir}/missing.json: No such file or directory" compare ${dir}/missing.json ${raw})
 run(2 err "cannot read ${dir}/missing.json: No such file or directory" compare ${raw} ${raw},${dir}/missing.json)
 run(2 err "compare: no file in ','" compare , ${raw})

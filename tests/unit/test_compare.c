@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -542,6 +543,99 @@ static void assert_same_hist(const struct odpt_hist *a, const struct odpt_hist *
 	assert_true(odpt_hist_mean(a) == odpt_hist_mean(b));
 }
 
+/* Write report r as JSON (with or without raw buckets) to dir/rel. */
+static void write_json_at(const struct odpt_report *r, bool raw, const char *dir,
+			  const char *rel)
+{
+	struct odpt_write_opts wo = { .raw_buckets = raw };
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	assert_int_equal(odpt_report_write_file(r, ODPT_FMT_JSON, &wo, path), 0);
+}
+
+static void put_text(const char *dir, const char *rel, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/*
+ * A directory of results: every odpt result under it (name order), each
+ * series labelled file=PATH; a series without raw buckets kept with h =
+ * NULL; other JSON, summary.json, results without series and symbolic
+ * links skipped; a series that already has a 'file' label refused.
+ */
+static void test_read_dir(void **state)
+{
+	static const struct odpt_label la[] = { { "mode", "hmm" } };
+	static const struct odpt_label lf[] = { { "file", "mine" } };
+	struct odpt_hist *a = make_hist(5, 50000, 1, 0.01, 100);
+	struct odpt_report *r = NULL, *none = NULL, *clash = NULL;
+	struct odpt_result *res = NULL;
+	char dir[] = "/tmp/odpt-test-readdir-XXXXXX", empty[] = "/tmp/odpt-test-readdir-XXXXXX";
+	char err[512], key[256], sub[600];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(sub, sizeof(sub), "%s/iommu", dir);
+	assert_int_equal(mkdir(sub, 0755), 0);
+	snprintf(sub, sizeof(sub), "%s/iommu/shim", dir);
+	assert_int_equal(mkdir(sub, 0755), 0);
+	assert_int_equal(odpt_report_create("r", &r), 0);
+	assert_int_equal(odpt_report_hist(r, "lat_ns", la, 1, a), 0);
+	assert_int_equal(odpt_report_create("none", &none), 0);
+	write_json_at(r, true, dir, "iommu/shim/shim-bench.json");
+	write_json_at(r, false, dir, "iommu/noraw.json");
+	write_json_at(none, true, dir, "iommu/devices.json");
+	write_json_at(r, true, dir, "summary.json");
+	write_json_at(r, true, dir, ".hidden.json");
+	write_json_at(r, true, dir, "iommu/shim/shim-bench.csv");
+	put_text(dir, "peer.json", "{\"suite\": \"x\"}\n");
+	put_text(dir, "notes.json", "not JSON\n");
+	snprintf(sub, sizeof(sub), "%s/latest", dir);
+	assert_int_equal(symlink(dir, sub), 0);
+
+	assert_int_equal(odpt_result_read_dir(dir, &res, err, sizeof(err)), 0);
+	assert_int_equal(res->nseries, 2);
+	odpt_result_series_key(&res->series[0], key, sizeof(key));
+	assert_string_equal(key, "lat_ns{file=iommu/noraw.json,mode=hmm}");
+	assert_null(res->series[0].h);
+	odpt_result_series_key(&res->series[1], key, sizeof(key));
+	assert_string_equal(key, "lat_ns{file=iommu/shim/shim-bench.json,mode=hmm}");
+	assert_same_hist(a, res->series[1].h);
+	odpt_result_destroy(res);
+	res = NULL;
+
+	/* a 'file' label of its own would be ambiguous: refused, naming it */
+	assert_int_equal(odpt_report_create("clash", &clash), 0);
+	assert_int_equal(odpt_report_hist(clash, "lat_ns", lf, 1, a), 0);
+	write_json_at(clash, true, dir, "iommu/clash.json");
+	assert_int_equal(odpt_result_read_dir(dir, &res, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "iommu/clash.json: series 'lat_ns' already has a label 'file'"));
+	assert_null(res);
+
+	snprintf(sub, sizeof(sub), "rm -rf '%s'", dir);
+	assert_int_equal(system(sub), 0);
+	/* nothing to compare under it */
+	assert_non_null(mkdtemp(empty));
+	assert_int_equal(odpt_result_read_dir(empty, &res, err, sizeof(err)), -ENODATA);
+	assert_non_null(strstr(err, "no latency series in any odpt JSON result under it (0 read"));
+	assert_int_equal(rmdir(empty), 0);
+	assert_int_equal(odpt_result_read_dir("/nonexistent-odpt", &res, err, sizeof(err)),
+			 -ENOENT);
+	odpt_report_destroy(clash);
+	odpt_report_destroy(none);
+	odpt_report_destroy(r);
+	odpt_hist_destroy(a);
+}
+
 static void test_json_round_trip(void **state)
 {
 	static const struct odpt_label la[] = { { "size_bytes", "4096" }, { "mode", "hmm" } };
@@ -979,6 +1073,7 @@ int main(void)
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_reader_mangled),
 		cmocka_unit_test(test_read_file_errors),
+		cmocka_unit_test(test_read_dir),
 		cmocka_unit_test(test_compare_results_report),
 		cmocka_unit_test(test_compare_runs_report),
 		cmocka_unit_test(test_golden_compare),

@@ -159,9 +159,9 @@ lab_run_hist() {
 	t0=$(lab_now)
 	lab_stage "hist: odpt hist check and bench (native, image chroot)"
 	mkdir -p "$d"
-	chroot "$LAB_IMG" "$ODPT_BIN_G" --json hist check >"$d/check.json" 2>"$d/check.err" || rc=1
+	chroot "$LAB_IMG" "$ODPT_BIN_G" --json --raw-buckets hist check >"$d/check.json" 2>"$d/check.err" || rc=1
 	chroot "$LAB_IMG" "$ODPT_BIN_G" --format=hgrm hist check >"$d/timer.hgrm" 2>>"$d/check.err" || rc=1
-	chroot "$LAB_IMG" "$ODPT_BIN_G" --json hist bench >"$d/bench.json" 2>"$d/bench.err" || rc=1
+	chroot "$LAB_IMG" "$ODPT_BIN_G" --json --raw-buckets hist bench >"$d/bench.json" 2>"$d/bench.err" || rc=1
 	chroot "$LAB_IMG" "$ODPT_BIN_G" hist bench >"$d/bench.txt" 2>>"$d/bench.err" || rc=1
 	echo "rc=$rc" >"$d/hist.status"
 	lab_timing hist_s "$(lab_since "$t0")"

@@ -579,7 +579,7 @@ static int add_one_sided(struct odpt_report *r, const struct odpt_result_series 
 	t.name = key;
 	t.reason = in_base ? "only in base (missing from new): not compared" :
 			     "only in new (missing from base): not compared";
-	ret = add_side(r, s, in_base ? "base" : "new");
+	ret = s->h ? add_side(r, s, in_base ? "base" : "new") : 0;
 	if (!ret)
 		ret = odpt_report_test(r, &t);
 	if (in_base)
@@ -587,6 +587,39 @@ static int add_one_sided(struct odpt_report *r, const struct odpt_result_series 
 	else
 		sum->only_new++;
 	return ret;
+}
+
+/* Whether any of n matched series was read without raw buckets. */
+static bool lacks_buckets(const struct odpt_result_series *const *ss, int n)
+{
+	int k;
+
+	for (k = 0; k < n; k++)
+		if (!ss[k]->h)
+			return true;
+	return false;
+}
+
+/*
+ * A series on both sides that a side holds without raw buckets: a skip that
+ * says which side and how to fix it. Neither a pass (nothing was compared)
+ * nor an error (the other series of a results directory still count).
+ */
+static int add_no_buckets(struct odpt_report *r, const struct odpt_result_series *s,
+			  bool base_lacks, bool new_lacks, struct odpt_compare_summary *sum)
+{
+	struct odpt_test_record t = { .result = ODPT_SKIP };
+	char key[512], reason[256];
+
+	odpt_result_series_key(s, key, sizeof(key));
+	snprintf(reason, sizeof(reason),
+		 "no raw buckets in %s: not compared (write results with: odpt "
+		 "--format=json --raw-buckets -o FILE OBJECT ...)",
+		 base_lacks && new_lacks ? "base and new" : base_lacks ? "base" : "new");
+	t.name = key;
+	t.reason = reason;
+	sum->no_buckets++;
+	return odpt_report_test(r, &t);
 }
 
 /* The runs of one side that hold series s (by name and labels). */
@@ -693,8 +726,10 @@ int odpt_compare_runs(const struct odpt_result *const *base, int nbase,
 {
 	const struct odpt_result_series **bs = NULL, **ns = NULL;
 	bool multi = nbase > 1 || nnew > 1;
+	const char *result;
 	char text[512];
-	int k, i, ret = 0;
+	unsigned compared;
+	int k, i, n, ret = 0;
 
 	if (!base || !new_r || nbase < 1 || nnew < 1 || !o || !r || !sum)
 		return -EINVAL;
@@ -723,6 +758,9 @@ int odpt_compare_runs(const struct odpt_result *const *base, int nbase,
 			nn = collect(new_r, nnew, s, ns);
 			if (!nn)
 				ret = add_one_sided(r, s, true, sum);
+			else if (lacks_buckets(bs, nb) || lacks_buckets(ns, nn))
+				ret = add_no_buckets(r, s, lacks_buckets(bs, nb),
+						     lacks_buckets(ns, nn), sum);
 			else
 				ret = compare_one(r, bs, nb, ns, nn, o, multi, sum);
 		}
@@ -738,11 +776,18 @@ int odpt_compare_runs(const struct odpt_result *const *base, int nbase,
 	}
 	if (ret)
 		goto out_free;
-	snprintf(text, sizeof(text),
-		 "%s: %u regressed, %u improved, %u no change; %u only in base, %u only in new",
-		 sum->regressed ? "REGRESSION" : "no regression", sum->regressed,
-		 sum->improved, sum->no_change, sum->only_base, sum->only_new);
-	ret = odpt_report_summary(r, sum->regressed ? "regression" : "no_regression", text);
+	/* "no regression" would claim more than was looked at */
+	compared = sum->regressed + sum->improved + sum->no_change;
+	result = sum->regressed ? "regression" : compared ? "no_regression" : "nothing_compared";
+	n = snprintf(text, sizeof(text),
+		     "%s: %u regressed, %u improved, %u no change; %u only in base, %u only in new",
+		     sum->regressed ? "REGRESSION" : compared ? "no regression" : "nothing compared",
+		     sum->regressed, sum->improved, sum->no_change, sum->only_base, sum->only_new);
+	/* only when it happens: series left out must not go unnoticed */
+	if (sum->no_buckets && n > 0 && (size_t)n < sizeof(text))
+		snprintf(text + n, sizeof(text) - (size_t)n, "; %u without raw buckets",
+			 sum->no_buckets);
+	ret = odpt_report_summary(r, result, text);
 out_free:
 	free(bs);
 	free(ns);

@@ -8,13 +8,19 @@
  * bucket is checked against the layout (index range, its lowest and
  * highest value) and the bucket counts against the series' count, so a
  * file from another layout or an edited file is refused, not misread.
+ * A directory (a lab results directory) is read as every odpt result under
+ * it, each series labelled with its file, so two runs of the lab compare
+ * series by file, name and labels.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <json-c/json.h>
 
@@ -148,9 +154,12 @@ static int read_labels(struct json_object *so, struct odpt_result_series *s,
 	return 0;
 }
 
-/* Rebuild one series' histogram from its layout and raw buckets. */
+/*
+ * Rebuild one series' histogram from its layout and raw buckets. lenient:
+ * a series without buckets is no error, it keeps h = NULL.
+ */
 static int read_hist(struct json_object *so, struct odpt_result_series *s,
-		     char *err, size_t errlen)
+		     bool lenient, char *err, size_t errlen)
 {
 	struct json_object *lay, *bk, *x;
 	uint64_t lowest, highest, sig, counts_len, count, overflow = 0, v;
@@ -159,6 +168,8 @@ static int read_hist(struct json_object *so, struct odpt_result_series *s,
 	size_t i, n;
 	int ret;
 
+	if (lenient && !json_object_object_get_ex(so, "buckets", &bk))
+		return 0;
 	if (!json_object_object_get_ex(so, "layout", &lay) ||
 	    !json_object_is_type(lay, json_type_object) ||
 	    !get_u64(lay, "lowest_ns", &lowest) || !get_u64(lay, "highest_ns", &highest) ||
@@ -270,21 +281,29 @@ static bool same_series(const struct odpt_result_series *a,
 	return true;
 }
 
-static int parse_tree(struct json_object *root, struct odpt_result *r,
-		      char *err, size_t errlen)
+/*
+ * lenient (reading a directory): a result without series is empty, not an
+ * error, and a series without raw buckets keeps h = NULL. *foreign is set
+ * when the document is not an odpt result at all.
+ */
+static int parse_tree(struct json_object *root, struct odpt_result *r, bool lenient,
+		      bool *foreign, char *err, size_t errlen)
 {
 	struct json_object *x, *arr;
 	size_t i, n;
 	int ret, j;
 
+	*foreign = false;
 	if (!json_object_is_type(root, json_type_object) ||
 	    !json_object_object_get_ex(root, "schema_version", &x) ||
 	    !json_object_object_get_ex(root, "tool", &x) ||
 	    !json_object_is_type(x, json_type_object) ||
 	    !json_object_object_get_ex(x, "name", &x) ||
 	    !json_object_is_type(x, json_type_string) ||
-	    strcmp(json_object_get_string(x), "odpt"))
+	    strcmp(json_object_get_string(x), "odpt")) {
+		*foreign = true;
 		return fail(err, errlen, -EINVAL, "not an odpt JSON result (%s)", HOWTO);
+	}
 	json_object_object_get_ex(root, "schema_version", &x);
 	if (!json_object_is_type(x, json_type_int) ||
 	    json_object_get_int64(x) != ODPT_SCHEMA_VERSION)
@@ -301,6 +320,8 @@ static int parse_tree(struct json_object *root, struct odpt_result *r,
 	    !json_object_is_type(arr, json_type_array))
 		return fail(err, errlen, -EINVAL, "no series array (%s)", HOWTO);
 	n = json_object_array_length(arr);
+	if (!n && lenient)
+		return 0;
 	if (!n)
 		return fail(err, errlen, -ENODATA,
 			    "no latency series to compare (the command recorded no histogram)");
@@ -321,7 +342,7 @@ static int parse_tree(struct json_object *root, struct odpt_result *r,
 			return -ENOMEM;
 		ret = read_labels(so, s, (int)i, err, errlen);
 		if (!ret)
-			ret = read_hist(so, s, err, errlen);
+			ret = read_hist(so, s, lenient, err, errlen);
 		if (ret)
 			return ret;
 		for (j = 0; j < (int)i; j++) {
@@ -337,8 +358,8 @@ static int parse_tree(struct json_object *root, struct odpt_result *r,
 	return 0;
 }
 
-int odpt_result_parse(const char *text, struct odpt_result **out,
-		      char *err, size_t errlen)
+static int parse_text(const char *text, bool lenient, bool *foreign,
+		      struct odpt_result **out, char *err, size_t errlen)
 {
 	struct json_tokener *tok;
 	struct json_object *root;
@@ -346,8 +367,7 @@ int odpt_result_parse(const char *text, struct odpt_result **out,
 	enum json_tokener_error jerr;
 	int ret;
 
-	if (!text || !out)
-		return -EINVAL;
+	*foreign = false;
 	if (err && errlen)
 		err[0] = '\0';
 	tok = json_tokener_new();
@@ -365,6 +385,7 @@ int odpt_result_parse(const char *text, struct odpt_result **out,
 	json_tokener_free(tok);
 	if (!root || jerr != json_tokener_success) {
 		json_object_put(root);
+		*foreign = true;
 		return fail(err, errlen, -EINVAL, "not JSON (%s; %s)",
 			    json_tokener_error_desc(jerr == json_tokener_success ?
 						    json_tokener_error_parse_eof : jerr),
@@ -375,7 +396,7 @@ int odpt_result_parse(const char *text, struct odpt_result **out,
 		json_object_put(root);
 		return -ENOMEM;
 	}
-	ret = parse_tree(root, r, err, errlen);
+	ret = parse_tree(root, r, lenient, foreign, err, errlen);
 	json_object_put(root);
 	if (ret) {
 		odpt_result_destroy(r);
@@ -383,6 +404,16 @@ int odpt_result_parse(const char *text, struct odpt_result **out,
 	}
 	*out = r;
 	return 0;
+}
+
+int odpt_result_parse(const char *text, struct odpt_result **out,
+		      char *err, size_t errlen)
+{
+	bool foreign;
+
+	if (!text || !out)
+		return -EINVAL;
+	return parse_text(text, false, &foreign, out, err, errlen);
 }
 
 /* Whole file into memory, NUL-terminated. */
@@ -453,5 +484,165 @@ int odpt_result_read(const char *path, struct odpt_result **out,
 	free(text);
 	if (ret)
 		return fail(err, errlen, ret, "%s: %s", path, sub);
+	return 0;
+}
+
+/* ---- A directory of results ------------------------------------------- */
+
+/* Deeper than any lab results directory; stops a runaway walk. */
+#define DIR_MAX_DEPTH 16
+
+struct dir_walk {
+	const char *top;
+	struct odpt_result *all;
+	int files;          /* odpt results read */
+	char *err;
+	size_t errlen;
+};
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
+/* Move the series of one file's result into the directory's, labelled. */
+static int take_series(struct dir_walk *w, struct odpt_result *one, const char *rel)
+{
+	struct odpt_result_series *all;
+	int i, j, n = w->all->nseries;
+
+	all = realloc(w->all->series, (size_t)(n + one->nseries) * sizeof(*all));
+	if (!all)
+		return -ENOMEM;
+	w->all->series = all;
+	for (i = 0; i < one->nseries; i++) {
+		struct odpt_result_series *s = &one->series[i];
+		struct odpt_label *l;
+
+		for (j = 0; j < s->nlabels; j++)
+			if (!strcmp(s->labels[j].key, ODPT_RESULT_FILE_LABEL))
+				return fail(w->err, w->errlen, -EINVAL,
+					    "%s/%s: series '%s' already has a label '%s'; "
+					    "compare this file on its own", w->top, rel, s->name,
+					    ODPT_RESULT_FILE_LABEL);
+		l = realloc(s->labels, (size_t)(s->nlabels + 1) * sizeof(*l));
+		if (!l)
+			return -ENOMEM;
+		s->labels = l;
+		l[s->nlabels].key = strdup(ODPT_RESULT_FILE_LABEL);
+		l[s->nlabels].value = strdup(rel);
+		s->nlabels++;
+		if (!l[s->nlabels - 1].key || !l[s->nlabels - 1].value)
+			return -ENOMEM;
+		qsort(l, (size_t)s->nlabels, sizeof(*l), label_cmp);
+	}
+	/* the series now belong to the directory's result */
+	memcpy(all + n, one->series, (size_t)one->nseries * sizeof(*all));
+	w->all->nseries = n + one->nseries;
+	one->nseries = 0;
+	return 0;
+}
+
+static int read_one(struct dir_walk *w, const char *path, const char *rel)
+{
+	struct odpt_result *one = NULL;
+	char *text = NULL, sub[384];
+	bool foreign;
+	int ret;
+
+	ret = slurp(path, &text);
+	if (ret == -EINVAL)
+		return 0;   /* binary data: not a result */
+	if (ret)
+		return fail(w->err, w->errlen, ret, "cannot read %s: %s", path,
+			    strerror(-ret));
+	ret = parse_text(text, true, &foreign, &one, sub, sizeof(sub));
+	free(text);
+	if (ret && foreign)
+		return 0;   /* other JSON the lab writes (peer.json, ...) */
+	if (ret)
+		return fail(w->err, w->errlen, ret, "%s: %s", path, sub);
+	w->files++;
+	ret = take_series(w, one, rel);
+	odpt_result_destroy(one);
+	return ret;
+}
+
+static int walk(struct dir_walk *w, const char *rel, int depth)
+{
+	char path[4096], sub[4096], child[4096];
+	struct dirent **ents = NULL;
+	int i, n, ret = 0;
+
+	if (snprintf(path, sizeof(path), "%s%s%s", w->top, *rel ? "/" : "", rel) >=
+	    (int)sizeof(path))
+		return fail(w->err, w->errlen, -ENAMETOOLONG, "%s/%s: path too long",
+			    w->top, rel);
+	if (depth > DIR_MAX_DEPTH)
+		return fail(w->err, w->errlen, -ELOOP, "%s: deeper than %d directories",
+			    path, DIR_MAX_DEPTH);
+	/* name order: the report lists series the same way on every run */
+	n = scandir(path, &ents, NULL, alphasort);
+	if (n < 0) {
+		ret = -errno;
+		return fail(w->err, w->errlen, ret, "cannot read %s: %s", path,
+			    strerror(-ret));
+	}
+	for (i = 0; i < n; i++) {
+		const char *name = ents[i]->d_name;
+		struct stat st;
+
+		if (ret || name[0] == '.')
+			continue;
+		if (snprintf(sub, sizeof(sub), "%s%s%s", rel, *rel ? "/" : "", name) >=
+		    (int)sizeof(sub)) {
+			ret = fail(w->err, w->errlen, -ENAMETOOLONG, "%s/%s: path too long",
+				   path, name);
+			continue;
+		}
+		/*
+		 * Symbolic links are not followed: a results directory's
+		 * "latest" link would read a run twice, a loop forever.
+		 */
+		if (snprintf(child, sizeof(child), "%s/%s", w->top, sub) >= (int)sizeof(child) ||
+		    lstat(child, &st))
+			continue;
+		if (S_ISDIR(st.st_mode))
+			ret = walk(w, sub, depth + 1);
+		else if (S_ISREG(st.st_mode) && ends_with(name, ".json") &&
+			 strcmp(name, "summary.json"))
+			ret = read_one(w, child, sub);
+	}
+	for (i = 0; i < n; i++)
+		free(ents[i]);
+	free(ents);
+	return ret;
+}
+
+int odpt_result_read_dir(const char *dir, struct odpt_result **out,
+			 char *err, size_t errlen)
+{
+	struct dir_walk w = { .top = dir, .err = err, .errlen = errlen };
+	int ret;
+
+	if (!dir || !out)
+		return -EINVAL;
+	if (err && errlen)
+		err[0] = '\0';
+	w.all = calloc(1, sizeof(*w.all));
+	if (!w.all)
+		return -ENOMEM;
+	ret = walk(&w, "", 0);
+	if (!ret && !w.all->nseries)
+		ret = fail(err, errlen, -ENODATA,
+			   "%s: no latency series in any odpt JSON result under it (%d read; %s)",
+			   dir, w.files, HOWTO);
+	if (ret) {
+		odpt_result_destroy(w.all);
+		return ret;
+	}
+	*out = w.all;
 	return 0;
 }
