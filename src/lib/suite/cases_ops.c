@@ -164,6 +164,28 @@ static int check_faulted(struct rig *g, const char *side, const void *p, const c
 	return 0;
 }
 
+/*
+ * Drop the target pages (drop_targets), post @wr and wait for its good
+ * completion, then require the device to have faulted each of them in
+ * (check_faulted) before any CPU access.
+ */
+static int op_on_dropped(struct rig *g, const struct odpt_vwr *wr, uint64_t *rv, uint64_t *lv,
+			 const char *op)
+{
+	char res[64];
+	int ret = drop_targets(g, rv, lv);
+
+	if (!ret)
+		ret = rig_op_ok(g, wr);
+	if (!ret)
+		ret = check_faulted(g, "responder", rv, op);
+	if (!ret && lv) {
+		snprintf(res, sizeof(res), "%s result", op);
+		ret = check_faulted(g, "requester", lv, res);
+	}
+	return ret;
+}
+
 /* The responder buffer after an atomic on the dropped target page: the word
  * at rv, the rest of its page zero (fresh), every other page the guard. */
 static bool check_atomic_page(struct rig *g, const char *what, const uint64_t *rv, uint8_t guard)
@@ -312,17 +334,10 @@ int op_iter(struct rig *g, enum odpt_vop op, uint64_t i, size_t loff, size_t rof
 			return tc_fail(t, "CAS(compare=match): returned 0x%llx (want 0x%llx), remote 0x%llx (want 0x%llx)",
 				       (unsigned long long)*lv, (unsigned long long)v0,
 				       (unsigned long long)*rv, (unsigned long long)v1);
-		ret = drop_targets(g, rv, lv);
-		if (ret)
-			return ret;
 		wr.wr_id = i | 2ull << 60;
 		wr.compare_add = 0;
 		wr.swap = v2;
-		ret = rig_op_ok(g, &wr);
-		if (!ret)
-			ret = check_faulted(g, "responder", rv, "CAS(compare=0)");
-		if (!ret)
-			ret = check_faulted(g, "requester", lv, "CAS(compare=0) result");
+		ret = op_on_dropped(g, &wr, rv, lv, "CAS(compare=0)");
 		if (ret)
 			return ret;
 		tc_stage(t, "validating compare-and-swap (compare 0 on a dropped page)");
@@ -333,17 +348,10 @@ int op_iter(struct rig *g, enum odpt_vop op, uint64_t i, size_t loff, size_t rof
 				       *lv == v1 ? ": the device used the stale mapping of the dropped page" : "");
 		if (!check_atomic_page(g, "responder after CAS(compare=0)", rv, guard))
 			return ODPT_FAIL;
-		ret = drop_targets(g, rv, lv);
-		if (ret)
-			return ret;
 		wr.wr_id = i | 3ull << 60;
 		wr.compare_add = v1;
 		wr.swap = v0;
-		ret = rig_op_ok(g, &wr);
-		if (!ret)
-			ret = check_faulted(g, "responder", rv, "CAS(compare=stale)");
-		if (!ret)
-			ret = check_faulted(g, "requester", lv, "CAS(compare=stale) result");
+		ret = op_on_dropped(g, &wr, rv, lv, "CAS(compare=stale)");
 		if (ret)
 			return ret;
 		tc_stage(t, "validating compare-and-swap (stale compare on a dropped page)");
@@ -369,16 +377,9 @@ int op_iter(struct rig *g, enum odpt_vop op, uint64_t i, size_t loff, size_t rof
 			return tc_fail(t, "FAA: returned 0x%llx (want 0x%llx), remote 0x%llx (want 0x%llx)",
 				       (unsigned long long)*lv, (unsigned long long)v0,
 				       (unsigned long long)*rv, (unsigned long long)(v0 + v1));
-		ret = drop_targets(g, rv, lv);
-		if (ret)
-			return ret;
 		wr.wr_id = i | 2ull << 60;
 		wr.compare_add = v2;
-		ret = rig_op_ok(g, &wr);
-		if (!ret)
-			ret = check_faulted(g, "responder", rv, "FAA");
-		if (!ret)
-			ret = check_faulted(g, "requester", lv, "FAA result");
+		ret = op_on_dropped(g, &wr, rv, lv, "FAA");
 		if (ret)
 			return ret;
 		tc_stage(t, "validating fetch-and-add on a dropped page");
@@ -403,14 +404,9 @@ int op_iter(struct rig *g, enum odpt_vop op, uint64_t i, size_t loff, size_t rof
 		if (*rv != v1)
 			return tc_fail(t, "ATOMIC_WRITE: remote 0x%llx, want 0x%llx",
 				       (unsigned long long)*rv, (unsigned long long)v1);
-		ret = drop_targets(g, rv, NULL);
-		if (ret)
-			return ret;
 		wr.wr_id = i | 2ull << 60;
 		memcpy(wr.atomic_write, &v2, 8);
-		ret = rig_op_ok(g, &wr);
-		if (!ret)
-			ret = check_faulted(g, "responder", rv, "ATOMIC_WRITE");
+		ret = op_on_dropped(g, &wr, rv, NULL, "ATOMIC_WRITE");
 		if (ret)
 			return ret;
 		tc_stage(t, "validating ATOMIC_WRITE on a dropped page");
