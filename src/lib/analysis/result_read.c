@@ -539,7 +539,8 @@ static int take_series(struct dir_walk *w, struct odpt_result *one, const char *
 		qsort(l, (size_t)s->nlabels, sizeof(*l), label_cmp);
 	}
 	/* the series now belong to the directory's result */
-	memcpy(all + n, one->series, (size_t)one->nseries * sizeof(*all));
+	if (one->nseries)   /* a result without series may have none allocated */
+		memcpy(all + n, one->series, (size_t)one->nseries * sizeof(*all));
 	w->all->nseries = n + one->nseries;
 	one->nseries = 0;
 	return 0;
