@@ -131,6 +131,11 @@ struct odpt_suite_env {
 	/* Called after each record is added (streaming output); may be NULL. */
 	void (*on_record)(void *arg, const struct odpt_report *r,
 			  const struct odpt_test_record *rec, int n);
+	/* Called as case number k of about planned (the cases the filter
+	 * matched; controls run for them come on top) starts, elapsed_ns 0,
+	 * then about once a second while it runs; may be NULL. */
+	void (*on_progress)(void *arg, const char *name, int k, int planned,
+			    uint64_t elapsed_ns);
 	void *arg;
 	/* Set (by a signal handler) to stop: the running case is killed and
 	 * recorded as interrupted, no further case starts, and the run

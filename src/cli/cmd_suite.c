@@ -6,8 +6,9 @@
  * mode, --peer-dev: each a one-line error and exit 2), then runs the matching
  * cases in forked children and prints TAP 13 on stdout as each case ends
  * (or the global --format at the end), with --junit/--json files on
- * request. Work requests without a completion for --stall-s fail their
- * case; --deadline-s bounds the whole run. SIGINT/SIGTERM stop the run:
+ * request (and, when stderr is a terminal, a status line there with the
+ * running case and its time). Work requests without a completion for
+ * --stall-s fail their case; --deadline-s bounds the whole run. SIGINT/SIGTERM stop the run:
  * the results so far are written (TAP ends with "Bail out!") and the exit
  * code is 1. Exit 0 when every case passed, skipped or failed as a known
  * kernel bug predicts; 1 otherwise.
@@ -342,12 +343,34 @@ static void on_stop_signal(int sig)
 	stop_signal = sig;
 }
 
+/* stderr is a terminal: a status line ("[12/63] rc_write … 1.2 s") shows
+ * the running case; it is erased before anything else is printed. */
+static bool status_tty;
+
+static void status_clear(void)
+{
+	if (status_tty) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+	}
+}
+
+static void show_progress(void *arg, const char *name, int k, int planned,
+			  uint64_t elapsed_ns)
+{
+	(void)arg;
+	fprintf(stderr, "\r\033[K[%d/%d] %s \xe2\x80\xa6 %.1f s", k, planned, name,
+		(double)elapsed_ns / 1e9);
+	fflush(stderr);
+}
+
 /* TAP on stdout as each case ends (the plan comes last). */
 static void stream_tap(void *arg, const struct odpt_report *r,
 		       const struct odpt_test_record *rec, int n)
 {
 	(void)arg;
 	(void)r;
+	status_clear();
 	odpt_write_tap_result(rec, n, stdout);
 	fflush(stdout);
 }
@@ -456,6 +479,9 @@ static int run_suite(struct odpt_cli *cli, int argc, char **argv)
 	stream = !(cli->json || cli->format || cli->output);
 	if (stream) {
 		env.on_record = stream_tap;
+		status_tty = isatty(STDERR_FILENO);
+		if (status_tty)
+			env.on_progress = show_progress;
 		odpt_write_tap_head(r, false, stdout);
 		fflush(stdout);
 	}
@@ -467,6 +493,7 @@ static int run_suite(struct odpt_cli *cli, int argc, char **argv)
 	ret = odpt_suite_run_cases(odpt_suite_cases, odpt_suite_ncases, &scfg, &env, r);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
+	status_clear();
 	if (ret && ret != -EINTR) {
 		odpt_err("suite: %s", strerror(-ret));
 		goto destroy_report;

@@ -423,17 +423,35 @@ static void on_record(void *arg, const struct odpt_report *r,
 	assert_string_equal(r->tests[n - 1].name, rec->name);
 }
 
+/* Progress: each case announced once as it starts (elapsed 0), numbered
+ * from 1 in start order, never beyond what is planned. */
+static int progress_starts, progress_planned;
+
+static void on_progress(void *arg, const char *name, int k, int planned, uint64_t elapsed_ns)
+{
+	(void)arg;
+	assert_non_null(name);
+	assert_true(k >= 1 && k <= planned);
+	if (!elapsed_ns)
+		assert_int_equal(k, ++progress_starts);
+	else
+		assert_int_equal(k, progress_starts);
+	progress_planned = planned;
+}
+
 static struct odpt_report *prun(const char *filter, struct odpt_suite_cfg *cfg,
 				volatile int *stop)
 {
 	struct odpt_suite_env env = { .driver = "fake", .krelease = "7.3.4",
 				      .bugs = pbugs, .nbugs = 1, .stop = stop,
-				      .on_record = on_record };
+				      .on_record = on_record, .on_progress = on_progress };
 	struct odpt_report *r = NULL;
 	int ret;
 
 	cfg->filter = filter;
 	streamed = 0;
+	progress_starts = 0;
+	progress_planned = 0;
 	assert_int_equal(odpt_report_create("suite run", &r), 0);
 	ret = odpt_suite_run_cases(pcases, sizeof(pcases) / sizeof(pcases[0]), cfg, &env, r);
 	assert_int_equal(ret, stop && *stop ? -EINTR : 0);
@@ -467,6 +485,9 @@ static void test_patterns(void **state)
 	t = find(r, "p_d");
 	assert_int_equal(t->result, ODPT_FAIL);
 	assert_int_equal(find(r, "p_e")->result, ODPT_XPASS);
+	/* Every case that ran was announced once, of the 10 the filter took. */
+	assert_int_equal(progress_starts, r->ntests);
+	assert_int_equal(progress_planned, 10);
 	odpt_report_destroy(r);
 
 	/* The filter left the control out: the runner runs it first. */
@@ -474,6 +495,9 @@ static void test_patterns(void **state)
 	assert_int_equal(r->ntests, 2);
 	assert_string_equal(r->tests[0].name, "p_a_pinned");
 	assert_int_equal(r->tests[1].result, ODPT_XFAIL);
+	/* The control came on top of the one planned case. */
+	assert_int_equal(progress_starts, 2);
+	assert_int_equal(progress_planned, 2);
 	odpt_report_destroy(r);
 }
 

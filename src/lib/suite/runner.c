@@ -325,9 +325,25 @@ static void run_child(const struct odpt_case *c, const struct odpt_suite_cfg *cf
 /* Why wait_child() returned. */
 enum wait_end { WAIT_EXITED, WAIT_TIMEOUT, WAIT_STOPPED };
 
+/* The running case, for progress reports while wait_child() waits. */
+struct progress {
+	const struct odpt_suite_env *env;
+	const char *name;
+	int k, planned;
+	uint64_t t0, next_ns;
+};
+
+static void progress_report(struct progress *p, uint64_t now)
+{
+	if (!p || !p->env->on_progress || now < p->next_ns)
+		return;
+	p->env->on_progress(p->env->arg, p->name, p->k, p->planned, now - p->t0);
+	p->next_ns = now + 1000000000ull;
+}
+
 /* Wait for pid up to timeout_ns, or until *stop is set. */
 static enum wait_end wait_child(pid_t pid, uint64_t timeout_ns, volatile int *stop,
-				int *status)
+				int *status, struct progress *prog)
 {
 	uint64_t deadline = now_ns() + timeout_ns;
 	long sleep_ns = 20000;
@@ -343,6 +359,7 @@ static enum wait_end wait_child(pid_t pid, uint64_t timeout_ns, volatile int *st
 			return WAIT_STOPPED;
 		if (now_ns() > deadline)
 			return WAIT_TIMEOUT;
+		progress_report(prog, now_ns());
 		struct timespec ts = { 0, sleep_ns };
 
 		nanosleep(&ts, NULL);
@@ -361,7 +378,7 @@ static bool kill_child(pid_t pid, int *status)
 {
 	kill(-pid, SIGKILL);
 	kill(pid, SIGKILL);
-	return wait_child(pid, ODPT_SUITE_REAP_S * 1000000000ull, NULL, status) == WAIT_EXITED;
+	return wait_child(pid, ODPT_SUITE_REAP_S * 1000000000ull, NULL, status, NULL) == WAIT_EXITED;
 }
 
 /*
@@ -414,6 +431,7 @@ struct run_ctx {
 	struct odpt_report *r;
 	uint64_t deadline_ns;     /* 0: none */
 	int recorded;
+	int planned, started;     /* for env->on_progress */
 };
 
 static int run_one(struct run_ctx *x, int idx);
@@ -484,6 +502,7 @@ static int run_one(struct run_ctx *x, int idx)
 	char xreason[4096];
 	char pre[384];
 	struct odpt_tshm *shm;
+	struct progress prog;
 	uint64_t t0;
 	int status = 0;
 	pid_t pid;
@@ -518,8 +537,12 @@ static int run_one(struct run_ctx *x, int idx)
 	memset(shm, 0, sizeof(*shm));
 	shm->result = -1;
 	snprintf(shm->stage, sizeof(shm->stage), "starting");
-	fflush(NULL);   /* the child must not flush the parent's buffers again */
 	t0 = now_ns();
+	prog = (struct progress){ .env = env, .name = c->name, .k = ++x->started,
+				  .planned = x->planned > x->started ? x->planned : x->started,
+				  .t0 = t0, .next_ns = t0 };
+	progress_report(&prog, t0);
+	fflush(NULL);   /* the child must not flush the parent's buffers again */
 	pid = fork();
 	if (pid < 0) {
 		ret = -errno;
@@ -528,7 +551,7 @@ static int run_one(struct run_ctx *x, int idx)
 	if (pid == 0)
 		run_child(c, cfg, shm);
 	setpgid(pid, pid);   /* also done by the child: no race either way */
-	end = wait_child(pid, timeout_ns, env->stop, &status);
+	end = wait_child(pid, timeout_ns, env->stop, &status, &prog);
 	if (end != WAIT_EXITED) {
 		reaped = kill_child(pid, &status);
 		rec.duration_ns = now_ns() - t0;
@@ -641,6 +664,7 @@ int odpt_suite_run_cases(const struct odpt_case *tab, int n,
 		matched += odpt_suite_filter_match(cfg->filter, tab[i].name);
 	if (!matched)
 		return -ENOENT;
+	x.planned = matched;
 	x.result = malloc(n * sizeof(*x.result));
 	if (!x.result)
 		return -ENOMEM;
