@@ -594,6 +594,8 @@ static void test_read_dir(void **state)
 	write_json_at(r, true, dir, "iommu/shim/shim-bench.json");
 	write_json_at(r, false, dir, "iommu/noraw.json");
 	write_json_at(none, true, dir, "iommu/devices.json");
+	/* A second result without series before any with: realloc(p, 0) freed p. */
+	write_json_at(none, true, dir, "iommu/devices2.json");
 	write_json_at(r, true, dir, "summary.json");
 	write_json_at(r, true, dir, ".hidden.json");
 	write_json_at(r, true, dir, "iommu/shim/shim-bench.csv");

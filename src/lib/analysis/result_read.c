@@ -513,6 +513,9 @@ static int take_series(struct dir_walk *w, struct odpt_result *one, const char *
 	struct odpt_result_series *all;
 	int i, j, n = w->all->nseries;
 
+	/* Nothing to move; and realloc(p, 0) may free p and return NULL. */
+	if (!one->nseries)
+		return 0;
 	all = realloc(w->all->series, (size_t)(n + one->nseries) * sizeof(*all));
 	if (!all)
 		return -ENOMEM;
@@ -539,8 +542,7 @@ static int take_series(struct dir_walk *w, struct odpt_result *one, const char *
 		qsort(l, (size_t)s->nlabels, sizeof(*l), label_cmp);
 	}
 	/* the series now belong to the directory's result */
-	if (one->nseries)   /* a result without series may have none allocated */
-		memcpy(all + n, one->series, (size_t)one->nseries * sizeof(*all));
+	memcpy(all + n, one->series, (size_t)one->nseries * sizeof(*all));
 	w->all->nseries = n + one->nseries;
 	one->nseries = 0;
 	return 0;
