@@ -570,20 +570,6 @@ static void test_model_checks(void **state)
 
 /* --- atomic writes ------------------------------------------------------ */
 
-static int count_temp_files(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)))
-		if (e->d_name[0] == '.' && strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			n++;
-	closedir(d);
-	return n;
-}
-
 static void test_atomic_write(void **state)
 {
 	char dir[] = "/tmp/odpt-test-XXXXXX", path[256], bad[300];
@@ -612,7 +598,7 @@ static void test_atomic_write(void **state)
 	want = unit_render(r, ODPT_FMT_JSON, NULL);
 	got = unit_slurp(path);
 	assert_string_equal(got, want);
-	assert_int_equal(count_temp_files(dir), 0);
+	assert_int_equal(unit_count_temp_files(dir), 0);
 
 	/* a directory that does not exist: an error, and nothing left behind */
 	snprintf(bad, sizeof(bad), "%s/missing/result.json", dir);
@@ -622,7 +608,7 @@ static void test_atomic_write(void **state)
 	snprintf(bad, sizeof(bad), "%s/sub", dir);
 	assert_int_equal(mkdir(bad, 0755), 0);
 	assert_true(odpt_report_write_file(r, ODPT_FMT_TAP, NULL, bad) < 0);
-	assert_int_equal(count_temp_files(dir), 0);
+	assert_int_equal(unit_count_temp_files(dir), 0);
 	rmdir(bad);
 
 	unlink(path);

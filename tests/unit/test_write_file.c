@@ -76,21 +76,6 @@ static void path_in(const struct fixture *fx, const char *name, char *buf, size_
 	snprintf(buf, len, "%s/%s", fx->dir, name);
 }
 
-/* Entries whose name starts with '.' (temp files), "." and ".." aside. */
-static int count_temp_files(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)))
-		if (e->d_name[0] == '.' && strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			n++;
-	closedir(d);
-	return n;
-}
-
 static void write_text(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
@@ -130,7 +115,7 @@ static void test_device_node(void **state)
 	if (make_chardev(node, 1, 3)) {
 		assert_int_equal(odpt_report_write_file(fx->r, ODPT_FMT_TAP, NULL, node), 0);
 		assert_chardev(node, 1, 3);
-		assert_int_equal(count_temp_files(fx->dir), 0);
+		assert_int_equal(unit_count_temp_files(fx->dir), 0);
 	}
 	/* Only now, with the private node intact, the real one. */
 	assert_int_equal(odpt_report_write_file(fx->r, ODPT_FMT_JSON, NULL, "/dev/null"), 0);
@@ -147,7 +132,7 @@ static void test_full_device(void **state)
 	if (make_chardev(node, 1, 7)) {
 		assert_int_equal(odpt_report_write_file(fx->r, ODPT_FMT_TAP, NULL, node), -ENOSPC);
 		assert_chardev(node, 1, 7);
-		assert_int_equal(count_temp_files(fx->dir), 0);
+		assert_int_equal(unit_count_temp_files(fx->dir), 0);
 	}
 	assert_int_equal(odpt_report_write_file(fx->r, ODPT_FMT_TAP, NULL, "/dev/full"), -ENOSPC);
 	assert_chardev("/dev/full", 1, 7);
@@ -184,7 +169,7 @@ static void test_write_error_keeps_old_file(void **state)
 	got = unit_slurp(path);
 	assert_string_equal(got, "old contents\n");
 	free(got);
-	assert_int_equal(count_temp_files(fx->dir), 0);
+	assert_int_equal(unit_count_temp_files(fx->dir), 0);
 }
 
 /* A FIFO is written to (a reader gets the report), never replaced. */
@@ -231,7 +216,7 @@ static void test_fifo(void **state)
 	assert_non_null(got);
 	assert_string_equal(got, fx->want);
 	free(got);
-	assert_int_equal(count_temp_files(fx->dir), 0);
+	assert_int_equal(unit_count_temp_files(fx->dir), 0);
 }
 
 /*
@@ -269,8 +254,8 @@ static void test_symlink(void **state)
 	got = unit_slurp(target);
 	assert_string_equal(got, fx->want);
 	free(got);
-	assert_int_equal(count_temp_files(fx->dir), 0);
-	assert_int_equal(count_temp_files(sub), 0);
+	assert_int_equal(unit_count_temp_files(fx->dir), 0);
+	assert_int_equal(unit_count_temp_files(sub), 0);
 
 	/* dangling: the link names the file to create */
 	path_in(fx, "dangling.tap", link, sizeof(link));
@@ -341,7 +326,7 @@ static void test_stdout(void **state)
 	assert_string_equal(got, want);
 	free(got);
 	free(want);
-	assert_int_equal(count_temp_files(fx->dir), 0);
+	assert_int_equal(unit_count_temp_files(fx->dir), 0);
 }
 
 /* A file name of NAME_MAX bytes: the temp name is cut to fit. */
@@ -360,7 +345,7 @@ static void test_long_name(void **state)
 	free(got);
 	/* and again, over the now existing file */
 	assert_int_equal(odpt_report_write_file(fx->r, ODPT_FMT_TAP, NULL, path), 0);
-	assert_int_equal(count_temp_files(fx->dir), 0);
+	assert_int_equal(unit_count_temp_files(fx->dir), 0);
 }
 
 int main(void)

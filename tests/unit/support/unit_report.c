@@ -4,6 +4,7 @@
  * unit_report.h). Golden files hold @ODPT_VERSION@ instead of the version,
  * so a release does not rewrite them.
  */
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -95,4 +96,18 @@ void unit_check_golden(const char *name, const char *got_raw)
 	}
 	free(want);
 	free(got);
+}
+
+int unit_count_temp_files(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		if (e->d_name[0] == '.' && strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
 }

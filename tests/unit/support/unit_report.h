@@ -2,7 +2,8 @@
 /*
  * Helpers shared by the unit tests that check what the output writers
  * produce: render a report into a string, and compare a rendering with a
- * golden file under tests/unit/golden/ (ODPT_UPDATE_GOLDEN=1 rewrites it).
+ * golden file under tests/unit/golden/ (ODPT_UPDATE_GOLDEN=1 rewrites it),
+ * and count the temp files an atomic write left behind.
  * They fail the running cmocka test themselves, so callers stay short.
  */
 #ifndef ODPT_UNIT_REPORT_H
@@ -20,5 +21,9 @@ char *unit_slurp(const char *path);
 /* Fails the test, naming the first differing line, unless got (with this
  * build's version replaced by @ODPT_VERSION@) equals golden/<name>. */
 void unit_check_golden(const char *name, const char *got);
+
+/* Entries of dir whose name starts with '.' ("." and ".." aside): the temp
+ * files an atomic write leaves behind when it goes wrong. */
+int unit_count_temp_files(const char *dir);
 
 #endif
