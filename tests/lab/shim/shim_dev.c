@@ -515,3 +515,17 @@ int sd_param_u64(const char *param, uint64_t *out)
 	*out = strtoull(buf, NULL, 0);
 	return 0;
 }
+
+int sd_read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+
+	buf[0] = '\0';
+	if (!f)
+		return -errno;
+	if (!fgets(buf, (int)len, f))
+		buf[0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+	return 0;
+}

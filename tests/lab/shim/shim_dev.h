@@ -72,6 +72,9 @@ int sd_setup(char *buf, size_t len);
  * process); 0 or -ETIMEDOUT after timeout_ms with the last reason. */
 int sd_wait_clean(unsigned int timeout_ms, char *buf, size_t len);
 
+/* The first line of a (sysfs) file without its newline, "" if empty:
+ * 0 or -errno when it cannot be opened (buf is "" then). */
+int sd_read_line(const char *path, char *buf, size_t len);
 /* A read-only module parameter of odpt_hmm (its counters): 0 or -errno. */
 int sd_param_u64(const char *param, uint64_t *out);
 

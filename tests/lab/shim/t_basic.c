@@ -748,14 +748,10 @@ KT_TEST_MODES(thp_order)
 	uint64_t *pfns;
 	char buf[64] = "";
 	long kb;
-	int fd, sfd;
+	int fd;
 
-	sfd = open("/sys/kernel/mm/transparent_hugepage/enabled", O_RDONLY | O_CLOEXEC);
-	if (sfd < 0)
+	if (sd_read_line("/sys/kernel/mm/transparent_hugepage/enabled", buf, sizeof(buf)))
 		kt_skip("no /sys/kernel/mm/transparent_hugepage (THP not built in)");
-	if (read(sfd, buf, sizeof(buf) - 1) < 0)
-		buf[0] = '\0';
-	close(sfd);
 	if (strstr(buf, "[never]"))
 		kt_skip("THP disabled (transparent_hugepage/enabled: never)");
 	raw = sd_mmap_or_fail(2 * huge, PROT_READ | PROT_WRITE);

@@ -50,28 +50,15 @@ static int write_file(const char *path, const char *text)
 }
 
 /* The first line of a file, without its newline; "" if unreadable. */
-static void read_line(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-
-	buf[0] = '\0';
-	if (!f)
-		return;
-	if (!fgets(buf, (int)len, f))
-		buf[0] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	fclose(f);
-}
-
 static long long read_param(const char *name)
 {
-	char path[256], buf[64];
+	uint64_t v;
+	int e = sd_param_u64(name, &v);
 
-	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
-	read_line(path, buf, sizeof(buf));
-	if (!buf[0])
-		KT_FAIL("cannot read %s (module too old?)", path);
-	return strtoll(buf, NULL, 0);
+	if (e)
+		KT_FAIL("cannot read odpt_hmm parameter %s: %s (module too old?)", name,
+			kt_errname(e));
+	return (long long)v;
 }
 
 static void pci_path(char *buf, size_t len, const char *leaf)
@@ -118,7 +105,7 @@ static void edu_rescan(void)
 	KT_ASSERT_OK(write_file("/sys/bus/pci/rescan", "1"));
 	pci_path(path, sizeof(path), "driver");
 	for (;;) {
-		read_line(PARAM_DIR "device_kind", kind, sizeof(kind));
+		(void)sd_read_line(PARAM_DIR "device_kind", kind, sizeof(kind));
 		if (stat(path, &st) == 0 && !strcmp(kind, "edu"))
 			break;
 		if (kt_now_ns() > deadline)
@@ -160,7 +147,7 @@ KT_TEST(edu_dma_mask_checked)
 	char buf[8];
 
 	need_edu();
-	read_line(PARAM_DIR "edu_dma_mask_checked", buf, sizeof(buf));
+	(void)sd_read_line(PARAM_DIR "edu_dma_mask_checked", buf, sizeof(buf));
 	if (strcmp(buf, "Y"))
 		KT_FAIL("edu_dma_mask_checked is '%s': the probe did not test edu's DMA above 2^28"
 			" (see dmesg)", buf);
@@ -349,7 +336,7 @@ KT_TEST_FULL(edu_remove_rescan, 240, false, 1)
 	KT_ASSERT_EQ(g.iova_reserved_bytes, 0);
 	KT_ASSERT_EQ(g.sg_tables_live, 0);
 	KT_ASSERT_EQ(g.registered, 3);
-	read_line(PARAM_DIR "device_kind", kind, sizeof(kind));
+	(void)sd_read_line(PARAM_DIR "device_kind", kind, sizeof(kind));
 	KT_ASSERT(!strcmp(kind, "none"));
 
 	kt_stage("the old files are dead");

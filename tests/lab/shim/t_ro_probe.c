@@ -81,15 +81,11 @@ KT_TEST_MODES(ro_probe_refused_huge_zero)
 	uint64_t *pfns;
 	char *raw, *mem, buf[64] = "";
 	volatile char c;
-	int fd, sfd;
+	int fd;
 
 	need_probe(ctx);
-	sfd = open("/sys/kernel/mm/transparent_hugepage/use_zero_page", O_RDONLY | O_CLOEXEC);
-	if (sfd < 0)
+	if (sd_read_line("/sys/kernel/mm/transparent_hugepage/use_zero_page", buf, sizeof(buf)))
 		kt_skip("no transparent_hugepage/use_zero_page (THP not built in)");
-	if (read(sfd, buf, sizeof(buf) - 1) < 0)
-		buf[0] = '\0';
-	close(sfd);
 	if (buf[0] != '1')
 		kt_skip("transparent_hugepage/use_zero_page is not 1: no huge zero page");
 	raw = sd_mmap_or_fail(2 * huge, PROT_READ | PROT_WRITE);
