@@ -79,11 +79,17 @@ lab_numa_args() {
 	LAB_NUMA_QO=" -smp $n,sockets=$n,cores=1,threads=1"
 }
 
-# lab_vng_args IOMMU(on|off|nomask): fills LAB_VNG_ARGS. nomask: no IOMMU and
-# edu without dma_mask=.
+# lab_vng_args IOMMU(on|off|nomask|vfio) [KERNEL]: fills LAB_VNG_ARGS.
+# nomask: no IOMMU and edu without dma_mask=. vfio: intel-iommu with
+# interrupt remapping (iommufd refuses to bind a VFIO device without it) and
+# caching mode (QEMU needs it to shadow a userspace-owned domain). KERNEL: a
+# kernel tree in the image to boot instead of the run's kernel.
 lab_vng_args() {
-	local qo ap
-	if [[ $1 == on ]]; then
+	local qo ap kernel=${2:-${LAB_BOOT_KERNEL:-$LAB_KVER}}
+	if [[ $1 == vfio ]]; then
+		qo="-machine q35,kernel-irqchip=split -device intel-iommu,intremap=on,caching-mode=on -device edu,dma_mask=0xffffffffffffffff"
+		ap="intel_iommu=on iommu.passthrough=0 iommu.strict=1"
+	elif [[ $1 == on ]]; then
 		qo="-machine q35 -device intel-iommu,intremap=off -device edu,dma_mask=0xffffffffffffffff"
 		# strict: an unmapped IOVA must stop working at once (no lazy flush).
 		ap="intel_iommu=on iommu.passthrough=0 iommu.strict=1"
@@ -96,8 +102,9 @@ lab_vng_args() {
 		qo="-machine q35 -device edu,dma_mask=0xffffffffffffffff"
 		ap="intel_iommu=off"
 	fi
-	ap+="${LAB_KERNEL_APPEND:+ $LAB_KERNEL_APPEND}"
-	LAB_VNG_ARGS=(vng -r "${LAB_BOOT_KERNEL:-$LAB_KVER}" --disable-microvm --cpus "$LAB_GUEST_CPUS"
+	# The run's kernel arguments (the debug kernel's) are not the lab kernel's.
+	[[ -n ${2:-} ]] || ap+="${LAB_KERNEL_APPEND:+ $LAB_KERNEL_APPEND}"
+	LAB_VNG_ARGS=(vng -r "$kernel" --disable-microvm --cpus "$LAB_GUEST_CPUS"
 		--memory "$LAB_GUEST_MEM" --rwdir "$LAB_MNT_RES")
 	lab_numa_args
 	LAB_VNG_ARGS+=(--qemu-opts="$qo$LAB_NUMA_QO" --append="$ap")
@@ -107,16 +114,18 @@ lab_vng_args() {
 
 declare -A LAB_BOOT_PID LAB_BOOT_T0 LAB_BOOT_SEEN LAB_BOOT_IOMMU
 
-# lab_boot_start NAME IOMMU: starts guest/main.sh for results subdirectory
-# NAME (guest.env must be there) in the background, under the watchdog.
+# lab_boot_start NAME IOMMU [KERNEL]: starts guest/main.sh for results
+# subdirectory NAME (guest.env must be there) in the background, under the
+# watchdog; KERNEL as for lab_vng_args.
 lab_boot_start() {
-	local name=$1 iommu=$2 dir=$LAB_RES/$1
-	lab_vng_args "$iommu"
+	local name=$1 iommu=$2 dir=$LAB_RES/$1 kname=$LAB_OPT_KERNEL
+	lab_vng_args "$iommu" "${3:-}"
+	[[ -z ${3:-} ]] || kname="lab ($3)"
 	LAB_BOOT_T0[$name]=$(lab_now)
 	LAB_BOOT_SEEN[$name]=0
 	LAB_BOOT_IOMMU[$name]=$iommu
 	echo "${LAB_BOOT_T0[$name]}" >"$dir/host-launch.txt"
-	lab_stage "guest $name: boot (${LAB_ACCEL}, iommu $iommu, kernel $LAB_OPT_KERNEL, watchdog ${LAB_OPT_TIMEOUT}s)"
+	lab_stage "guest $name: boot (${LAB_ACCEL}, iommu $iommu, kernel $kname, watchdog ${LAB_OPT_TIMEOUT}s)"
 	timeout -k 15 "$LAB_OPT_TIMEOUT" chroot "$LAB_IMG" "${LAB_VNG_ARGS[@]}" --verbose \
 		--exec "bash $LAB_MNT_SRC/tools/lab/guest/main.sh $LAB_MNT_RES/$name" \
 		>"$dir/console.log" 2>&1 </dev/null &
@@ -177,9 +186,9 @@ lab_boot_finish() {
 	echo "status=$status stage=$stage rc=$rc accel=$LAB_ACCEL iommu=${LAB_BOOT_IOMMU[$name]}" >"$dir/boot.status"
 }
 
-# lab_boot NAME IOMMU: one guest, waited for.
+# lab_boot NAME IOMMU [KERNEL]: one guest, waited for.
 lab_boot() {
-	lab_boot_start "$1" "$2"
+	lab_boot_start "$1" "$2" "${3:-}"
 	lab_boot_wait "$1"
 }
 

@@ -78,9 +78,20 @@ lab_guest_env_nomask() {
 	echo "export ODPT_SHIM_EDU=nomask" >>"$LAB_RES/edunomask/guest.env"
 }
 
-lab_boot_nomask() {
-	[[ -f $LAB_RES/edunomask/guest.env ]] || return 0
-	lab_boot edunomask nomask
+# The short guests after the first pair: edunomask and the iommufd guest
+# (when their guest.env was written), together unless --serial.
+lab_boot_late() {
+	local names=()
+	if [[ -f $LAB_RES/edunomask/guest.env ]]; then
+		lab_boot_start edunomask nomask
+		names+=(edunomask)
+		[[ $LAB_OPT_SERIAL == 0 ]] || { lab_boot_wait edunomask; names=(); }
+	fi
+	if [[ -f $LAB_RES/iommufd/guest.env ]]; then
+		lab_boot_start iommufd vfio "$LAB_LABK_TREE"
+		names+=(iommufd)
+	fi
+	((${#names[@]} == 0)) || lab_boot_wait "${names[@]}"
 }
 
 # Image, mounts, accelerator and the guest build: common to every command
@@ -127,12 +138,28 @@ lab_cmd_run() {
 	local parts p
 	lab_results_new
 	lab_prepare
-	lab_build_guest
-	lab_run_hist
 	if [[ -n $LAB_OPT_PARTS ]]; then parts=${LAB_OPT_PARTS//,/ }; else parts=$(lab_parts_available | xargs); fi
 	for p in $parts; do
 		[[ -f $LAB_TREE/tests/lab/$p.sh ]] || lab_warn "part '$p': tests/lab/$p.sh does not exist"
 	done
+	# iommufd has a guest of its own (the lab kernel, VFIO-ready IOMMU).
+	local iommufd=0
+	if [[ " $parts " == *" iommufd "* ]]; then
+		iommufd=1
+		parts=$(printf '%s\n' $parts | grep -vx iommufd | xargs)
+		lab_labkernel_prepare
+	fi
+	lab_build_guest
+	((iommufd == 0)) || lab_build_guest_labk
+	lab_run_hist
+	((iommufd == 0)) || lab_guest_env_iommufd run
+	if [[ -z $parts ]]; then
+		((iommufd == 0)) || lab_boot iommufd vfio "$LAB_LABK_TREE"
+		lab_summarize
+		lab_print_totals
+		[[ $(lab_totals_failed) == 0 ]]
+		return
+	fi
 	# The shim also runs without an IOMMU (direct DMA path). rxe is a
 	# software device (no DMA through the IOMMU), so the peer suite goes to
 	# that second guest: it balances the two guests' time.
@@ -141,10 +168,11 @@ lab_cmd_run() {
 		lab_guest_env noiommu off run 1 0 shim
 		lab_guest_env_nomask run
 		lab_boot_pair iommu on noiommu off
-		lab_boot_nomask
+		lab_boot_late
 	else
 		lab_guest_env "$LAB_OPT_IOMMU_NAME" "$LAB_OPT_IOMMU" run 1 1 $parts
 		lab_boot "$LAB_OPT_IOMMU_NAME" "$LAB_OPT_IOMMU"
+		((iommufd == 0)) || lab_boot iommufd vfio "$LAB_LABK_TREE"
 	fi
 	lab_summarize
 	lab_print_totals
@@ -211,20 +239,23 @@ lab_cmd_test() {
 	lab_results_new
 	lab_host_deps
 	lab_host_unit_tests
-	for p in "${LAB_TEST_PARTS_IOMMU[@]}"; do
+	for p in "${LAB_TEST_PARTS_IOMMU[@]}" iommufd; do
 		[[ -f $LAB_TREE/tests/lab/$p.sh ]] || missing+=("$p")
 	done
 	if ((${#missing[@]})); then
 		lab_warn "lab part(s) missing: ${missing[*]} (tests/lab/<part>.sh not in this tree); each counts as failed"
 	fi
 	lab_prepare
+	lab_labkernel_prepare
 	lab_build_guest
+	lab_build_guest_labk
 	# peer in the second guest: see lab_cmd_run.
 	lab_guest_env iommu on test 0 1 "${LAB_TEST_PARTS_IOMMU[@]}"
 	lab_guest_env noiommu off test 1 0 "${LAB_TEST_PARTS_NOIOMMU[@]}"
 	lab_guest_env_nomask test
+	lab_guest_env_iommufd test
 	lab_boot_pair iommu on noiommu off
-	lab_boot_nomask
+	lab_boot_late
 	lab_summarize
 	lab_print_totals
 	LAB_FINAL_LINE_DUE=0

@@ -395,7 +395,10 @@ def main():
                     lab_fail("%s complete" % tpid, "planned %d tests, reported %d (see %s/part.log)"
                              % (plan, len(tests), info["dir"]))
                 every.extend(tests)
-                add_part(tpid, tests, dict(info, status="ran", kind="tap"))
+                # The iommufd part's PART.kselftest-NAME.tap are the kernel's
+                # own selftests (peers), not odpt's tests.
+                kind = "kselftest" if (tag or "").startswith("kselftest-") else "tap"
+                add_part(tpid, tests, dict(info, status="ran", kind=kind))
             c = counts_of(every)
             if rc not in (0, None) and c["fail"] + c["xpass"] == 0:
                 lab_fail("%s exit status" % pid, "exit status %s but no failed test in the TAP (see %s/part.log)"
@@ -488,6 +491,10 @@ def main():
         "parts": {k: {kk: vv for kk, vv in v.items() if kk != "tests"} | {"tests": v["tests"]}
                   for k, v in parts.items()},
         "peer": peer,
+        # The kernel's selftests run beside the iommufd part (same guest, same
+        # kernel source), and the iommufd part's measurements.
+        "peer_kernel_selftests": kernel_peers(R, parts),
+        "iommufd": iommufd_summary(R),
         "hist": hist,
     }
     write(os.path.join(R, "summary.json"), json.dumps(summary, indent=2) + "\n")
@@ -587,6 +594,116 @@ def xfail_groups(tests):
         out.append(g)
     return out
 
+def kernel_peers(R, parts):
+    out = {}
+    st = {}
+    for b in os.listdir(R):
+        for line in read(os.path.join(R, b, "iommufd", "kselftest.status")).splitlines():
+            p = line.split()
+            if p:
+                st[p[0]] = dict(x.split("=", 1) for x in p[1:] if "=" in x)
+    for pid, p in parts.items():
+        if p.get("kind") != "kselftest":
+            continue
+        tag = pid.split(".kselftest-", 1)[-1]
+        out[tag] = {"part": pid, "boot": p.get("boot"), "counts": p["counts"],
+                    "exit_code": fnum(st.get(tag, {}).get("rc")),
+                    "wall_s": fnum(st.get(tag, {}).get("wall_s"))}
+    return out
+
+
+def series_rows(path):
+    """(name, labels, count, p50, p99, p99.9) of every series of an odpt JSON report."""
+    try:
+        with open(path) as f:
+            d = json.load(f)
+    except (OSError, ValueError):
+        return []
+    rows = []
+    for x in d.get("series") or []:
+        pc = {q["p"]: q["ns"] for q in x.get("percentiles") or []}
+        rows.append({"series": x.get("name"), "labels": x.get("labels") or {},
+                     "count": x.get("count"), "p50_ns": pc.get(50), "p99_ns": pc.get(99),
+                     "p99_9_ns": pc.get(99.9)})
+    return rows
+
+
+def iommufd_summary(R):
+    d = os.path.join(R, "iommufd", "iommufd")
+    if not os.path.isdir(d):
+        return None
+    out = {"kernel": read(os.path.join(R, "iommufd", "uname.txt")).strip() or None,
+           "lab_kernel": kv_line(os.path.join(R, "lab-kernel.txt")) or None}
+    for name in ("bench", "iopf", "edu", "shim-bench"):
+        out[name.replace("-", "_")] = series_rows(os.path.join(d, name + ".json"))
+    try:
+        with open(os.path.join(d, "probe.json")) as f:
+            pj = json.load(f)
+        out["probe"] = [{"name": t.get("name"), "result": t.get("result"), "reason": t.get("reason")}
+                        for t in pj.get("tests") or []]
+    except (OSError, ValueError):
+        out["probe"] = None
+    return out
+
+
+def us(ns):
+    return "-" if ns is None else "%.1f" % (ns / 1000.0)
+
+
+def report_iommufd(L, s, parts):
+    io = s.get("iommufd")
+    if not io:
+        return
+    L.append("")
+    L.append("## iommufd (guest iommufd, lab kernel %s)" % (io.get("kernel") or "?"))
+    lk = io.get("lab_kernel") or {}
+    if lk.get("build_build_seconds"):
+        L.append("")
+        L.append("Lab kernel: %s, built from %s %s in %s s (config %s s, %s jobs)." % (
+            lk.get("release"), lk.get("build_source_package"), lk.get("build_source_version"),
+            lk.get("build_build_seconds"), lk.get("build_config_seconds"), lk.get("build_jobs")))
+    if io.get("probe"):
+        L.append("")
+        L.append("| capability (odpt iommufd probe) | result | reason |")
+        L.append("|---|---|---|")
+        for t in io["probe"]:
+            L.append("| %s | %s | %s |" % (t["name"], t["result"], (t["reason"] or "").replace("|", "/")))
+    for key, title in (("bench", "IOAS map/unmap (odpt iommufd bench)"),
+                       ("iopf", "IO page faults answered in userspace (odpt iommufd iopf)"),
+                       ("edu", "edu DMA through VFIO + iommufd (odpt iommufd edu)"),
+                       ("shim_bench", "the shim's map modes in the same guest (odpt shim bench)")):
+        rows = io.get(key) or []
+        if not rows:
+            continue
+        L.append("")
+        L.append("### %s" % title)
+        L.append("")
+        L.append("| series | labels | n | p50 µs | p99 µs | p99.9 µs |")
+        L.append("|---|---|---|---|---|---|")
+        for r in rows[:80]:
+            L.append("| %s | %s | %s | %s | %s | %s |" % (
+                r["series"], ",".join("%s=%s" % kv for kv in sorted(r["labels"].items())),
+                r["count"], us(r["p50_ns"]), us(r["p99_ns"]), us(r["p99_9_ns"])))
+        if len(rows) > 80:
+            L.append("| ... %d more in summary.json | | | | | |" % (len(rows) - 80))
+    kp = s.get("peer_kernel_selftests") or {}
+    if kp:
+        L.append("")
+        L.append("### Peers: the kernel's selftests, same kernel and guest")
+        L.append("")
+        L.append("| | pass | fail | skip | xfail | wall s |")
+        L.append("|---|---|---|---|---|---|")
+        oc = (parts.get("iommufd") or {}).get("counts")
+        if oc:
+            L.append("| odpt iommufd part | %d | %d | %d | %d | %s |" % (
+                oc["pass"], oc["fail"] + oc["xpass"], oc["skip"], oc["xfail"],
+                fmt((parts.get("iommufd") or {}).get("duration_s"), "")))
+        for tag, k in sorted(kp.items()):
+            c = k["counts"]
+            L.append("| kselftest %s | %d | %d | %d | %d | %s |" % (
+                tag, c["pass"], c["fail"] + c["xpass"], c["skip"], c["xfail"], fmt(k.get("wall_s"), "")))
+
+
 def report(R, s, parts, boots, peer, timings):
     # (report text only; every figure also sits in summary.json)
     L = []
@@ -628,6 +745,9 @@ def report(R, s, parts, boots, peer, timings):
     L.append("| host build + unit tests | %s |" % fmt(timings.get("host_unit_s"), ""))
     L.append("| host ASan+UBSan build + unit tests | %s |" % fmt(timings.get("host_asan_unit_s"), ""))
     L.append("| odpt build in the image | %s |" % fmt(timings.get("build_guest_s"), ""))
+    if "lab_kernel_s" in timings:
+        L.append("| lab kernel (iommufd guest): build or cache lookup | %s |" % fmt(timings.get("lab_kernel_s"), ""))
+        L.append("| odpt, module and kernel selftests against the lab kernel | %s |" % fmt(timings.get("build_labk_s"), ""))
     if "hist_s" in timings:
         L.append("| odpt hist check + bench (native) | %s |" % fmt(timings.get("hist_s"), ""))
     for b in boots:
@@ -682,6 +802,7 @@ def report(R, s, parts, boots, peer, timings):
         for x in peer["tests"]:
             L.append("| %s | %s | %s | %s |" % (x["name"].split(".")[-1], x["result"],
                                                 (x["reason"] or "").replace("|", "/"), fmt(x["duration_s"], "")))
+    report_iommufd(L, s, parts)
     btxt = read(os.path.join(R, "hist", "bench.txt"))
     if btxt:
         L.append("")

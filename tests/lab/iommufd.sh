@@ -1,0 +1,185 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#
+# Lab part "iommufd" (see the lab part contract in docs/lab.md). Runs in its
+# own guest: the source-built lab kernel (tools/lab/lab-kernel.config, with
+# CONFIG_IOMMUFD and the selftest mock) on a q35 machine whose intel-iommu
+# does interrupt remapping, with QEMU's edu device.
+#   - odpt iommufd probe, test (errno cases), iopf (IO page faults answered
+#     from userspace), edu (edu's DMA through an iommufd mapping, byte-exact,
+#     and a DMA to an unmapped IOVA), bench (IOAS map/unmap histograms);
+#   - odpt shim bench in the same guest (the HMM side of the comparison in
+#     docs/dma-map-modes.md), before edu is handed to vfio-pci;
+#   - the kernel's own selftests from the same source, as peers: selftests/
+#     iommu (iommufd; iommufd_fail_nth in run mode) and mm/hmm-tests.
+# Ours go to iommufd.tap; each peer to iommufd.kselftest-NAME.tap (counted as
+# part iommufd.kselftest-NAME); JSON with raw buckets next to them. A kernel
+# splat logged while the part ran fails it, as in the shim part.
+#
+# Knobs: ODPT_IOMMUFD_BENCH_ARGS (arguments for `odpt iommufd bench`),
+# ODPT_IOMMUFD_SELFTEST_S (timeout per kernel selftest program, default 600).
+set -u -o pipefail
+
+mode=${1:-}
+case "$mode" in
+test | run) ;;
+*) echo "usage: ODPT_OUT=DIR ODPT_BUILD=DIR [ODPT_BIN=odpt] [ODPT_KMOD=KO] $0 test|run" >&2; exit 2 ;;
+esac
+: "${ODPT_OUT:?ODPT_OUT must name the results directory}"
+: "${ODPT_BUILD:?ODPT_BUILD must name the build directory}"
+ODPT_BIN=${ODPT_BIN:-$ODPT_BUILD/src/cli/odpt}
+ODPT_KMOD=${ODPT_KMOD:-}
+out=$ODPT_OUT
+here=$(cd "$(dirname "$0")" && pwd)
+json2tap=$here/../../tools/lab/guest/json2tap.py
+ks=$ODPT_BUILD/kselftest
+mkdir -p "$out" || exit 2
+tap=$out/iommufd.lines	# our TAP lines without numbers, then numbered
+: >"$tap"
+n_fail=0
+
+add() { # add "ok"|"not ok" NAME [DIRECTIVE]
+	local l="$1 $2"
+	[ -n "${3:-}" ] && l="$l # $3"
+	echo "$l" >>"$tap"
+	[ "$1" = "not ok" ] && n_fail=$((n_fail + 1))
+	return 0
+}
+diag() { echo "# $*" >>"$tap"; }
+
+marker="odpt-lab: iommufd part start $$ $(date +%s%N)"
+echo "$marker" >/dev/kmsg 2>/dev/null || diag "cannot write /dev/kmsg: the splat check covers the whole log"
+
+verbs=""
+[ -x "$ODPT_BIN" ] && verbs=$("$ODPT_BIN" iommufd help 2>&1 | sed -n 's/^  \([a-z]*\) .*/\1/p' | tr '\n' ' ')
+has_verb() { case " $verbs " in *" $1 "*) return 0 ;; esac; return 1; }
+
+# odpt_json NAME VERB [ARGS...]: runs `odpt iommufd VERB` into NAME.json (raw
+# buckets for odpt compare) and folds its test results in as NAME.*.
+# Exit 0/1 are results (1: a test failed, already a "not ok" line); 4 means
+# nothing could run (its SKIPs are in the report); anything else fails NAME.
+odpt_json() {
+	local name=$1 verb=$2 rc
+	shift 2
+	if ! has_verb "$verb"; then
+		add ok "$name" "SKIP this odpt has no 'iommufd $verb'"
+		return
+	fi
+	echo "+ odpt --json --raw-buckets -o $name.json iommufd $verb $*" >>"$out/iommufd-tools.log"
+	timeout -k 30 1200 "$ODPT_BIN" --json --raw-buckets -o "$out/$name.json" iommufd "$verb" "$@" \
+		>>"$out/iommufd-tools.log" 2>&1
+	rc=$?
+	case $rc in
+	0 | 1 | 4) python3 "$json2tap" "$out/$name.json" "$name." >>"$tap" ;;
+	*) diag "odpt iommufd $verb exited $rc (see iommufd-tools.log)"; add "not ok" "$name" ;;
+	esac
+	[ $rc = 1 ] && n_fail=$((n_fail + 1))
+	return 0
+}
+
+modprobe vfio-pci 2>"$out/modprobe.err" || diag "modprobe vfio-pci: $(cat "$out/modprobe.err")"
+
+# ---- ours -------------------------------------------------------------------
+if [ ! -x "$ODPT_BIN" ]; then
+	diag "$ODPT_BIN not built"
+	add "not ok" odpt_built
+else
+	odpt_json probe probe
+	odpt_json test test
+	if [ "$mode" = run ]; then
+		odpt_json iopf iopf
+	else
+		odpt_json iopf iopf --iters=200
+	fi
+
+	# The shim's three map modes on this kernel, before edu goes to vfio-pci.
+	if [ -n "$ODPT_KMOD" ] && insmod "$ODPT_KMOD" 2>"$out/insmod.err"; then
+		sizes=4K,64K,1M
+		[ "$mode" = run ] && sizes=4K,64K,1M,16M,256M
+		if timeout -k 30 1200 "$ODPT_BIN" --json --raw-buckets -o "$out/shim-bench.json" shim bench \
+			--sizes="$sizes" >>"$out/iommufd-tools.log" 2>&1; then
+			add ok shim_bench_same_guest
+		else
+			diag "odpt shim bench failed (see iommufd-tools.log)"
+			add "not ok" shim_bench_same_guest
+		fi
+		rmmod odpt_hmm 2>>"$out/insmod.err" || { diag "rmmod odpt_hmm: $(cat "$out/insmod.err")"; add "not ok" shim_rmmod; }
+	else
+		add ok shim_bench_same_guest "SKIP odpt_hmm.ko not built or not loadable for this kernel: $(cat "$out/insmod.err" 2>/dev/null)"
+	fi
+
+	if [ "$mode" = run ]; then
+		odpt_json edu edu
+	else
+		odpt_json edu edu --sizes=4K,64K,1M
+	fi
+	# The edu engine must give the device back (never left on vfio-pci).
+	local_edu=0
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$d/vendor" 2>/dev/null):$(cat "$d/device" 2>/dev/null)" = 0x1234:0x11e8 ] || continue
+		local_edu=1
+		drv=$(basename "$(readlink "$d/driver" 2>/dev/null)" 2>/dev/null)
+		if [ "$drv" = vfio-pci ]; then
+			diag "edu ${d##*/} is still bound to vfio-pci after odpt iommufd edu"
+			add "not ok" edu_released
+		else
+			add ok edu_released
+		fi
+	done
+	[ $local_edu = 1 ] || { diag "no edu (1234:11e8) in this guest"; add "not ok" edu_present; }
+
+	read -r -a bench_args <<<"${ODPT_IOMMUFD_BENCH_ARGS:-}"
+	if [ ${#bench_args[@]} = 0 ] && [ "$mode" = test ]; then
+		bench_args=(--sizes=4K,64K,2M --iters=20)
+	fi
+	odpt_json bench bench "${bench_args[@]}"
+fi
+
+# ---- peers: the kernel's selftests from the same source ----------------------
+# kselftest TAP as it is; a missing binary or module is a SKIP with the reason.
+kselftest() { # kselftest TAG DIR PROG [ARGS...]
+	local tag=$1 dir=$2 prog=$3 f=$out/iommufd.kselftest-$1.tap rc
+	shift 3
+	if [ ! -x "$dir/$prog" ]; then
+		printf '1..1\nok 1 %s # SKIP %s not built (see build-labk.log)\n' "$prog" "$prog" >"$f"
+		return
+	fi
+	local t0=$SECONDS
+	(cd "$dir" && timeout -k 10 "${ODPT_IOMMUFD_SELFTEST_S:-600}" "./$prog" "$@") >"$f" 2>"$out/kselftest-$tag.stderr"
+	rc=$?
+	echo "$tag rc=$rc wall_s=$((SECONDS - t0))" >>"$out/kselftest.status"
+	if [ $rc = 124 ] || [ $rc = 137 ]; then
+		echo "not ok 999 $prog # timed out after ${ODPT_IOMMUFD_SELFTEST_S:-600} s" >>"$f"
+	fi
+}
+: >"$out/kselftest.status"
+kselftest iommufd "$ks/iommu" iommufd
+[ "$mode" = run ] && kselftest iommufd_fail_nth "$ks/iommu" iommufd_fail_nth
+if modprobe test_hmm 2>"$out/modprobe-hmm.err"; then
+	kselftest hmm "$ks/mm" hmm-tests
+	rmmod test_hmm 2>/dev/null
+else
+	printf '1..1\nok 1 hmm-tests # SKIP modprobe test_hmm: %s\n' "$(head -c 200 "$out/modprobe-hmm.err")" \
+		>"$out/iommufd.kselftest-hmm.tap"
+fi
+
+# ---- the kernel log since the part began --------------------------------------
+dmesg >"$out/dmesg.txt" 2>&1
+splat_re='BUG:|WARNING:|Oops|general protection|KASAN|UBSAN|possible circular locking|inconsistent lock state|hung_task|blocked for more than|soft lockup|Call Trace:'
+if sed -n "/$marker/,\$p" "$out/dmesg.txt" | grep -E "$splat_re" >"$out/splats.txt"; then
+	diag "kernel log: $(head -1 "$out/splats.txt")"
+	add "not ok" kernel_log_clean
+else
+	rm -f "$out/splats.txt"
+	add ok kernel_log_clean
+fi
+
+# Number our lines into iommufd.tap.
+{
+	echo "TAP version 13"
+	echo "1..$(grep -cE '^(ok|not ok) ' "$tap")"
+	awk '/^(ok|not ok) / { n++; sub(/^ok /, "ok " n " "); sub(/^not ok /, "not ok " n " ") } { print }' "$tap"
+} >"$out/iommufd.tap"
+rm -f "$tap"
+cat "$out/iommufd.tap"
+[ $n_fail = 0 ]
