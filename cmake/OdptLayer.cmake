@@ -22,7 +22,8 @@
 #
 # odpt_layer_client() records a non-library directory (the CLI, the kernel
 # module, the lab's shim test) in the same map with the layers it may use;
-# odpt_layer_map_write() writes the map as JSON.
+# odpt_layer_map_write() writes the map as JSON (at generate time: it names
+# each layer's archive, which the check's symbol pass reads with nm).
 
 define_property(GLOBAL PROPERTY ODPT_LAYER_MAP
   BRIEF_DOCS "odpt layer map entries" FULL_DOCS "JSON objects, one per layer or client")
@@ -36,14 +37,15 @@ function(odpt_layer_json_list out)
   set(${out} "[${joined}]" PARENT_SCOPE)
 endfunction()
 
-# Append one entry to the map; paths relative to the source tree.
-function(odpt_layer_record name kind dir headers deps include_dirs owns_system)
+# Append one entry to the map; paths relative to the source tree. archive:
+# the layer's static library (a generator expression), "" for others.
+function(odpt_layer_record name kind dir headers deps include_dirs owns_system archive)
   odpt_layer_json_list(h ${headers})
   odpt_layer_json_list(d ${deps})
   odpt_layer_json_list(i ${include_dirs})
   odpt_layer_json_list(o ${owns_system})
   set_property(GLOBAL APPEND PROPERTY ODPT_LAYER_MAP
-    "{\"name\": \"${name}\", \"kind\": \"${kind}\", \"dir\": \"${dir}\", \"headers\": ${h}, \"deps\": ${d}, \"include_dirs\": ${i}, \"owns_system\": ${o}}")
+    "{\"name\": \"${name}\", \"kind\": \"${kind}\", \"dir\": \"${dir}\", \"headers\": ${h}, \"deps\": ${d}, \"include_dirs\": ${i}, \"owns_system\": ${o}, \"archive\": \"${archive}\"}")
 endfunction()
 
 function(odpt_layer name)
@@ -78,7 +80,8 @@ function(odpt_layer name)
   add_subdirectory(${name})
 
   file(RELATIVE_PATH rel ${PROJECT_SOURCE_DIR} ${dir})
-  odpt_layer_record(${name} layer ${rel} "${L_HEADERS}" "${L_DEPS}" include "${L_OWNS_SYSTEM}")
+  odpt_layer_record(${name} layer ${rel} "${L_HEADERS}" "${L_DEPS}" include "${L_OWNS_SYSTEM}"
+    "$<TARGET_FILE:${tgt}>")
   set_property(GLOBAL APPEND PROPERTY ODPT_LAYERS ${name})
 endfunction()
 
@@ -94,18 +97,18 @@ function(odpt_layer_client name)
   if(NOT C_INCLUDE_DIRS)
     set(C_INCLUDE_DIRS include)
   endif()
-  odpt_layer_record(${name} client ${C_DIR} "" "${C_LAYERS}" "${C_INCLUDE_DIRS}" "")
+  odpt_layer_record(${name} client ${C_DIR} "" "${C_LAYERS}" "${C_INCLUDE_DIRS}" "" "")
 endfunction()
 
 # Headers without a library (include/uapi/: the module's ioctls and
 # histogram layout), includable by whoever declares <name>.
 function(odpt_layer_headers name)
   cmake_parse_arguments(H "" "" "HEADERS" ${ARGN})
-  odpt_layer_record(${name} headers "" "${H_HEADERS}" "" "" "")
+  odpt_layer_record(${name} headers "" "${H_HEADERS}" "" "" "" "")
 endfunction()
 
 function(odpt_layer_map_write path)
   get_property(entries GLOBAL PROPERTY ODPT_LAYER_MAP)
   list(JOIN entries ",\n  " body)
-  file(CONFIGURE OUTPUT ${path} CONTENT "{\"layers\": [\n  ${body}\n]}\n" @ONLY)
+  file(GENERATE OUTPUT ${path} CONTENT "{\"layers\": [\n  ${body}\n]}\n")
 endfunction()

@@ -20,12 +20,19 @@ no layer lists (a new header must be given to a layer). Headers that do not
 resolve in the source tree (odpt_config.h, generated in the build) are not
 checked.
 
+With --symbols, the same rule on the built archives (each layer's "archive"
+in the map): an object of a layer that needs a symbol another layer defines
+must have declared that layer. This catches what includes cannot: a call
+through a declaration written by hand, or a header that declares functions
+of another layer (suite.h declaring odpstat's tc_odp_snapshot).
+
 Exit 0 when clean, 1 with violations, 2 on a bad map or arguments.
 """
 import argparse
 import json
 import os
 import re
+import subprocess
 import sys
 
 INCLUDE_RE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
@@ -136,10 +143,51 @@ def check(root, entries):
     return violations
 
 
+def archive_symbols(nm, archive):
+    """{object: (defined set, undefined set)} of a static library."""
+    out = subprocess.run([nm, archive], check=True, capture_output=True, text=True).stdout
+    objs, cur = {}, None
+    for line in out.splitlines():
+        if line.endswith(':') and ' ' not in line:
+            cur = objs.setdefault(line[:-1], (set(), set()))
+            continue
+        f = line.split()
+        if cur is None or len(f) < 2:
+            continue
+        if f[-2] == 'U':
+            cur[1].add(f[-1])
+        elif len(f) == 3 and f[1] in 'TDBRGSCV':
+            cur[0].add(f[2])
+    return objs
+
+
+def check_symbols(entries, nm):
+    violations = []
+    layers = [e for e in entries if e.get('archive')]
+    syms = {e['name']: archive_symbols(nm, e['archive']) for e in layers}
+    owner = {}
+    for e in layers:
+        for d, _ in syms[e['name']].values():
+            for n in d:
+                owner.setdefault(n, e['name'])
+    for e in layers:
+        for obj, (_, undef) in sorted(syms[e['name']].items()):
+            for n in sorted(undef):
+                o = owner.get(n)
+                if o and o != e['name'] and o not in e['deps']:
+                    violations.append('%s/%s: %s uses %s of layer %s, which %s does not declare '
+                                      '(declared: %s)' % (e['dir'], obj, e['name'], n, o,
+                                                          e['name'], ', '.join(e['deps']) or 'none'))
+    return violations
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--map', required=True, help='odpt_layers.json written by cmake')
     ap.add_argument('--root', required=True, help='source tree the map describes')
+    ap.add_argument('--symbols', action='store_true',
+                    help="also check the layers' archives (nm) for undeclared uses")
+    ap.add_argument('--nm', default='nm', help='nm to read the archives with')
     args = ap.parse_args()
     try:
         entries = load_map(args.map)
@@ -147,6 +195,12 @@ def main():
         print('check_layers: %s: %s' % (args.map, err), file=sys.stderr)
         return 2
     violations = check(args.root, entries)
+    if args.symbols:
+        try:
+            violations += check_symbols(entries, args.nm)
+        except (OSError, subprocess.CalledProcessError) as err:
+            print('check_layers: nm: %s' % err, file=sys.stderr)
+            return 2
     for v in violations:
         print(v)
     scanned = sum(len(sources_of(args.root, e)) for e in entries)
