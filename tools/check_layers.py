@@ -130,7 +130,12 @@ def check(root, entries):
                     violations.append('%s, a header of layer %s, which %s does not declare '
                                       '(declared: %s)' % (where, owner['name'], e['name'],
                                                           ', '.join(e['deps']) or 'none'))
-    owned = {h for e in entries for h in e['headers']}
+    owned = {}
+    for e in entries:
+        for h in e['headers']:
+            if h in owned:
+                violations.append('%s: listed by both %s and %s' % (h, owned[h], e['name']))
+            owned.setdefault(h, e['name'])
     for d in ('include/odpt', 'include/uapi'):
         top = os.path.join(root, d)
         if not os.path.isdir(top):
