@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include "odpt/api.h"
+
 enum odpt_clock_source {
 	ODPT_CLOCK_MONOTONIC_RAW = 0,
 	ODPT_CLOCK_TSC = 1,
@@ -27,8 +29,8 @@ struct odpt_clock_info {
 
 /* Calibrate (about 50 ms once). force_source < 0: choose automatically.
  * -ENOTSUP when ODPT_CLOCK_TSC is forced on a CPU without an invariant TSC. */
-int odpt_clock_init(int force_source);
-const struct odpt_clock_info *odpt_clock_info(void);
+ODPT_API int odpt_clock_init(int force_source);
+ODPT_API const struct odpt_clock_info *odpt_clock_info(void);
 
 /*
  * Conversion state, read by the inline odpt_now_ns() below; written only by
@@ -41,10 +43,10 @@ struct odpt_clock_state {
 	uint64_t mult;
 	unsigned shift;
 };
-extern struct odpt_clock_state odpt_clock_state;
+ODPT_API extern struct odpt_clock_state odpt_clock_state;
 
 /* CLOCK_MONOTONIC_RAW in ns (the fallback and the calibration reference). */
-uint64_t odpt_clock_raw_ns(void);
+ODPT_API uint64_t odpt_clock_raw_ns(void);
 
 #if defined(__x86_64__) || defined(__i386__)
 static inline uint64_t odpt_clock_rdtsc(void)

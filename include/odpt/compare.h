@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "odpt/api.h"
 #include "odpt/hist.h"
 #include "odpt/report.h"
 
@@ -46,11 +47,11 @@ struct odpt_result {
  * raw buckets) and writes one line saying what is wrong and how to produce
  * a valid file into err (errlen bytes). -ENOMEM when out of memory.
  */
-int odpt_result_parse(const char *text, struct odpt_result **out,
-		      char *err, size_t errlen);
+ODPT_API int odpt_result_parse(const char *text, struct odpt_result **out,
+			       char *err, size_t errlen);
 /* The same from a file; -errno of open/read (e.g. -ENOENT) with a message. */
-int odpt_result_read(const char *path, struct odpt_result **out,
-		     char *err, size_t errlen);
+ODPT_API int odpt_result_read(const char *path, struct odpt_result **out,
+			      char *err, size_t errlen);
 /*
  * Every odpt JSON result under directory dir (recursively, in name order;
  * for a lab results directory: iommu/shim/shim-bench.json, hist/check.json
@@ -64,14 +65,14 @@ int odpt_result_read(const char *path, struct odpt_result **out,
  * odpt_result_read(), naming the file; no series at all under dir:
  * -ENODATA.
  */
-int odpt_result_read_dir(const char *dir, struct odpt_result **out,
-			 char *err, size_t errlen);
+ODPT_API int odpt_result_read_dir(const char *dir, struct odpt_result **out,
+				  char *err, size_t errlen);
 /* The label odpt_result_read_dir() adds. */
 #define ODPT_RESULT_FILE_LABEL "file"
-void odpt_result_destroy(struct odpt_result *r);
+ODPT_API void odpt_result_destroy(struct odpt_result *r);
 /* "name{k=v,k=v}" (labels sorted by key; no braces without labels). */
-void odpt_result_series_key(const struct odpt_result_series *s, char *buf,
-			    size_t len);
+ODPT_API void odpt_result_series_key(const struct odpt_result_series *s, char *buf,
+				     size_t len);
 
 /* ---- The statistical test -------------------------------------------- */
 
@@ -94,8 +95,8 @@ struct odpt_mwu {
 };
 
 /* 0, or -EINVAL when the layouts differ or an input is NULL. */
-int odpt_mwu_hist(const struct odpt_hist *base, const struct odpt_hist *new_h,
-		  struct odpt_mwu *out);
+ODPT_API int odpt_mwu_hist(const struct odpt_hist *base, const struct odpt_hist *new_h,
+			   struct odpt_mwu *out);
 
 /*
  * Quantile test at percentile q (Mood's median test taken to any
@@ -123,21 +124,21 @@ struct odpt_qtest {
 
 /* 0, or -EINVAL when the layouts differ, q is outside (0, 100) or a side
  * is empty. */
-int odpt_qtest_hist(const struct odpt_hist *base, const struct odpt_hist *new_h,
-		    double q, struct odpt_qtest *out);
+ODPT_API int odpt_qtest_hist(const struct odpt_hist *base, const struct odpt_hist *new_h,
+			     double q, struct odpt_qtest *out);
 
 /*
  * Copies of a and b in one layout both can be compared in: the union of the
  * ranges at the smaller number of significant figures (identical copies
  * when the layouts already agree).
  */
-int odpt_hist_common_layout(const struct odpt_hist *a, const struct odpt_hist *b,
-			    struct odpt_hist **a_out, struct odpt_hist **b_out);
+ODPT_API int odpt_hist_common_layout(const struct odpt_hist *a, const struct odpt_hist *b,
+				     struct odpt_hist **a_out, struct odpt_hist **b_out);
 
 /* ---- The verdict ------------------------------------------------------ */
 
 #define ODPT_COMPARE_NPCT 4   /* p50, p90, p99, p99.9: always reported */
-extern const double odpt_compare_percentiles[ODPT_COMPARE_NPCT];
+ODPT_API extern const double odpt_compare_percentiles[ODPT_COMPARE_NPCT];
 
 #define ODPT_COMPARE_DEFAULT_THRESHOLD_PCT 5.0
 #define ODPT_COMPARE_DEFAULT_ALPHA 0.01
@@ -151,9 +152,9 @@ struct odpt_compare_opts {
 };
 
 /* Defaults: 5 %, 0.01, 30 samples, metrics p50 and p99. */
-void odpt_compare_opts_default(struct odpt_compare_opts *o);
+ODPT_API void odpt_compare_opts_default(struct odpt_compare_opts *o);
 /* "p50,p99.9" -> mask; -EINVAL for an unknown or empty name. */
-int odpt_compare_parse_metrics(const char *list, unsigned *mask);
+ODPT_API int odpt_compare_parse_metrics(const char *list, unsigned *mask);
 
 enum odpt_verdict {
 	ODPT_VERDICT_NO_CHANGE,
@@ -186,8 +187,8 @@ struct odpt_series_cmp {
 };
 
 /* Compare two histograms (any layouts): 0, -EINVAL or -ENOMEM. */
-int odpt_compare_hist(const struct odpt_hist *base, const struct odpt_hist *new_h,
-		      const struct odpt_compare_opts *o, struct odpt_series_cmp *out);
+ODPT_API int odpt_compare_hist(const struct odpt_hist *base, const struct odpt_hist *new_h,
+			       const struct odpt_compare_opts *o, struct odpt_series_cmp *out);
 
 /*
  * The same over repeated runs: each side's runs are pooled (merged) for the
@@ -197,9 +198,9 @@ int odpt_compare_hist(const struct odpt_hist *base, const struct odpt_hist *new_
  * binary differ from each other on a busy machine (docs/metrics.md), and
  * no test on the pooled samples can tell that from a change.
  */
-int odpt_compare_runs_hist(const struct odpt_hist *const *base, int nbase,
-			   const struct odpt_hist *const *new_h, int nnew,
-			   const struct odpt_compare_opts *o, struct odpt_series_cmp *out);
+ODPT_API int odpt_compare_runs_hist(const struct odpt_hist *const *base, int nbase,
+				    const struct odpt_hist *const *new_h, int nnew,
+				    const struct odpt_compare_opts *o, struct odpt_series_cmp *out);
 
 struct odpt_compare_summary {
 	unsigned regressed, improved, no_change, only_base, only_new;
@@ -215,10 +216,10 @@ struct odpt_compare_summary {
  * so), and a summary line (result regression, no_regression, or
  * nothing_compared when no series got a verdict). 0 or -errno.
  */
-int odpt_compare_results(const struct odpt_result *base,
-			 const struct odpt_result *new_r,
-			 const struct odpt_compare_opts *o,
-			 struct odpt_report *r, struct odpt_compare_summary *sum);
+ODPT_API int odpt_compare_results(const struct odpt_result *base,
+				  const struct odpt_result *new_r,
+				  const struct odpt_compare_opts *o,
+				  struct odpt_report *r, struct odpt_compare_summary *sum);
 /*
  * The same over repeated runs (nbase, nnew >= 1): a series is matched when
  * at least one run of each side has it, and compared over the runs that
@@ -226,9 +227,9 @@ int odpt_compare_results(const struct odpt_result *base,
  * odpt_compare_results(); the report then also carries base_runs and
  * new_runs per series.
  */
-int odpt_compare_runs(const struct odpt_result *const *base, int nbase,
-		      const struct odpt_result *const *new_r, int nnew,
-		      const struct odpt_compare_opts *o,
-		      struct odpt_report *r, struct odpt_compare_summary *sum);
+ODPT_API int odpt_compare_runs(const struct odpt_result *const *base, int nbase,
+			       const struct odpt_result *const *new_r, int nnew,
+			       const struct odpt_compare_opts *o,
+			       struct odpt_report *r, struct odpt_compare_summary *sum);
 
 #endif

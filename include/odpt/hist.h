@@ -40,6 +40,8 @@
 #include <stdint.h>
 #include <stddef.h>
 
+#include "odpt/api.h"
+
 #define ODPT_HIST_LOWEST_NS   1ULL
 #define ODPT_HIST_HIGHEST_NS  3600000000000ULL   /* one hour */
 #define ODPT_HIST_DEFAULT_SIG 3
@@ -63,16 +65,16 @@ struct odpt_hist {
 };
 
 /* 0 or -errno (-EINVAL for a bad range or sig_figs, -ENOMEM). */
-int odpt_hist_create(uint64_t lowest, uint64_t highest, int sig_figs,
-		     struct odpt_hist **out);
+ODPT_API int odpt_hist_create(uint64_t lowest, uint64_t highest, int sig_figs,
+			      struct odpt_hist **out);
 /* The default histogram: 1 ns .. 1 h, 3 significant figures. */
-int odpt_hist_create_default(struct odpt_hist **out);
-void odpt_hist_destroy(struct odpt_hist *h);
+ODPT_API int odpt_hist_create_default(struct odpt_hist **out);
+ODPT_API void odpt_hist_destroy(struct odpt_hist *h);
 /* A copy with the same layout and contents: 0, -EINVAL or -ENOMEM. */
-int odpt_hist_dup(const struct odpt_hist *h, struct odpt_hist **out);
+ODPT_API int odpt_hist_dup(const struct odpt_hist *h, struct odpt_hist **out);
 /* Bytes one histogram occupies (struct + counters). */
-size_t odpt_hist_bytes(const struct odpt_hist *h);
-void odpt_hist_reset(struct odpt_hist *h);
+ODPT_API size_t odpt_hist_bytes(const struct odpt_hist *h);
+ODPT_API void odpt_hist_reset(struct odpt_hist *h);
 
 /* Index of the counter that holds v (v must be in range). */
 static inline int32_t odpt_hist_index(const struct odpt_hist *h, uint64_t v)
@@ -86,8 +88,8 @@ static inline int32_t odpt_hist_index(const struct odpt_hist *h, uint64_t v)
 	       (sub - h->sub_bucket_half_count);
 }
 /* Lowest and highest values that share index idx's counter. */
-uint64_t odpt_hist_lowest_at_index(const struct odpt_hist *h, int32_t idx);
-uint64_t odpt_hist_highest_at_index(const struct odpt_hist *h, int32_t idx);
+ODPT_API uint64_t odpt_hist_lowest_at_index(const struct odpt_hist *h, int32_t idx);
+ODPT_API uint64_t odpt_hist_highest_at_index(const struct odpt_hist *h, int32_t idx);
 
 /* Record n samples of v; false (and overflow += n) when out of range. O(1);
  * inline because it sits in every measurement loop. */
@@ -117,20 +119,20 @@ static inline bool odpt_hist_record(struct odpt_hist *h, uint64_t v)
  * are added to dst->overflow and counted in *dropped (may be NULL).
  * Works across different layouts; the same layout is a plain counter sum.
  */
-int odpt_hist_merge(struct odpt_hist *dst, const struct odpt_hist *src,
-		    uint64_t *dropped);
+ODPT_API int odpt_hist_merge(struct odpt_hist *dst, const struct odpt_hist *src,
+			     uint64_t *dropped);
 /* Load a counts array exported in the same layout (e.g. by the kernel shim). */
-int odpt_hist_import_counts(struct odpt_hist *h, const uint64_t *counts,
-			    size_t len);
+ODPT_API int odpt_hist_import_counts(struct odpt_hist *h, const uint64_t *counts,
+				     size_t len);
 
-uint64_t odpt_hist_count(const struct odpt_hist *h);
-uint64_t odpt_hist_min(const struct odpt_hist *h);   /* 0 when empty */
-uint64_t odpt_hist_max(const struct odpt_hist *h);   /* highest equivalent */
-double odpt_hist_mean(const struct odpt_hist *h);    /* 0 when empty */
-double odpt_hist_stddev(const struct odpt_hist *h);  /* 0 when empty */
+ODPT_API uint64_t odpt_hist_count(const struct odpt_hist *h);
+ODPT_API uint64_t odpt_hist_min(const struct odpt_hist *h);   /* 0 when empty */
+ODPT_API uint64_t odpt_hist_max(const struct odpt_hist *h);   /* highest equivalent */
+ODPT_API double odpt_hist_mean(const struct odpt_hist *h);    /* 0 when empty */
+ODPT_API double odpt_hist_stddev(const struct odpt_hist *h);  /* 0 when empty */
 /* p in [0, 100]; highest equivalent value of the bucket holding the
  * ceil(p/100 * count)-th sample (p = 0: the min). 0 when empty. */
-uint64_t odpt_hist_value_at_percentile(const struct odpt_hist *h, double p);
+ODPT_API uint64_t odpt_hist_value_at_percentile(const struct odpt_hist *h, double p);
 
 /* Iterate non-empty counters in value order. */
 struct odpt_hist_bucket {
@@ -140,7 +142,7 @@ struct odpt_hist_bucket {
 	uint64_t count;
 };
 /* Start with *idx = -1; returns false when done. */
-bool odpt_hist_next_bucket(const struct odpt_hist *h, int32_t *idx,
-			   struct odpt_hist_bucket *b);
+ODPT_API bool odpt_hist_next_bucket(const struct odpt_hist *h, int32_t *idx,
+				    struct odpt_hist_bucket *b);
 
 #endif

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
- * Diagnostics on stderr. Part of the output writers: outside src/lib/output
- * nothing prints; everything else calls these or fills a report.
+ * Diagnostics on stderr and plain text on stdout. Part of the core, so every
+ * layer may log; besides these, only the report writers (src/lib/output)
+ * print: everything else calls these or fills a report.
  */
 #ifndef ODPT_LOG_H
 #define ODPT_LOG_H

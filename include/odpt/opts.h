@@ -2,8 +2,8 @@
 /*
  * Option tables (the fio options.c idea): one table per command declares
  * each option's name, type, default, range and help. Parsing, --help text
- * and the JSON echo of the configuration all come from the table, so they
- * cannot disagree.
+ * and the JSON echo of the configuration (odpt_cli_opts_echo() in src/cli)
+ * all come from the table, so they cannot disagree.
  */
 #ifndef ODPT_OPTS_H
 #define ODPT_OPTS_H
@@ -11,8 +11,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-struct odpt_report;
 
 enum odpt_opt_type {
 	ODPT_OPT_BOOL,     /* flag; stored as bool */
@@ -49,9 +47,6 @@ int odpt_opts_parse(const struct odpt_opt *table, void *cfg, int argc,
 void odpt_opts_help(const struct odpt_opt *table);
 /* The same text on stderr, after a usage error. */
 void odpt_opts_usage(const struct odpt_opt *table);
-/* Echo every option's value into the report's configuration. */
-int odpt_opts_echo(const struct odpt_opt *table, const void *cfg,
-		   struct odpt_report *r);
 /* Parse "4K", "1M", "1G", "123": 0 or -EINVAL/-ERANGE. */
 int odpt_parse_size(const char *s, uint64_t *out);
 

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "odpt/api.h"
 #include "odpt/hist.h"
 
 #define ODPT_SCHEMA_VERSION 1
@@ -64,47 +65,47 @@ struct odpt_test_record {
 	const struct odpt_odp_counters *odp;   /* NULL: not collected (case did not run) */
 };
 
-int odpt_report_create(const char *command, struct odpt_report **out);
-void odpt_report_destroy(struct odpt_report *r);
+ODPT_API int odpt_report_create(const char *command, struct odpt_report **out);
+ODPT_API void odpt_report_destroy(struct odpt_report *r);
 
 /* Environment facts: tool version, kernel, device, clock source, ... */
-int odpt_report_meta(struct odpt_report *r, const char *key, const char *value);
+ODPT_API int odpt_report_meta(struct odpt_report *r, const char *key, const char *value);
 /* A fact that changes from run to run (host, kernel, time, measured clock
  * figures): omitted when the report is stable (see below). */
-int odpt_report_meta_volatile(struct odpt_report *r, const char *key,
-			      const char *value);
+ODPT_API int odpt_report_meta_volatile(struct odpt_report *r, const char *key,
+				       const char *value);
 /*
  * A fact that is a number (port, gid_index, clock_overhead_ns): JSON
  * writes it as a number, the text formats print the same digits.
  */
-int odpt_report_meta_int(struct odpt_report *r, const char *key, int64_t v);
-int odpt_report_meta_volatile_int(struct odpt_report *r, const char *key, int64_t v);
+ODPT_API int odpt_report_meta_int(struct odpt_report *r, const char *key, int64_t v);
+ODPT_API int odpt_report_meta_volatile_int(struct odpt_report *r, const char *key, int64_t v);
 /* A volatile measured figure with a fixed number of decimals (1.234). */
-int odpt_report_meta_volatile_fixed(struct odpt_report *r, const char *key,
-				    double v, int decimals);
+ODPT_API int odpt_report_meta_volatile_fixed(struct odpt_report *r, const char *key,
+					     double v, int decimals);
 /*
  * Stable output (golden files, diffs between runs): volatile meta and test
  * durations are left out of every format. Off by default.
  */
-void odpt_report_set_stable(struct odpt_report *r, bool stable);
+ODPT_API void odpt_report_set_stable(struct odpt_report *r, bool stable);
 /* The echoed configuration (from the option table). */
-int odpt_report_config_str(struct odpt_report *r, const char *key, const char *v);
-int odpt_report_config_u64(struct odpt_report *r, const char *key, uint64_t v);
-int odpt_report_config_bool(struct odpt_report *r, const char *key, bool v);
+ODPT_API int odpt_report_config_str(struct odpt_report *r, const char *key, const char *v);
+ODPT_API int odpt_report_config_u64(struct odpt_report *r, const char *key, uint64_t v);
+ODPT_API int odpt_report_config_bool(struct odpt_report *r, const char *key, bool v);
 
 /*
  * A latency series. The report copies the histogram (the caller keeps its
  * own); name carries the unit ("map_ns_per_page"). nlabels may be 0.
  */
-int odpt_report_hist(struct odpt_report *r, const char *name,
-		     const struct odpt_label *labels, int nlabels,
-		     const struct odpt_hist *h);
+ODPT_API int odpt_report_hist(struct odpt_report *r, const char *name,
+			      const struct odpt_label *labels, int nlabels,
+			      const struct odpt_hist *h);
 /* A single figure: name with its unit ("bookkeeping_bytes_per_page"). */
-int odpt_report_scalar(struct odpt_report *r, const char *name,
-		       const struct odpt_label *labels, int nlabels,
-		       double value);
+ODPT_API int odpt_report_scalar(struct odpt_report *r, const char *name,
+				const struct odpt_label *labels, int nlabels,
+				double value);
 /* A test result (strings are copied). */
-int odpt_report_test(struct odpt_report *r, const struct odpt_test_record *t);
+ODPT_API int odpt_report_test(struct odpt_report *r, const struct odpt_test_record *t);
 
 /*
  * One closing line for the whole result, with a one-word outcome
@@ -113,8 +114,8 @@ int odpt_report_test(struct odpt_report *r, const struct odpt_test_record *t);
  * (result and reason columns), TAP as a "# summary:" line. Set once; a
  * second call replaces it.
  */
-int odpt_report_summary(struct odpt_report *r, const char *result,
-			const char *text);
+ODPT_API int odpt_report_summary(struct odpt_report *r, const char *result,
+				 const char *text);
 
 /*
  * Nothing could run (no device): every format says so instead of showing
@@ -123,16 +124,16 @@ int odpt_report_summary(struct odpt_report *r, const char *result,
  * skip-all) and JUnit holds one skipped test case named "all", so a CI
  * job reads a result either way.
  */
-int odpt_report_skip_all(struct odpt_report *r, const char *reason);
+ODPT_API int odpt_report_skip_all(struct odpt_report *r, const char *reason);
 
 /* Free-form structured section for object listings (e.g. devices): a
  * json-c object the table writer renders as an indented key/value tree.
  * Ownership of obj (a struct json_object *) passes to the report. */
-int odpt_report_section(struct odpt_report *r, const char *key, void *json_obj);
+ODPT_API int odpt_report_section(struct odpt_report *r, const char *key, void *json_obj);
 
 /* Percentiles reported in every format, in this order. */
-extern const double odpt_report_percentiles[];
-extern const int odpt_report_npercentiles;
+ODPT_API extern const double odpt_report_percentiles[];
+ODPT_API extern const int odpt_report_npercentiles;
 
 enum odpt_format {
 	ODPT_FMT_TABLE,
@@ -143,15 +144,15 @@ enum odpt_format {
 	ODPT_FMT_JUNIT,
 };
 /* "table", "json", ... -> format; -EINVAL for an unknown name. */
-int odpt_format_parse(const char *name, enum odpt_format *out);
-const char *odpt_format_name(enum odpt_format f);
+ODPT_API int odpt_format_parse(const char *name, enum odpt_format *out);
+ODPT_API const char *odpt_format_name(enum odpt_format f);
 
 struct odpt_write_opts {
 	bool raw_buckets;      /* JSON: include non-empty buckets */
 	int hgrm_ticks;        /* .hgrm ticks per half distance; 0 = 5 */
 };
-int odpt_report_write(const struct odpt_report *r, enum odpt_format f,
-		      const struct odpt_write_opts *o, FILE *out);
+ODPT_API int odpt_report_write(const struct odpt_report *r, enum odpt_format f,
+			       const struct odpt_write_opts *o, FILE *out);
 /*
  * Write to path: "-" is stdout; symlinks are followed; a missing or regular
  * file is replaced atomically (temp file in the same directory, fsync,
@@ -162,16 +163,16 @@ int odpt_report_write(const struct odpt_report *r, enum odpt_format f,
  * other than letters, digits and ._,=+- become '_'), path itself is not
  * written; to stdout ("-") several series are -EINVAL.
  */
-int odpt_report_write_file(const struct odpt_report *r, enum odpt_format f,
-			   const struct odpt_write_opts *o, const char *path);
+ODPT_API int odpt_report_write_file(const struct odpt_report *r, enum odpt_format f,
+				    const struct odpt_write_opts *o, const char *path);
 
 /* Counts of test results (for exit codes and summary lines). */
 struct odpt_test_counts {
 	unsigned pass, fail, skip, xfail, xpass;
 };
 /* Number of latency series (.hgrm holds one per file). */
-int odpt_report_nseries(const struct odpt_report *r);
-void odpt_report_test_counts(const struct odpt_report *r,
-			     struct odpt_test_counts *c);
+ODPT_API int odpt_report_nseries(const struct odpt_report *r);
+ODPT_API void odpt_report_test_counts(const struct odpt_report *r,
+				      struct odpt_test_counts *c);
 
 #endif

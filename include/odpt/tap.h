@@ -12,11 +12,12 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "odpt/api.h"
 #include "odpt/report.h"
 
-void odpt_write_tap_head(const struct odpt_report *r, bool plan, FILE *f);
+ODPT_API void odpt_write_tap_head(const struct odpt_report *r, bool plan, FILE *f);
 /* Test record t as test number n (from 1). */
-void odpt_write_tap_result(const struct odpt_test_record *t, int n, FILE *f);
-void odpt_write_tap_tail(const struct odpt_report *r, bool plan, FILE *f);
+ODPT_API void odpt_write_tap_result(const struct odpt_test_record *t, int n, FILE *f);
+ODPT_API void odpt_write_tap_tail(const struct odpt_report *r, bool plan, FILE *f);
 
 #endif

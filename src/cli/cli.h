@@ -71,6 +71,10 @@ bool odpt_cli_parse(const struct odpt_verb *verb, void *cfg, int argc,
  * argument is a usage error ("odpt: OBJECT VERB: unexpected argument"). */
 bool odpt_cli_parse_opts_only(const struct odpt_verb *verb, void *cfg, int argc,
 			      char **argv, int *exit_code);
+/* Echo every option's value in table (as parsed into cfg) into the
+ * report's configuration, "max-size" as key max_size. 0 or -errno. */
+int odpt_cli_opts_echo(const struct odpt_opt *table, const void *cfg,
+		       struct odpt_report *r);
 /* Add tool version, kernel release, host and clock facts to a report
  * (run-dependent ones as volatile), and apply --stable to it. */
 int odpt_cli_meta(struct odpt_report *r);

@@ -191,7 +191,7 @@ static int run_compare(struct odpt_cli *cli, int argc, char **argv)
 	    odpt_report_meta(r, "base", argv[0]) || odpt_report_meta(r, "new", argv[1]) ||
 	    (base[0]->command && odpt_report_meta(r, "base_command", base[0]->command)) ||
 	    (new_r[0]->command && odpt_report_meta(r, "new_command", new_r[0]->command)) ||
-	    odpt_opts_echo(compare_opts, &cfg, r)) {
+	    odpt_cli_opts_echo(compare_opts, &cfg, r)) {
 		odpt_err("out of memory");
 		goto out_report;
 	}

@@ -283,7 +283,7 @@ static int run_check(struct odpt_cli *cli, int argc, char **argv)
 	ci = odpt_clock_info();
 	code = ODPT_EXIT_FAIL;
 	if (odpt_report_create("hist check", &r) || odpt_cli_meta(r) ||
-	    odpt_opts_echo(check_opts, &cfg, r))
+	    odpt_cli_opts_echo(check_opts, &cfg, r))
 		goto out_report;
 	if (odpt_hist_create_default(&timer) || odpt_hist_create_default(&rec))
 		goto out_hists;
@@ -351,7 +351,7 @@ static int run_bench(struct odpt_cli *cli, int argc, char **argv)
 	}
 	code = ODPT_EXIT_FAIL;
 	if (odpt_report_create("hist bench", &r) || odpt_cli_meta(r) ||
-	    odpt_opts_echo(bench_opts, &cfg, r))
+	    odpt_cli_opts_echo(bench_opts, &cfg, r))
 		goto out_report;
 	ret = odpt_hist_create(ODPT_HIST_LOWEST_NS, ODPT_HIST_HIGHEST_NS, (int)cfg.sig, &h);
 	if (ret)

@@ -287,7 +287,7 @@ static int start_report(const char *cmd, const struct odpt_opt *opts, const void
 	if (!ret)
 		ret = odpt_cli_meta(*r);
 	if (!ret && opts)
-		ret = odpt_opts_echo(opts, cfg, *r);
+		ret = odpt_cli_opts_echo(opts, cfg, *r);
 	return ret;
 }
 

@@ -263,7 +263,7 @@ static int add_meta(struct odpt_report *r, const struct probed *d, const struct 
 		ret |= odpt_report_meta_int(r, "peer_gid_index", peer->gid);
 	}
 	ret |= odpt_report_meta(r, "libibverbs_build", odpt_verbs_lib_version());
-	ret |= odpt_opts_echo(run_opts, c, r);
+	ret |= odpt_cli_opts_echo(run_opts, c, r);
 	/*
 	 * Per-MR ODP counters (mlx5: page_faults, page_invalidations,
 	 * page_prefetch, ...) over RDMA netlink; each test's record carries its
@@ -323,7 +323,7 @@ static int skip_suite(struct odpt_cli *cli, const struct suite_cfg *c, const cha
 
 	odpt_warn("suite: skipped: %s", why);
 	if (odpt_report_create("suite run", &r) || odpt_cli_meta(r) ||
-	    odpt_opts_echo(run_opts, c, r) || odpt_report_skip_all(r, why)) {
+	    odpt_cli_opts_echo(run_opts, c, r) || odpt_report_skip_all(r, why)) {
 		odpt_err("out of memory");
 		goto destroy_report;
 	}

@@ -19,6 +19,7 @@
 
 #include "odpt/opts.h"
 #include "odpt/report.h"
+#include "cli.h"   /* odpt_cli_opts_echo(): src/cli/opts_echo.c is built into this test */
 
 struct cfg {
 	bool odp;
@@ -262,7 +263,7 @@ static void test_echo(void **state)
 
 	assert_int_equal(odpt_opts_parse(table, &c, 4, argv, &npos), 0);
 	assert_int_equal(odpt_report_create("t", &r), 0);
-	assert_int_equal(odpt_opts_echo(table, &c, r), 0);
+	assert_int_equal(odpt_cli_opts_echo(table, &c, r), 0);
 	m = open_memstream(&buf, &len);
 	assert_int_equal(odpt_report_write(r, ODPT_FMT_JSON, NULL, m), 0);
 	fclose(m);

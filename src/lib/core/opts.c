@@ -1,19 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
- * Option tables: parsing a command's arguments, its --help text and the
- * echo of its configuration into a report all come from one table per
- * command (include/odpt/opts.h), so the three cannot disagree. Every bad
- * input gives one line saying which option and why, and -EINVAL.
+ * Option tables: parsing a command's arguments and its --help text come
+ * from one table per command (include/odpt/opts.h), as does the echo of
+ * the configuration into a report (src/cli/opts_echo.c, kept out of the
+ * core so the core does not depend on the report layer). Every bad input
+ * gives one line saying which option and why, and -EINVAL.
  */
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "odpt/log.h"
 #include "odpt/opts.h"
-#include "odpt/report.h"
 
 int odpt_parse_size(const char *s, uint64_t *out)
 {
@@ -303,36 +304,4 @@ void odpt_opts_help(const struct odpt_opt *table)
 void odpt_opts_usage(const struct odpt_opt *table)
 {
 	opts_help(table, odpt_usage_err);
-}
-
-int odpt_opts_echo(const struct odpt_opt *table, const void *cfg,
-		   struct odpt_report *r)
-{
-	const struct odpt_opt *o;
-	int ret = 0;
-
-	for (o = table; o && o->name && !ret; o++) {
-		const void *p = (const char *)cfg + o->offset;
-		char key[64];
-		size_t i;
-
-		/* JSON keys are snake_case: "max-size" echoes as "max_size". */
-		snprintf(key, sizeof(key), "%s", o->name);
-		for (i = 0; key[i]; i++)
-			if (key[i] == '-')
-				key[i] = '_';
-		switch (o->type) {
-		case ODPT_OPT_BOOL:
-			ret = odpt_report_config_bool(r, key, *(const bool *)p);
-			break;
-		case ODPT_OPT_U64:
-		case ODPT_OPT_SIZE:
-			ret = odpt_report_config_u64(r, key, *(const uint64_t *)p);
-			break;
-		default:
-			ret = odpt_report_config_str(r, key, *(const char *const *)p);
-			break;
-		}
-	}
-	return ret;
 }

@@ -3,78 +3,13 @@
  * The suite's catalogue: every case's name, summary, capability
  * precondition and run function, and the table of known kernel bugs. A
  * precondition names exactly what is missing (the cap bit of which
- * transport, or the library call), so a SKIP is never silent.
+ * transport, or the library call; caps.c), so a SKIP is never silent.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "bugmodel.h"
 #include "cases.h"
-
-static uint32_t op_bits(enum odpt_vop op, int variant)
-{
-	switch (op) {
-	case ODPT_OP_SEND:
-		return ODPT_ODP_SEND | (variant == V_SRQ ? ODPT_ODP_SRQ_RECV : ODPT_ODP_RECV);
-	case ODPT_OP_WRITE: return ODPT_ODP_WRITE;
-	case ODPT_OP_READ: return ODPT_ODP_READ;
-	case ODPT_OP_CAS:
-	case ODPT_OP_FAA: return ODPT_ODP_ATOMIC;
-	case ODPT_OP_ATOMIC_WRITE: return ODPT_ODP_ATOMIC_WRITE;
-	case ODPT_OP_FLUSH: return ODPT_ODP_FLUSH | ODPT_ODP_WRITE;
-	}
-	return 0;
-}
-
-static const char *need_bits(const struct odpt_vcaps *caps, enum odpt_transport tr,
-			     uint32_t bits, char *buf, int len)
-{
-	char miss[96], have[128];
-
-	if (!caps->odp) {
-		snprintf(buf, len, "%s: no ODP (IBV_ODP_SUPPORT not in general_caps)", caps->driver);
-		return buf;
-	}
-	if ((caps->odp_tr[tr] & bits) == bits)
-		return NULL;
-	snprintf(buf, len, "%s: %s_odp_caps lacks %s (has: %s)", caps->driver,
-		 odpt_transport_name(tr),
-		 odpt_odp_bits_str(bits & ~caps->odp_tr[tr], miss, sizeof(miss)),
-		 odpt_odp_bits_str(caps->odp_tr[tr], have, sizeof(have)));
-	return buf;
-}
-
-const char *odpt_case_op_unadvertised(const struct odpt_vcaps *caps, enum odpt_vop op,
-				      int variant, char *buf, int len)
-{
-	if (op == ODPT_OP_FLUSH && !caps->lib_flush) {
-		snprintf(buf, len, "libibverbs %s (build time) has no IBV_WR_FLUSH/ibv_wr_flush",
-			 ODPT_IBVERBS_VERSION);
-		return buf;
-	}
-	if (op == ODPT_OP_ATOMIC_WRITE && !caps->lib_atomic_write) {
-		snprintf(buf, len, "libibverbs %s (build time) has no ibv_wr_atomic_write",
-			 ODPT_IBVERBS_VERSION);
-		return buf;
-	}
-	if ((op == ODPT_OP_CAS || op == ODPT_OP_FAA) && caps->atomic_cap == 0) {
-		snprintf(buf, len, "%s: atomic_cap is ATOMIC_NONE", caps->driver);
-		return buf;
-	}
-	if (variant == V_MR_EX && !caps->lib_reg_mr_ex) {
-		snprintf(buf, len, "libibverbs %s (build time) has no ibv_reg_mr_ex",
-			 ODPT_IBVERBS_VERSION);
-		return buf;
-	}
-	if (variant == V_PINNED || variant == V_MULTI_PINNED)
-		return NULL;
-	if (variant == V_IMPLICIT && caps->odp && !caps->odp_implicit) {
-		snprintf(buf, len, "%s: no implicit ODP (IBV_ODP_SUPPORT_IMPLICIT not in general_caps)",
-			 caps->driver);
-		return buf;
-	}
-	return need_bits(caps, ODPT_TR_RC, op_bits(op, variant), buf, len);
-}
 
 static const char *pre_rc(const struct odpt_vcaps *caps, const struct odpt_case *c,
 			  char *buf, int len)
@@ -86,13 +21,13 @@ static const char *pre_rc(const struct odpt_vcaps *caps, const struct odpt_case 
 static const char *pre_rw(const struct odpt_vcaps *caps, const struct odpt_case *c,
 			  char *buf, int len)
 {
-	return need_bits(caps, ODPT_TR_RC, ODPT_ODP_WRITE | ODPT_ODP_READ, buf, len);
+	return odpt_case_need_bits(caps, ODPT_TR_RC, ODPT_ODP_WRITE | ODPT_ODP_READ, buf, len);
 }
 
 static const char *pre_ud(const struct odpt_vcaps *caps, const struct odpt_case *c,
 			  char *buf, int len)
 {
-	return need_bits(caps, ODPT_TR_UD, ODPT_ODP_SEND | ODPT_ODP_RECV, buf, len);
+	return odpt_case_need_bits(caps, ODPT_TR_UD, ODPT_ODP_SEND | ODPT_ODP_RECV, buf, len);
 }
 
 static const char *pre_xrc(const struct odpt_vcaps *caps, const struct odpt_case *c,
@@ -102,7 +37,7 @@ static const char *pre_xrc(const struct odpt_vcaps *caps, const struct odpt_case
 		snprintf(buf, len, "%s: no XRC (IBV_DEVICE_XRC not in device_cap_flags)", caps->driver);
 		return buf;
 	}
-	return need_bits(caps, ODPT_TR_XRC, ODPT_ODP_SEND | ODPT_ODP_SRQ_RECV, buf, len);
+	return odpt_case_need_bits(caps, ODPT_TR_XRC, ODPT_ODP_SEND | ODPT_ODP_SRQ_RECV, buf, len);
 }
 
 static const char *pre_prefetch(const struct odpt_vcaps *caps, const struct odpt_case *c,

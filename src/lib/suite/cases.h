@@ -45,9 +45,14 @@ static inline uint64_t case_iters(const struct odpt_tctx *t)
 }
 
 /* NULL when op can run in this variant on a device with caps (the cap
- * bits and the library calls are there), else why not. */
+ * bits and the library calls are there), else why not (caps.c). */
 const char *odpt_case_op_unadvertised(const struct odpt_vcaps *caps, enum odpt_vop op,
 				      int variant, char *buf, int len);
+
+/* NULL when caps advertise every ODP bit in bits for transport tr, else
+ * why not, naming the missing and the present bits (caps.c). */
+const char *odpt_case_need_bits(const struct odpt_vcaps *caps, enum odpt_transport tr,
+				uint32_t bits, char *buf, int len);
 
 int op_iter(struct rig *g, enum odpt_vop op, uint64_t i, size_t loff, size_t roff,
 	    size_t len, bool whole_mr, bool split);

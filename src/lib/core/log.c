@@ -2,7 +2,7 @@
 /*
  * Diagnostics and plain text: "odpt: message" lines on stderr filtered by a
  * level, usage text on stderr, and the one plain stdout path (odpt_out).
- * Lives with the writers because it prints; every other layer calls it.
+ * In the core, the bottom layer, because every layer may log through it.
  */
 #include <stdarg.h>
 #include <stdio.h>
