@@ -236,8 +236,7 @@ static int parse_gid(const char *opt, const char *text)
 	return (int)g;
 }
 
-static int add_meta(struct odpt_report *r, const struct probed *d, const struct probed *peer,
-		    const struct suite_cfg *c)
+static int add_meta(struct odpt_report *r, const struct probed *d, const struct probed *peer)
 {
 	const struct odpt_vcaps *caps = &d->caps;
 	struct json_object *ctr;
@@ -263,7 +262,6 @@ static int add_meta(struct odpt_report *r, const struct probed *d, const struct 
 		ret |= odpt_report_meta_int(r, "peer_gid_index", peer->gid);
 	}
 	ret |= odpt_report_meta(r, "libibverbs_build", odpt_verbs_lib_version());
-	ret |= odpt_opts_echo(run_opts, c, r);
 	/*
 	 * Per-MR ODP counters (mlx5: page_faults, page_invalidations,
 	 * page_prefetch, ...) over RDMA netlink; each test's record carries its
@@ -322,8 +320,9 @@ static int skip_suite(struct odpt_cli *cli, const struct suite_cfg *c, const cha
 	int code = ODPT_EXIT_FAIL;
 
 	odpt_warn("suite: skipped: %s", why);
-	if (odpt_report_create("suite run", &r) || odpt_cli_meta(r) ||
-	    odpt_opts_echo(run_opts, c, r) || odpt_report_skip_all(r, why)) {
+	if (odpt_cli_report_start("suite run", run_opts, c, &r))
+		goto destroy_report;
+	if (odpt_report_skip_all(r, why)) {
 		odpt_err("out of memory");
 		goto destroy_report;
 	}
@@ -449,8 +448,9 @@ static int run_suite(struct odpt_cli *cli, int argc, char **argv)
 		snprintf(u.release, sizeof(u.release), "unknown");
 
 	code = ODPT_EXIT_FAIL;
-	if (odpt_report_create("suite run", &r) || odpt_cli_meta(r) ||
-	    add_meta(r, &d, c.peer_dev ? &peer : NULL, &c)) {
+	if (odpt_cli_report_start("suite run", run_opts, &c, &r))
+		goto destroy_report;
+	if (add_meta(r, &d, c.peer_dev ? &peer : NULL)) {
 		odpt_err("out of memory");
 		goto destroy_report;
 	}
