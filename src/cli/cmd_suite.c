@@ -25,11 +25,11 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
 
+#include "odpt/clock.h"
 #include "odpt/log.h"
 #include "odpt/suite.h"
 #include "odpt/tap.h"
@@ -105,14 +105,6 @@ static const struct odpt_opt run_opts[] = {
 	  .help = "whole-run deadline: cases not started within N s are reported as not run (0: none)" },
 	ODPT_OPT_END,
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static int list_cases(const char *filter)
 {
@@ -489,7 +481,7 @@ static int run_suite(struct odpt_cli *cli, int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
-	t0 = mono_ns();
+	t0 = odpt_clock_raw_ns();
 	ret = odpt_suite_run_cases(odpt_suite_cases, odpt_suite_ncases, &scfg, &env, r);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
@@ -508,7 +500,7 @@ static int run_suite(struct odpt_cli *cli, int argc, char **argv)
 		if (odpt_report_summary(r, "bail_out", stop_why))
 			goto destroy_report;
 	}
-	wall_ns = mono_ns() - t0;
+	wall_ns = odpt_clock_raw_ns() - t0;
 	snprintf(wall, sizeof(wall), "%.3f", (double)wall_ns / 1e9);
 	if (odpt_report_meta_volatile_fixed(r, "suite_wall_s", (double)wall_ns / 1e9, 3) ||
 	    odpt_report_scalar(r, "suite_wall_ns", NULL, 0, (double)wall_ns))
