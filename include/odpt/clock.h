@@ -45,7 +45,15 @@ struct odpt_clock_state {
 };
 ODPT_API extern struct odpt_clock_state odpt_clock_state;
 
-/* CLOCK_MONOTONIC_RAW in ns (the fallback and the calibration reference). */
+/*
+ * CLOCK_MONOTONIC_RAW in ns: odpt_now_ns()'s fallback, the calibration
+ * reference, and the clock for deadlines, watchdogs and wall times. Those
+ * use this rather than odpt_now_ns(): it needs no odpt_clock_init() (the
+ * suite never calibrates), and odpt_now_ns() changes origin and rate when
+ * odpt_clock_init() switches it to the TSC, so a deadline taken before the
+ * switch would mean nothing after. The vDSO call costs tens of ns, nothing
+ * next to a timeout.
+ */
 ODPT_API uint64_t odpt_clock_raw_ns(void);
 
 #if defined(__x86_64__) || defined(__i386__)

@@ -78,6 +78,19 @@ int odpt_cli_opts_echo(const struct odpt_opt *table, const void *cfg,
 /* Add tool version, kernel release, host and clock facts to a report
  * (run-dependent ones as volatile), and apply --stable to it. */
 int odpt_cli_meta(struct odpt_report *r);
+/* Calibrate the clock, for a command that measures: its facts then go into
+ * the report (odpt_cli_meta()). Logs why not; 0 or -errno. */
+int odpt_cli_clock_init(void);
+/*
+ * Create the report of a command with odpt_cli_meta()'s facts and, with
+ * opts, the echo of cfg from that option table. Logs "out of memory" on
+ * failure; 0 or -errno. The caller destroys *out either way.
+ */
+int odpt_cli_report_start(const char *command, const struct odpt_opt *opts, const void *cfg,
+			  struct odpt_report **out);
+/* odpt_cli_emit(), then ODPT_EXIT_FAIL if a test failed or passed
+ * unexpectedly (XPASS): the exit code of a command whose report has tests. */
+int odpt_cli_report_finish(const struct odpt_cli *cli, const struct odpt_report *r);
 /* Set by main() from --stable; odpt_cli_meta() applies it to reports. */
 void odpt_cli_set_stable(bool stable);
 /* Set by main(): the object being run, for usage messages. */

@@ -135,3 +135,37 @@ int odpt_cli_meta(struct odpt_report *r)
 	}
 	return ret ? -ENOMEM : 0;
 }
+
+int odpt_cli_clock_init(void)
+{
+	int ret = odpt_clock_init(-1);
+
+	if (ret)
+		odpt_err("clock: %s", strerror(-ret));
+	return ret;
+}
+
+int odpt_cli_report_start(const char *command, const struct odpt_opt *opts, const void *cfg,
+			  struct odpt_report **out)
+{
+	int ret = odpt_report_create(command, out);
+
+	if (!ret)
+		ret = odpt_cli_meta(*out);
+	if (!ret && opts)
+		ret = odpt_cli_opts_echo(opts, cfg, *out);
+	if (ret)
+		odpt_err("out of memory");
+	return ret;
+}
+
+int odpt_cli_report_finish(const struct odpt_cli *cli, const struct odpt_report *r)
+{
+	struct odpt_test_counts tc;
+	int code = odpt_cli_emit(cli, r);
+
+	odpt_report_test_counts(r, &tc);
+	if (code == ODPT_EXIT_OK && (tc.fail || tc.xpass))
+		code = ODPT_EXIT_FAIL;
+	return code;
+}

@@ -187,11 +187,11 @@ static int run_compare(struct odpt_cli *cli, int argc, char **argv)
 		goto out_results;
 
 	code = ODPT_EXIT_FAIL;
-	if (odpt_report_create("compare", &r) || odpt_cli_meta(r) ||
-	    odpt_report_meta(r, "base", argv[0]) || odpt_report_meta(r, "new", argv[1]) ||
+	if (odpt_cli_report_start("compare", compare_opts, &cfg, &r))
+		goto out_report;
+	if (odpt_report_meta(r, "base", argv[0]) || odpt_report_meta(r, "new", argv[1]) ||
 	    (base[0]->command && odpt_report_meta(r, "base_command", base[0]->command)) ||
-	    (new_r[0]->command && odpt_report_meta(r, "new_command", new_r[0]->command)) ||
-	    odpt_cli_opts_echo(compare_opts, &cfg, r)) {
+	    (new_r[0]->command && odpt_report_meta(r, "new_command", new_r[0]->command))) {
 		odpt_err("out of memory");
 		goto out_report;
 	}

@@ -168,7 +168,7 @@ static int run_list(struct odpt_cli *cli, int argc, char **argv)
 		return ODPT_EXIT_OK;
 	}
 	code = ODPT_EXIT_FAIL;
-	if (odpt_report_create("devices", &r) || odpt_cli_meta(r)) {
+	if (odpt_cli_report_start("devices", NULL, NULL, &r)) {
 		json_object_put(list);
 		goto destroy_report;
 	}
@@ -178,8 +178,6 @@ static int run_list(struct odpt_cli *cli, int argc, char **argv)
 	}
 	code = odpt_cli_emit(cli, r);
 destroy_report:
-	if (code == ODPT_EXIT_FAIL && !r)
-		odpt_err("out of memory");
 	odpt_report_destroy(r);
 	return code;
 }

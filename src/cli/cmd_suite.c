@@ -25,11 +25,11 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
 
+#include "odpt/clock.h"
 #include "odpt/log.h"
 #include "odpt/suite.h"
 #include "odpt/tap.h"
@@ -105,14 +105,6 @@ static const struct odpt_opt run_opts[] = {
 	  .help = "whole-run deadline: cases not started within N s are reported as not run (0: none)" },
 	ODPT_OPT_END,
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static int list_cases(const char *filter)
 {
@@ -236,8 +228,7 @@ static int parse_gid(const char *opt, const char *text)
 	return (int)g;
 }
 
-static int add_meta(struct odpt_report *r, const struct probed *d, const struct probed *peer,
-		    const struct suite_cfg *c)
+static int add_meta(struct odpt_report *r, const struct probed *d, const struct probed *peer)
 {
 	const struct odpt_vcaps *caps = &d->caps;
 	struct json_object *ctr;
@@ -263,7 +254,6 @@ static int add_meta(struct odpt_report *r, const struct probed *d, const struct 
 		ret |= odpt_report_meta_int(r, "peer_gid_index", peer->gid);
 	}
 	ret |= odpt_report_meta(r, "libibverbs_build", odpt_verbs_lib_version());
-	ret |= odpt_cli_opts_echo(run_opts, c, r);
 	/*
 	 * Per-MR ODP counters (mlx5: page_faults, page_invalidations,
 	 * page_prefetch, ...) over RDMA netlink; each test's record carries its
@@ -322,8 +312,9 @@ static int skip_suite(struct odpt_cli *cli, const struct suite_cfg *c, const cha
 	int code = ODPT_EXIT_FAIL;
 
 	odpt_warn("suite: skipped: %s", why);
-	if (odpt_report_create("suite run", &r) || odpt_cli_meta(r) ||
-	    odpt_cli_opts_echo(run_opts, c, r) || odpt_report_skip_all(r, why)) {
+	if (odpt_cli_report_start("suite run", run_opts, c, &r))
+		goto destroy_report;
+	if (odpt_report_skip_all(r, why)) {
 		odpt_err("out of memory");
 		goto destroy_report;
 	}
@@ -449,8 +440,9 @@ static int run_suite(struct odpt_cli *cli, int argc, char **argv)
 		snprintf(u.release, sizeof(u.release), "unknown");
 
 	code = ODPT_EXIT_FAIL;
-	if (odpt_report_create("suite run", &r) || odpt_cli_meta(r) ||
-	    add_meta(r, &d, c.peer_dev ? &peer : NULL, &c)) {
+	if (odpt_cli_report_start("suite run", run_opts, &c, &r))
+		goto destroy_report;
+	if (add_meta(r, &d, c.peer_dev ? &peer : NULL)) {
 		odpt_err("out of memory");
 		goto destroy_report;
 	}
@@ -489,7 +481,7 @@ static int run_suite(struct odpt_cli *cli, int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
-	t0 = mono_ns();
+	t0 = odpt_clock_raw_ns();
 	ret = odpt_suite_run_cases(odpt_suite_cases, odpt_suite_ncases, &scfg, &env, r);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
@@ -508,7 +500,7 @@ static int run_suite(struct odpt_cli *cli, int argc, char **argv)
 		if (odpt_report_summary(r, "bail_out", stop_why))
 			goto destroy_report;
 	}
-	wall_ns = mono_ns() - t0;
+	wall_ns = odpt_clock_raw_ns() - t0;
 	snprintf(wall, sizeof(wall), "%.3f", (double)wall_ns / 1e9);
 	if (odpt_report_meta_volatile_fixed(r, "suite_wall_s", (double)wall_ns / 1e9, 3) ||
 	    odpt_report_scalar(r, "suite_wall_ns", NULL, 0, (double)wall_ns))

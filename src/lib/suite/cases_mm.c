@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "odpt/clock.h"
 #include "bugmodel.h"
 #include "cases.h"
 #include "rig.h"
@@ -875,10 +876,7 @@ int run_many_mrs(struct odpt_tctx *t)
 
 static uint64_t mono_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return odpt_clock_raw_ns();
 }
 
 /* Wait until want pages of [p, p+len) are resident, as long as the count

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "odpt/clock.h"
 #include "odpt/suite.h"
 #include "odpt/verbs.h"
 
@@ -43,10 +44,7 @@ struct odpt_tshm {
 
 static uint64_t now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return odpt_clock_raw_ns();
 }
 
 /* ---- child-side helpers ---------------------------------------------------- */

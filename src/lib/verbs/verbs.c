@@ -18,12 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <infiniband/verbs.h>
 
 #include "odpt_config.h"
+#include "odpt/clock.h"
 #include "odpt/verbs.h"
 
 /*
@@ -1297,14 +1297,6 @@ int odpt_vpair_post_recv(struct odpt_vpair *p, int side, uint64_t wr_id,
 	return verbs_err(ibv_post_recv(p->qp[side], &w, &bad));
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /*
  * Spin briefly, then sleep on the CQ's completion channel: a busy poller
  * would take the CPU from the kernel work items of a software provider
@@ -1317,7 +1309,7 @@ int odpt_vpair_poll(struct odpt_vpair *p, int side, enum odpt_cq_which which,
 {
 	struct ibv_cq *cq = which == ODPT_CQ_SEND ? p->scq[side] : p->rcq[side];
 	struct ibv_comp_channel *ch = which == ODPT_CQ_SEND ? p->sch[side] : p->rch[side];
-	uint64_t deadline = mono_ns() + timeout_ns;
+	uint64_t deadline = odpt_clock_raw_ns() + timeout_ns;
 	unsigned spins = 0;
 	struct ibv_wc w;
 
@@ -1340,7 +1332,7 @@ int odpt_vpair_poll(struct odpt_vpair *p, int side, enum odpt_cq_which which,
 			return -EIO;
 		if (n == 1)
 			break;
-		now = mono_ns();
+		now = odpt_clock_raw_ns();
 		if (now > deadline)
 			return -ETIMEDOUT;
 		n = poll(&pfd, 1, (int)((deadline - now) / 1000000 > 100 ? 100 :
