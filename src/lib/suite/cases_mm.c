@@ -23,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "odpt/smaps.h"
+
 #include "bugmodel.h"
 #include "cases.h"
 #include "rig.h"
@@ -393,7 +395,7 @@ int run_inval_madv_free(struct odpt_tctx *t)
 			ret = tc_skip(t, "MADV_PAGEOUT does not reclaim untouched lazily freed pages here: the case would prove nothing");
 			break;
 		}
-		lazy = smaps_kb(g.rbuf, "LazyFree");
+		lazy = odpt_smaps_kb(g.rbuf, "LazyFree");
 		if (lazy <= 0) {
 			ret = tc_skip(t, "no lazily freed pages before reclaim (smaps LazyFree %ld kB after MADV_FREE and the WRITE): the case would prove nothing",
 				      lazy);
@@ -404,7 +406,7 @@ int run_inval_madv_free(struct odpt_tctx *t)
 				      strerror(errno));
 			break;
 		}
-		after = smaps_kb(g.rbuf, "LazyFree");
+		after = odpt_smaps_kb(g.rbuf, "LazyFree");
 		if (after != 0) {
 			ret = tc_skip(t, "reclaim did not process the lazily freed pages (smaps LazyFree %ld kB before MADV_PAGEOUT, %ld kB after): the case would prove nothing",
 				      lazy, after);

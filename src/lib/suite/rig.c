@@ -14,6 +14,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "odpt/smaps.h"
+
 #include "cases.h"
 #include "rig.h"
 
@@ -160,33 +162,9 @@ free_ent:
 	return ret;
 }
 
-long smaps_kb(const void *p, const char *field)
-{
-	FILE *f = fopen("/proc/self/smaps", "re");
-	unsigned long lo, hi, a = (unsigned long)p;
-	size_t flen = strlen(field);
-	bool in = false;
-	char line[512];
-	long kb = -ENOENT;
-
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) {
-			in = a >= lo && a < hi;
-			continue;
-		}
-		if (in && !strncmp(line, field, flen) && line[flen] == ':' &&
-		    sscanf(line + flen + 1, "%ld kB", &kb) == 1)
-			break;
-	}
-	fclose(f);
-	return kb;
-}
-
 long anon_huge_kb(const void *p)
 {
-	return smaps_kb(p, "AnonHugePages");
+	return odpt_smaps_kb(p, "AnonHugePages");
 }
 
 enum race_page race_page_verdict(const uint8_t *page, size_t pg, size_t chunk,

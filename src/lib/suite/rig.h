@@ -98,10 +98,8 @@ long resident_pages(const void *p, size_t len);
  * 0 or -errno.
  */
 int page_states(const void *p, size_t len, long *present, long *exclusive);
-/* Field (e.g. "LazyFree", kB) of the mapping that holds p, from
- * /proc/self/smaps; -ENOENT when absent. */
-long smaps_kb(const void *p, const char *field);
-/* AnonHugePages (KiB) of the mapping that holds p, from /proc/self/smaps. */
+/* AnonHugePages (KiB) of the mapping that holds p, from /proc/self/smaps
+ * (odpt_smaps_kb(), include/odpt/smaps.h, for any other field). */
 long anon_huge_kb(const void *p);
 
 /*
