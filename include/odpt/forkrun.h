@@ -34,9 +34,9 @@ struct odpt_fr_page {
 	char stage[ODPT_FR_STAGE_LEN];    /* what the child is doing now */
 };
 
-/* A zeroed anonymous mapping shared with children forked later; NULL and
- * errno set on failure. len >= sizeof(struct odpt_fr_page) when it holds one. */
-void *odpt_fr_shared_alloc(size_t len);
+/* A zeroed anonymous mapping of len bytes shared with children forked
+ * later, in *out: 0 or -errno. */
+int odpt_fr_shared_alloc(size_t len, void **out);
 void odpt_fr_shared_free(void *p, size_t len);
 
 /* In the child: record the stage the watchdog names if the child hangs. */

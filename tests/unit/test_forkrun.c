@@ -231,11 +231,12 @@ int main(void)
 		cmocka_unit_test(test_grandchild_in_group),
 		cmocka_unit_test(test_orphans),
 	};
+	void *p;
 	int ret;
 
-	pg = odpt_fr_shared_alloc(sizeof(*pg));
-	if (!pg)
+	if (odpt_fr_shared_alloc(sizeof(*pg), &p))
 		return 1;
+	pg = p;
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	ret = cmocka_run_group_tests(tests, NULL, NULL);
 	odpt_fr_shared_free(pg, sizeof(*pg));

@@ -28,11 +28,14 @@ static uint64_t fr_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-void *odpt_fr_shared_alloc(size_t len)
+int odpt_fr_shared_alloc(size_t len, void **out)
 {
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 
-	return p == MAP_FAILED ? NULL : p;   /* anonymous pages come zeroed */
+	if (p == MAP_FAILED)
+		return -errno;
+	*out = p;   /* anonymous pages come zeroed */
+	return 0;
 }
 
 void odpt_fr_shared_free(void *p, size_t len)

@@ -468,6 +468,7 @@ static int run_one(struct run_ctx *x, int idx)
 	char xreason[4096];
 	char pre[384];
 	struct odpt_tshm *shm;
+	void *page;
 	struct progress prog;
 	struct child_args ca;
 	struct odpt_fr fr;
@@ -496,9 +497,10 @@ static int run_one(struct run_ctx *x, int idx)
 		if (x->deadline_ns - now < timeout_ns)
 			timeout_ns = x->deadline_ns - now;
 	}
-	shm = odpt_fr_shared_alloc(sizeof(*shm));
-	if (!shm)
-		return -errno;
+	ret = odpt_fr_shared_alloc(sizeof(*shm), &page);
+	if (ret)
+		return ret;
+	shm = page;
 	prog = (struct progress){ .env = env, .name = c->name, .k = ++x->started,
 				  .planned = x->planned > x->started ? x->planned : x->started };
 	progress_report(&prog, 0);

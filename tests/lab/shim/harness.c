@@ -478,6 +478,7 @@ int kt_main(int argc, char **argv)
 	unsigned long long v;
 	unsigned int total = 0, num = 0, i;
 	struct kt_test *t;
+	void *page;
 	int c, r;
 
 	while ((c = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
@@ -555,11 +556,12 @@ int kt_main(int argc, char **argv)
 	if (list)
 		return 0;
 
-	kt_sh = odpt_fr_shared_alloc(sizeof(*kt_sh));
-	if (!kt_sh) {
-		fprintf(stderr, "odpt-shim-test: mmap: %s\n", strerror(errno));
+	r = odpt_fr_shared_alloc(sizeof(*kt_sh), &page);
+	if (r) {
+		fprintf(stderr, "odpt-shim-test: mmap: %s\n", strerror(-r));
 		return 1;
 	}
+	kt_sh = page;
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
