@@ -2,10 +2,13 @@
 #
 # Host packages the lab needs, installed with apt-get only when missing: the
 # image builder and the toolchain for the host unit tests. Everything that
-# runs in the guest comes from the image instead.
+# runs in the guest comes from the image instead. A JDK and HdrHistogram's
+# Java library are here for the unit test hgrm_java_compat, which compares
+# odpt's .hgrm with the library's own byte for byte and skips without them.
 
 LAB_HOST_PACKAGES=(mmdebstrap cmake gcc make pkg-config libibverbs-dev
-	libjson-c-dev libcmocka-dev util-linux)
+	libjson-c-dev libcmocka-dev util-linux default-jdk-headless
+	libhdrhistogram-java)
 
 # lab_host_deps [PACKAGE...]: default LAB_HOST_PACKAGES.
 lab_host_deps() {

@@ -2,10 +2,10 @@
 /*
  * Suite cases for the data path: every RC operation (SEND/RECV, WRITE,
  * READ, compare-and-swap, fetch-and-add, ATOMIC_WRITE, FLUSH range and MR),
- * UD and XRC SEND, SRQ, mixed ODP + pinned SGEs, hugetlb and THP buffers,
- * implicit ODP, ibv_reg_mr_ex, unaligned page-crossing transfers and
- * zero-length operations. Every iteration first invalidates both sides with
- * MADV_DONTNEED, alternates between an absent destination and a CPU-filled
+ * SRQ, hugetlb and THP buffers, implicit ODP, ibv_reg_mr_ex, and one WR over
+ * several pages; and op_iter(), the iteration that the unaligned cases
+ * (cases_shapes.c) and XRC (cases_transport.c) reuse. Every iteration
+ * first invalidates both sides with MADV_DONTNEED, alternates between an absent destination and a CPU-filled
  * sentinel destination, and checks the target bytes and the guard bytes
  * around them one by one. Atomics and ATOMIC_WRITE also run on target pages
  * dropped right before the post (the device must fault them in: mincore),
@@ -23,8 +23,6 @@
 #include "cases.h"
 #include "rig.h"
 
-#define SENTINEL 0xa5
-
 /* Guard bytes of buf outside [off, off+len) must still hold what the
  * iteration left there (0 for absent pages, SENTINEL when CPU-filled). */
 static bool check_guards(struct odpt_tctx *t, const char *what, const uint8_t *buf,
@@ -37,17 +35,6 @@ static bool check_guards(struct odpt_tctx *t, const char *what, const uint8_t *b
 		return false;
 	snprintf(w, sizeof(w), "%s bytes after the target", what);
 	return check_byte(t, w, buf + off + len, buf_len - off - len, b);
-}
-
-static struct odpt_vsge sge_of(const struct rig *g, bool remote, size_t off, size_t len)
-{
-	struct odpt_vsge s = {
-		.addr = (uintptr_t)((remote ? g->rbuf : g->lbuf) + off),
-		.len_bytes = (uint32_t)len,
-		.lkey = remote ? rig_rlkey(g) : rig_lkey(g),
-	};
-
-	return s;
 }
 
 /* Invalidate without discarding data: a read-only round trip of the
@@ -238,7 +225,7 @@ int op_iter(struct rig *g, enum odpt_vop op, uint64_t i, size_t loff, size_t rof
 		memset(g->lbuf, 0, g->len);
 	if (!sentinel && !(g->rflags & odp))
 		memset(g->rbuf, 0, g->len);
-	wr.sge[0] = sge_of(g, false, loff, len);
+	wr.sge[0] = rig_sge(g, false, loff, len);
 	tc_stage(t, "preparing %s iteration %llu", odpt_vop_name(op), (unsigned long long)i);
 	switch (op) {
 	case ODPT_OP_SEND:
@@ -423,19 +410,6 @@ int op_iter(struct rig *g, enum odpt_vop op, uint64_t i, size_t loff, size_t rof
 
 /* ---- families ---------------------------------------------------------------- */
 
-static unsigned variant_flags(int variant)
-{
-	switch (variant) {
-	case V_PINNED:
-	case V_MULTI_PINNED: return 0;
-	case V_IMPLICIT: return ODPT_MR_IMPLICIT;
-	case V_HUGETLB: return ODPT_MR_ODP | ODPT_MR_HUGETLB;
-	case V_HUGETLB_NOFLAG: return ODPT_MR_ODP;
-	case V_MR_EX: return ODPT_MR_ODP | ODPT_MR_REG_EX;
-	default: return ODPT_MR_ODP;
-	}
-}
-
 static enum rig_mem variant_mem(int variant)
 {
 	return variant == V_HUGETLB || variant == V_HUGETLB_NOFLAG ? RIG_MEM_HUGETLB :
@@ -453,7 +427,7 @@ int run_rc_op(struct odpt_tctx *t)
 	bool huge = variant == V_HUGETLB || variant == V_HUGETLB_NOFLAG || variant == V_THP;
 	size_t len = huge ? 2ul << 20 : 4 * pg;
 	size_t xfer = huge ? 16 * pg : 2 * pg;
-	unsigned flags = variant_flags(variant);
+	unsigned flags = variant_mr_flags(variant);
 	struct rig g;
 	int ret;
 
@@ -479,249 +453,6 @@ int run_rc_op(struct odpt_tctx *t)
 			ret = tc_fail(t, "THP buffer is not backed by a huge page (AnonHugePages %ld kB): the case tested nothing THP-specific", kb);
 	}
 teardown:
-	rig_teardown(&g);
-	return ret ? ret : ODPT_PASS;
-}
-
-/* Unaligned offsets and lengths crossing page boundaries, on both the
- * requester's and the responder's side. */
-int run_unaligned(struct odpt_tctx *t)
-{
-	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-	const struct { size_t loff, roff, len; } v[] = {
-		{ pg - 100, pg - 100, 300 },
-		{ pg - 1, 13, 2 },
-		{ 17, pg - 33, pg + 100 },
-		{ 2 * pg - 7, pg + 5, pg + 14 },
-		{ 3, 2 * pg - 1, 1 },   /* control: no crossing */
-	};
-	unsigned flags = variant_flags(t->c->variant);
-	struct rig g;
-	int ret;
-
-	ret = rig_setup(&g, t, ODPT_QP_RC, RIG_MEM_ANON, 4 * pg, flags, flags);
-	for (uint64_t i = 0; i < t->cfg->iters && !ret; i++) {
-		for (size_t k = 0; k < sizeof(v) / sizeof(v[0]) && !ret; k++) {
-			ret = op_iter(&g, t->c->op, i, v[k].loff, v[k].roff, v[k].len, false, false);
-			if (ret)
-				tc_diag(t, "failing transfer: %s of %zu bytes, requester offset %zu, responder offset %zu",
-					odpt_vop_name(t->c->op), v[k].len, v[k].loff, v[k].roff);
-		}
-		if (!ret)
-			tc_iteration_done(t);
-	}
-	rig_teardown(&g);
-	return ret ? ret : ODPT_PASS;
-}
-
-/*
- * Zero-length WRITE/READ/SEND whose addresses point into absent ODP pages:
- * success, no page faulted in on either side (mincore, checked before any
- * CPU access), and no byte changed. Odd iterations use CPU-filled sentinel
- * pages instead and check that they are unchanged.
- */
-int run_zero_len(struct odpt_tctx *t)
-{
-	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-	enum odpt_vop op = t->c->op;
-	struct rig g;
-	int ret;
-
-	ret = rig_setup(&g, t, ODPT_QP_RC, RIG_MEM_ANON, 2 * pg, ODPT_MR_ODP, ODPT_MR_ODP);
-	for (uint64_t i = 0; i < t->cfg->iters && !ret; i++) {
-		bool sentinel = i & 1;
-		long r, l;
-
-		ret = rig_force_faults(&g, true, true);
-		if (ret)
-			break;
-		if (sentinel) {
-			memset(g.lbuf, SENTINEL, 2 * pg);
-			memset(g.rbuf, SENTINEL, 2 * pg);
-		}
-		ret = rig_xfer(&g, op, pg, pg, 0, false);
-		if (ret)
-			break;
-		tc_stage(t, "counting resident pages after a zero-length %s", odpt_vop_name(op));
-		r = resident_pages(g.rbuf, 2 * pg);
-		l = resident_pages(g.lbuf, 2 * pg);
-		if (!sentinel && (r != 0 || l != 0)) {
-			ret = tc_fail(t, "a zero-length %s faulted in pages: responder %ld, requester %ld resident",
-				      odpt_vop_name(op), r, l);
-			break;
-		}
-		if (!check_byte(t, "responder after a zero-length op", g.rbuf, 2 * pg, sentinel ? SENTINEL : 0) ||
-		    !check_byte(t, "requester after a zero-length op", g.lbuf, 2 * pg, sentinel ? SENTINEL : 0)) {
-			ret = ODPT_FAIL;
-			break;
-		}
-		tc_iteration_done(t);
-	}
-	rig_teardown(&g);
-	return ret ? ret : ODPT_PASS;
-}
-
-/*
- * UD SEND with a GRH. The receive has two SGEs: 40 bytes for the GRH at
- * the start of page 0 and the payload at the start of page 1, so each
- * lands at in-page offset 0 (a single SGE would put the payload at offset
- * 40; see rig_xfer() on the rxe page-offset bug).
- */
-int run_ud_send(struct odpt_tctx *t)
-{
-	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-	size_t len = 0;
-	struct rig g;
-	int ret;
-
-	ret = rig_setup(&g, t, ODPT_QP_UD, RIG_MEM_ANON, 2 * pg, ODPT_MR_ODP, ODPT_MR_ODP);
-	if (!ret)
-		len = rig_chunk(&g);   /* one path MTU, at most a page */
-	for (uint64_t i = 0; i < t->cfg->iters && !ret; i++) {
-		uint64_t seed = SEED(i, 0x55);
-		struct odpt_vsge rs[2] = { sge_of(&g, true, 0, ODPT_UD_GRH_BYTES),
-					   sge_of(&g, true, pg, len) };
-		struct odpt_vwr wr = { .op = ODPT_OP_SEND, .wr_id = i, .nsge = 1 };
-		struct odpt_vwc wc;
-
-		ret = rig_force_faults(&g, true, true);
-		if (ret)
-			break;
-		pat_fill(g.lbuf, len, seed, 0);
-		wr.sge[0] = sge_of(&g, false, 0, len);
-		ret = rig_recv(&g, rs, 2);
-		if (!ret)
-			ret = rig_op_ok(&g, &wr);
-		if (!ret)
-			ret = rig_recv_wait(&g, &wc);
-		if (ret)
-			break;
-		if (wc.byte_len != len + ODPT_UD_GRH_BYTES) {
-			ret = tc_fail(t, "UD RECV byte_len %u, want %zu (payload + GRH)",
-				      wc.byte_len, len + ODPT_UD_GRH_BYTES);
-			break;
-		}
-		if (!check_pat(t, "UD payload", g.rbuf + pg, len, seed, 0) ||
-		    !check_byte(t, "responder bytes after the UD payload", g.rbuf + pg + len, pg - len, 0) ||
-		    !check_byte(t, "responder bytes after the GRH", g.rbuf + ODPT_UD_GRH_BYTES,
-				pg - ODPT_UD_GRH_BYTES, 0)) {
-			ret = ODPT_FAIL;
-			break;
-		}
-		tc_iteration_done(t);
-	}
-	rig_teardown(&g);
-	return ret ? ret : ODPT_PASS;
-}
-
-/* XRC SEND into an XRC SRQ. */
-int run_xrc_send(struct odpt_tctx *t)
-{
-	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-	struct rig g;
-	int ret;
-
-	ret = rig_setup(&g, t, ODPT_QP_XRC, RIG_MEM_ANON, 4 * pg, ODPT_MR_ODP, ODPT_MR_ODP);
-	for (uint64_t i = 0; i < t->cfg->iters && !ret; i++) {
-		ret = op_iter(&g, ODPT_OP_SEND, i, pg, pg, 2 * pg, false, true);
-		if (!ret)
-			tc_iteration_done(t);
-	}
-	rig_teardown(&g);
-	return ret ? ret : ODPT_PASS;
-}
-
-/*
- * Two SGEs on the requester, one in an ODP MR and one in a pinned MR, each
- * one path MTU at a page start (see rig_xfer()). SEND scatters into an ODP
- * and a pinned receive SGE; WRITE and READ target a pinned remote buffer,
- * so the ODP side is the local gather/scatter list.
- */
-int run_mixed_sge(struct odpt_tctx *t)
-{
-	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-	enum odpt_vop op = t->c->op;
-	struct odpt_vmr *lpin = NULL, *rpin = NULL;
-	uint8_t *lp = NULL, *rp = NULL;
-	size_t c;
-	struct rig g;
-	int ret;
-
-	ret = rig_setup(&g, t, ODPT_QP_RC, RIG_MEM_ANON, 2 * pg, ODPT_MR_ODP, ODPT_MR_ODP);
-	if (ret)
-		goto teardown;
-	c = rig_chunk(&g);
-	tc_stage(t, "registering the pinned buffers");
-	lp = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	rp = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (lp == MAP_FAILED || rp == MAP_FAILED) {
-		ret = tc_fail(t, "mmap: %s", strerror(errno));
-		goto teardown;
-	}
-	/* Each side's pinned buffer on that side's device (PD). */
-	ret = odpt_vmr_reg(t->v, lp, 2 * pg, 0, &lpin);
-	if (!ret)
-		ret = odpt_vmr_reg(t->vr, rp, 2 * pg, 0, &rpin);
-	if (ret) {
-		ret = tc_fail(t, "registering pinned MRs: %s", strerror(-ret));
-		goto teardown;
-	}
-	for (uint64_t i = 0; i < t->cfg->iters && !ret; i++) {
-		uint64_t seed = SEED(i, 0x33);
-		struct odpt_vwr wr = { .op = op, .wr_id = i, .nsge = 2,
-				       .remote_addr = (uintptr_t)rp, .rkey = rpin->rkey };
-		struct odpt_vwc wc;
-
-		ret = rig_force_faults(&g, true, true);
-		if (ret)
-			break;
-		tc_stage(t, "preparing mixed-SGE %s", odpt_vop_name(op));
-		wr.sge[0] = sge_of(&g, false, 0, c);
-		wr.sge[1].addr = (uintptr_t)lp;
-		wr.sge[1].len_bytes = (uint32_t)c;
-		wr.sge[1].lkey = lpin->lkey;
-		if (op == ODPT_OP_READ) {
-			pat_fill(rp, 2 * c, seed, 0);
-			memset(lp, 0, c);
-		} else {
-			pat_fill(g.lbuf, c, seed, 0);
-			pat_fill(lp, c, seed, c);
-			memset(rp, 0, 2 * pg);
-		}
-		if (op == ODPT_OP_SEND) {
-			struct odpt_vsge rs[2] = { sge_of(&g, true, 0, c),
-				{ (uintptr_t)rp, (uint32_t)c, rpin->lkey } };
-
-			ret = rig_recv(&g, rs, 2);
-			if (ret)
-				break;
-		}
-		ret = rig_op_ok(&g, &wr);
-		if (!ret && op == ODPT_OP_SEND)
-			ret = rig_recv_wait(&g, &wc);
-		if (ret)
-			break;
-		if (op == ODPT_OP_READ)
-			ret = !check_pat(t, "READ into the ODP SGE", g.lbuf, c, seed, 0) ||
-			      !check_pat(t, "READ into the pinned SGE", lp, c, seed, c);
-		else if (op == ODPT_OP_SEND)
-			ret = !check_pat(t, "RECV into the ODP SGE", g.rbuf, c, seed, 0) ||
-			      !check_pat(t, "RECV into the pinned SGE", rp, c, seed, c);
-		else
-			ret = !check_pat(t, "WRITE gathered from ODP + pinned", rp, 2 * c, seed, 0);
-		if (ret) {
-			ret = ODPT_FAIL;
-			break;
-		}
-		tc_iteration_done(t);
-	}
-teardown:
-	odpt_vmr_dereg(lpin);
-	odpt_vmr_dereg(rpin);
-	if (lp && lp != MAP_FAILED)
-		munmap(lp, 2 * pg);
-	if (rp && rp != MAP_FAILED)
-		munmap(rp, 2 * pg);
 	rig_teardown(&g);
 	return ret ? ret : ODPT_PASS;
 }

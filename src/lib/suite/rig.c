@@ -14,6 +14,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "odpt/smaps.h"
+
 #include "cases.h"
 #include "rig.h"
 
@@ -160,33 +162,9 @@ free_ent:
 	return ret;
 }
 
-long smaps_kb(const void *p, const char *field)
-{
-	FILE *f = fopen("/proc/self/smaps", "re");
-	unsigned long lo, hi, a = (unsigned long)p;
-	size_t flen = strlen(field);
-	bool in = false;
-	char line[512];
-	long kb = -ENOENT;
-
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) {
-			in = a >= lo && a < hi;
-			continue;
-		}
-		if (in && !strncmp(line, field, flen) && line[flen] == ':' &&
-		    sscanf(line + flen + 1, "%ld kB", &kb) == 1)
-			break;
-	}
-	fclose(f);
-	return kb;
-}
-
 long anon_huge_kb(const void *p)
 {
-	return smaps_kb(p, "AnonHugePages");
+	return odpt_smaps_kb(p, "AnonHugePages");
 }
 
 enum race_page race_page_verdict(const uint8_t *page, size_t pg, size_t chunk,
@@ -562,4 +540,68 @@ int rig_reset(struct rig *g)
 	if (ret)
 		return tc_fail(g->t, "resetting QPs: %s", strerror(-ret));
 	return 0;
+}
+
+/* ---- work requests the cases share ------------------------------------------ */
+
+struct odpt_vsge rig_sge(const struct rig *g, bool remote, size_t off, size_t len)
+{
+	struct odpt_vsge s = {
+		.addr = (uintptr_t)((remote ? g->rbuf : g->lbuf) + off),
+		.len_bytes = (uint32_t)len,
+		.lkey = remote ? rig_rlkey(g) : rig_lkey(g),
+	};
+
+	return s;
+}
+
+struct odpt_vwr rig_wr_to(const struct rig *g, enum odpt_vop op, size_t loff,
+			  size_t roff, size_t len)
+{
+	struct odpt_vwr wr = {
+		.op = op, .nsge = 1,
+		.remote_addr = (uintptr_t)(g->rbuf + roff), .rkey = rig_rkey(g),
+	};
+
+	wr.sge[0].addr = (uintptr_t)(g->lbuf + loff);
+	wr.sge[0].len_bytes = (uint32_t)len;
+	wr.sge[0].lkey = rig_lkey(g);
+	return wr;
+}
+
+int rig_expect_rem_access(struct rig *g, const struct odpt_vwr *wr, const char *why)
+{
+	struct odpt_vwc wc;
+	int ret = rig_op(g, wr, &wc);
+
+	if (ret)
+		return ret;
+	if (wc.status != odpt_wc_status_rem_access())
+		return tc_fail(g->t, "%s %s: completion status %d (%s), want remote access error",
+			       odpt_vop_name(wr->op), why, wc.status, wc.status_str);
+	return rig_reset(g);
+}
+
+int rig_write_check(struct rig *g, size_t off, size_t len, uint64_t seed,
+		    const char *what)
+{
+	int ret;
+
+	pat_fill(g->lbuf + off, len, seed, 0);
+	ret = rig_xfer(g, ODPT_OP_WRITE, off, off, len, true);
+	if (ret)
+		return ret;
+	return rig_check_xfer(g, what, g->rbuf + off, len, seed, true, -1) ? 0 : ODPT_FAIL;
+}
+
+int rig_read_check(struct rig *g, size_t off, size_t len, uint64_t seed,
+		   const char *what)
+{
+	int ret;
+
+	memset(g->lbuf + off, 0, len);
+	ret = rig_xfer(g, ODPT_OP_READ, off, off, len, true);
+	if (ret)
+		return ret;
+	return rig_check_xfer(g, what, g->lbuf + off, len, seed, true, 0) ? 0 : ODPT_FAIL;
 }

@@ -98,10 +98,24 @@ long resident_pages(const void *p, size_t len);
  * 0 or -errno.
  */
 int page_states(const void *p, size_t len, long *present, long *exclusive);
-/* Field (e.g. "LazyFree", kB) of the mapping that holds p, from
- * /proc/self/smaps; -ENOENT when absent. */
-long smaps_kb(const void *p, const char *field);
-/* AnonHugePages (KiB) of the mapping that holds p, from /proc/self/smaps. */
+/* An SGE over [off, off+len) of the requester's (remote false) or the
+ * responder's buffer, with that side's lkey. */
+struct odpt_vsge rig_sge(const struct rig *g, bool remote, size_t off, size_t len);
+/* A one-SGE WR from the requester's buffer at loff to the responder's at
+ * roff. */
+struct odpt_vwr rig_wr_to(const struct rig *g, enum odpt_vop op, size_t loff,
+			  size_t roff, size_t len);
+/* A WR that must fail with a remote access error; the QPs are reset after. */
+int rig_expect_rem_access(struct rig *g, const struct odpt_vwr *wr, const char *why);
+/* WRITE (READ) [off, off+len) page by page (rig_xfer split mode) and check
+ * every moved byte against the pattern of seed: 0, ODPT_FAIL or -errno. */
+int rig_write_check(struct rig *g, size_t off, size_t len, uint64_t seed,
+		    const char *what);
+int rig_read_check(struct rig *g, size_t off, size_t len, uint64_t seed,
+		   const char *what);
+
+/* AnonHugePages (KiB) of the mapping that holds p, from /proc/self/smaps
+ * (odpt_smaps_kb(), include/odpt/smaps.h, for any other field). */
 long anon_huge_kb(const void *p);
 
 /*

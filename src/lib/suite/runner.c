@@ -1,34 +1,34 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * The suite runner: filter, precondition, fork, watchdog, result. Each case
- * runs in its own process group so that a hang, a crash or a stray
- * grandchild (the fork cases make one) cannot take the runner with it; the
- * child writes its stage, counters and verdict into a shared anonymous
- * page, which the parent reads after the child has gone. A case killed by
- * the watchdog is reported with the last stage it recorded.
+ * runs in its own process group under the core's fork runner (forkrun.h)
+ * so that a hang, a crash or a stray grandchild (the fork cases make one)
+ * cannot take the runner with it; the child writes its stage, counters and
+ * verdict into a shared anonymous page, which the parent reads after the
+ * child has gone. A case killed by the watchdog is reported with the last
+ * stage it recorded.
  */
 #include <errno.h>
 #include <fnmatch.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "odpt/clock.h"
+#include "odpt/forkrun.h"
 #include "odpt/suite.h"
 #include "odpt/verbs.h"
 
-#define TSHM_STAGE_LEN 192
+#define TSHM_STAGE_LEN ODPT_FR_STAGE_LEN
 #define TSHM_REASON_LEN 512
 #define TSHM_DIAG_LEN 3072
 
 struct odpt_tshm {
-	int result;                  /* -1 until the child sets one */
+	struct odpt_fr_page fr;      /* verdict (ODPT_FR_NONE until set), stage */
 	uint64_t iterations;
 	uint64_t faults_forced;
 	uint64_t faults_device;      /* dropped pages the device then touched */
@@ -36,16 +36,10 @@ struct odpt_tshm {
 	int pattern_only;            /* FAIL made of the pattern's damage alone */
 	char pattern[64];
 	char pattern_reason[TSHM_REASON_LEN];
-	char stage[TSHM_STAGE_LEN];
 	char reason[TSHM_REASON_LEN];
 	char diag[TSHM_DIAG_LEN];
 	struct odpt_odp_counters odp;
 };
-
-static uint64_t now_ns(void)
-{
-	return odpt_clock_raw_ns();
-}
 
 /* ---- child-side helpers ---------------------------------------------------- */
 
@@ -54,7 +48,7 @@ void tc_stage(struct odpt_tctx *t, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(t->shm->stage, sizeof(t->shm->stage), fmt, ap);
+	odpt_fr_vstage(&t->shm->fr, fmt, ap);
 	va_end(ap);
 }
 
@@ -62,9 +56,9 @@ static int set_verdict(struct odpt_tctx *t, int result, const char *fmt,
 		       va_list ap)
 {
 	/* The first failure is the one worth reading; keep it. */
-	if (t->shm->result == ODPT_FAIL)
+	if (t->shm->fr.result == ODPT_FAIL)
 		return ODPT_FAIL;
-	t->shm->result = result;
+	t->shm->fr.result = result;
 	vsnprintf(t->shm->reason, sizeof(t->shm->reason), fmt, ap);
 	return result;
 }
@@ -151,7 +145,7 @@ static void check_device_faults(struct odpt_tctx *t)
 {
 	const struct odpt_odp_counters *o = &t->shm->odp;
 
-	if (!t->shm->faults_device || !o->mrs_counted || t->shm->result == ODPT_SKIP)
+	if (!t->shm->faults_device || !o->mrs_counted || t->shm->fr.result == ODPT_SKIP)
 		return;
 	for (int i = 0; i < o->ncounters && i < ODPT_ODP_MAX_COUNTERS; i++)
 		if (!strcmp(o->c[i].name, "page_faults") && o->c[i].value < t->shm->faults_device)
@@ -267,7 +261,6 @@ static void run_child(const struct odpt_case *c, const struct odpt_suite_cfg *cf
 	struct odpt_tctx t = { .cfg = cfg, .c = c, .shm = shm };
 	int result;
 
-	setpgid(0, 0);
 	if (c->flags & ODPT_CASE_NEEDS_DEV) {
 		int ret;
 
@@ -293,12 +286,12 @@ static void run_child(const struct odpt_case *c, const struct odpt_suite_cfg *cf
 	}
 	tc_stage(&t, "running");
 	result = c->run(&t);
-	if (shm->result < 0 || result == ODPT_FAIL)
-		shm->result = result;
+	if (shm->fr.result < 0 || result == ODPT_FAIL)
+		shm->fr.result = result;
 	check_device_faults(&t);
-	if (shm->pattern_hits && shm->result == ODPT_PASS) {
+	if (shm->pattern_hits && shm->fr.result == ODPT_PASS) {
 		/* Only the known bug's predicted damage: a FAIL carrying its key. */
-		shm->result = ODPT_FAIL;
+		shm->fr.result = ODPT_FAIL;
 		shm->pattern_only = 1;
 		if (shm->iterations)
 			snprintf(shm->reason, sizeof(shm->reason), "%.300s (%llu times in %llu iterations, each exactly as the %.40s model predicts)",
@@ -310,9 +303,9 @@ static void run_child(const struct odpt_case *c, const struct odpt_suite_cfg *cf
 	}
 	if (result == ODPT_FAIL && !shm->reason[0])
 		snprintf(shm->reason, sizeof(shm->reason), "failed in stage: %s",
-			 shm->stage);
+			 shm->fr.stage);
 	/* Keep the stage a failure happened in; a hang in teardown still shows. */
-	if (shm->result != ODPT_FAIL)
+	if (shm->fr.result != ODPT_FAIL)
 		tc_stage(&t, "tearing down");
 	if (t.vr != t.v)
 		odpt_vctx_close(t.vr);
@@ -320,63 +313,33 @@ static void run_child(const struct odpt_case *c, const struct odpt_suite_cfg *cf
 	_exit(0);
 }
 
-/* Why wait_child() returned. */
-enum wait_end { WAIT_EXITED, WAIT_TIMEOUT, WAIT_STOPPED };
-
-/* The running case, for progress reports while wait_child() waits. */
+/* The running case, for progress reports while the runner waits. */
 struct progress {
 	const struct odpt_suite_env *env;
 	const char *name;
 	int k, planned;
-	uint64_t t0, next_ns;
 };
 
-static void progress_report(struct progress *p, uint64_t now)
+static void progress_report(void *arg, uint64_t elapsed_ns)
 {
-	if (!p || !p->env->on_progress || now < p->next_ns)
-		return;
-	p->env->on_progress(p->env->arg, p->name, p->k, p->planned, now - p->t0);
-	p->next_ns = now + 1000000000ull;
+	struct progress *p = arg;
+
+	if (p->env->on_progress)
+		p->env->on_progress(p->env->arg, p->name, p->k, p->planned, elapsed_ns);
 }
 
-/* Wait for pid up to timeout_ns, or until *stop is set. */
-static enum wait_end wait_child(pid_t pid, uint64_t timeout_ns, volatile int *stop,
-				int *status, struct progress *prog)
+/* What run_child() needs, through odpt_fr_run()'s one argument. */
+struct child_args {
+	const struct odpt_case *c;
+	const struct odpt_suite_cfg *cfg;
+	struct odpt_tshm *shm;
+};
+
+static void child_main(void *arg)
 {
-	uint64_t deadline = now_ns() + timeout_ns;
-	long sleep_ns = 20000;
+	struct child_args *a = arg;
 
-	for (;;) {
-		pid_t r = waitpid(pid, status, WNOHANG);
-
-		if (r == pid)
-			return WAIT_EXITED;
-		if (r < 0 && errno != EINTR)
-			return WAIT_EXITED;
-		if (stop && *stop)
-			return WAIT_STOPPED;
-		if (now_ns() > deadline)
-			return WAIT_TIMEOUT;
-		progress_report(prog, now_ns());
-		struct timespec ts = { 0, sleep_ns };
-
-		nanosleep(&ts, NULL);
-		if (sleep_ns < 5000000)
-			sleep_ns *= 2;
-	}
-}
-
-/*
- * Kill the case's process group and reap it, but never wait for ever: a
- * process stuck in the kernel (uninterruptible sleep in a driver) does not
- * die on SIGKILL. false: still there after ODPT_SUITE_REAP_S; it is left
- * behind (a zombie to be, or stuck for good) and the run goes on.
- */
-static bool kill_child(pid_t pid, int *status)
-{
-	kill(-pid, SIGKILL);
-	kill(pid, SIGKILL);
-	return wait_child(pid, ODPT_SUITE_REAP_S * 1000000000ull, NULL, status, NULL) == WAIT_EXITED;
+	run_child(a->c, a->cfg, a->shm);
 }
 
 /*
@@ -493,17 +456,16 @@ static int run_one(struct run_ctx *x, int idx)
 	const struct odpt_suite_cfg *cfg = x->cfg;
 	const struct odpt_suite_env *env = x->env;
 	uint64_t timeout_ns = cfg->timeout_s * 1000000000ull;
-	enum wait_end end;
-	bool reaped = true;
 	struct odpt_test_record rec = { .name = c->name };
 	char reason[TSHM_REASON_LEN + TSHM_STAGE_LEN + 256];
 	char xreason[4096];
 	char pre[384];
 	struct odpt_tshm *shm;
+	void *page;
 	struct progress prog;
-	uint64_t t0;
-	int status = 0;
-	pid_t pid;
+	struct child_args ca;
+	struct odpt_fr fr;
+	int status;
 	int ret;
 
 	if ((c->flags & ODPT_CASE_NEEDS_DEV) && env->caps && c->precond) {
@@ -516,7 +478,7 @@ static int run_one(struct run_ctx *x, int idx)
 		}
 	}
 	if (x->deadline_ns) {
-		uint64_t now = now_ns();
+		uint64_t now = odpt_clock_raw_ns();
 
 		if (now >= x->deadline_ns) {
 			rec.result = ODPT_FAIL;
@@ -528,65 +490,58 @@ static int run_one(struct run_ctx *x, int idx)
 		if (x->deadline_ns - now < timeout_ns)
 			timeout_ns = x->deadline_ns - now;
 	}
-	shm = mmap(NULL, sizeof(*shm), PROT_READ | PROT_WRITE,
-		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (shm == MAP_FAILED)
-		return -errno;
-	memset(shm, 0, sizeof(*shm));
-	shm->result = -1;
-	snprintf(shm->stage, sizeof(shm->stage), "starting");
-	t0 = now_ns();
+	ret = odpt_fr_shared_alloc(sizeof(*shm), &page);
+	if (ret)
+		return ret;
+	shm = page;
 	prog = (struct progress){ .env = env, .name = c->name, .k = ++x->started,
-				  .planned = x->planned > x->started ? x->planned : x->started,
-				  .t0 = t0, .next_ns = t0 };
-	progress_report(&prog, t0);
-	fflush(NULL);   /* the child must not flush the parent's buffers again */
-	pid = fork();
-	if (pid < 0) {
-		ret = -errno;
+				  .planned = x->planned > x->started ? x->planned : x->started };
+	progress_report(&prog, 0);
+	ca = (struct child_args){ .c = c, .cfg = cfg, .shm = shm };
+	fr = (struct odpt_fr){
+		.page = &shm->fr, .start_stage = "starting",
+		.timeout_ns = timeout_ns,
+		.kill_wait_ns = ODPT_SUITE_REAP_S * 1000000000ull,
+		.stop = env->stop,
+		.on_tick = progress_report, .tick_ns = 1000000000ull, .arg = &prog,
+	};
+	ret = odpt_fr_run(&fr, child_main, &ca);
+	if (ret)
 		goto unmap_shm;
-	}
-	if (pid == 0)
-		run_child(c, cfg, shm);
-	setpgid(pid, pid);   /* also done by the child: no race either way */
-	end = wait_child(pid, timeout_ns, env->stop, &status, &prog);
-	if (end != WAIT_EXITED) {
-		reaped = kill_child(pid, &status);
-		rec.duration_ns = now_ns() - t0;
+	status = fr.status;
+	rec.duration_ns = fr.duration_ns;
+	if (fr.end != ODPT_FR_EXITED) {
 		rec.result = ODPT_FAIL;
-		if (end == WAIT_STOPPED)
+		if (fr.end == ODPT_FR_STOPPED)
 			snprintf(reason, sizeof(reason), "interrupted (SIGINT/SIGTERM) in stage: %s",
-				 shm->stage);
+				 shm->fr.stage);
 		else
 			snprintf(reason, sizeof(reason), "timed out after %g s%s in stage: %s",
 				 (double)timeout_ns / 1e9,
 				 timeout_ns < cfg->timeout_s * 1000000000ull ? " (the rest of the suite deadline)" : "",
-				 shm->stage);
-		if (!reaped)
+				 shm->fr.stage);
+		if (!fr.reaped)
 			snprintf(reason + strlen(reason), sizeof(reason) - strlen(reason),
 				 "; hung: still alive %d s after SIGKILL (stuck in the kernel), pid %d left behind",
-				 ODPT_SUITE_REAP_S, (int)pid);
-		rec.stage = shm->stage;
+				 ODPT_SUITE_REAP_S, (int)fr.pid);
+		rec.stage = shm->fr.stage;
 	} else {
-		rec.duration_ns = now_ns() - t0;
-		/* Reap any grandchild the case left behind. */
-		kill(-pid, SIGKILL);
 		if (WIFSIGNALED(status)) {
 			rec.result = ODPT_FAIL;
 			snprintf(reason, sizeof(reason), "killed by signal %d (%s) in stage: %s",
-				 WTERMSIG(status), strsignal(WTERMSIG(status)), shm->stage);
-			rec.stage = shm->stage;
-		} else if (shm->result < 0) {
+				 WTERMSIG(status), strsignal(WTERMSIG(status)), shm->fr.stage);
+			rec.stage = shm->fr.stage;
+		} else if (shm->fr.result < 0) {
 			rec.result = ODPT_FAIL;
 			snprintf(reason, sizeof(reason),
 				 "exited with status %d without a verdict in stage: %s",
-				 WEXITSTATUS(status), shm->stage);
-			rec.stage = shm->stage;
+				 WEXITSTATUS(status), shm->fr.stage);
+			rec.stage = shm->fr.stage;
 		} else {
-			rec.result = shm->result;
+			rec.result = shm->fr.result;
 			snprintf(reason, sizeof(reason), "%s", shm->reason);
 			if (rec.result == ODPT_FAIL)
-				rec.stage = shm->stage;
+				rec.stage = shm->fr.stage;
 		}
 	}
 	rec.iterations = shm->iterations;
@@ -601,7 +556,7 @@ static int run_one(struct run_ctx *x, int idx)
 		shm->odp.c[i].name[sizeof(shm->odp.c[i].name) - 1] = '\0';
 	rec.odp = &shm->odp;
 
-	if (end == WAIT_EXITED && (rec.result == ODPT_FAIL || rec.result == ODPT_PASS)) {
+	if (fr.end == ODPT_FR_EXITED && (rec.result == ODPT_FAIL || rec.result == ODPT_PASS)) {
 		const struct odpt_known_bug *b = known_bug(env, c->name);
 		bool match = false;
 		int ctl_res = ODPT_PASS;
@@ -642,12 +597,12 @@ static int run_one(struct run_ctx *x, int idx)
 		}
 	}
 	ret = add_record(x, idx, &rec);
-	if (!ret && end == WAIT_STOPPED)
+	if (!ret && fr.end == ODPT_FR_STOPPED)
 		ret = -EINTR;
 unmap_shm:
 	/* A child left behind may still write its page: leave it mapped. */
-	if (reaped)
-		munmap(shm, sizeof(*shm));
+	if (fr.reaped)
+		odpt_fr_shared_free(shm, sizeof(*shm));
 	return ret;
 }
 
@@ -669,7 +624,7 @@ int odpt_suite_run_cases(const struct odpt_case *tab, int n,
 	for (int i = 0; i < n; i++)
 		x.result[i] = -1;
 	if (cfg->deadline_s)
-		x.deadline_ns = now_ns() + cfg->deadline_s * 1000000000ull;
+		x.deadline_ns = odpt_clock_raw_ns() + cfg->deadline_s * 1000000000ull;
 	for (int i = 0; i < n && !ret; i++) {
 		if (!odpt_suite_filter_match(cfg->filter, tab[i].name) || x.result[i] >= 0)
 			continue;

@@ -1,39 +1,40 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
- * The runner behind harness.h: parses the run options, forks one child per
- * test (and per map mode for variant tests), bounds each child with a
- * pidfd-based timeout, kills its whole process group afterwards, reaps any
- * orphans (the runner is a child subreaper), runs the after-each leak
- * check and prints TAP 13. A child that cannot be killed (stuck in the
- * kernel) ends the run with "Bail out!" and its kernel stacks as
- * diagnostics, because later results would not mean anything.
+ * The runner behind harness.h: parses the run options, runs one child per
+ * test (and per map mode for variant tests) under libodpt's fork runner
+ * (include/odpt/forkrun.h: its own process group, a timeout, the group
+ * killed afterwards, orphans reaped since the runner is a child
+ * subreaper), runs the after-each leak check and prints TAP 13. A child
+ * that cannot be killed (stuck in the kernel) ends the run with "Bail out!"
+ * and its kernel stacks as diagnostics, because later results would not
+ * mean anything.
  */
 #define _GNU_SOURCE
 #include "harness.h"
 
 #include <dirent.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "odpt/clock.h"
+#include "odpt/forkrun.h"
+
 enum kt_result {
-	KT_RUNNING = 0,
-	KT_PASS,
+	KT_RUNNING = ODPT_FR_NONE,
+	KT_PASS = 1,
 	KT_FAILED,
 	KT_SKIPPED,
 	KT_XFAILED,
+	KT_CLAIMED = 100,   /* a verdict's reason is being written */
 };
 
 #define KT_DIAG_BYTES	16384
@@ -41,8 +42,7 @@ enum kt_result {
 #define KT_KILL_GRACE_S	30
 
 struct kt_shared {
-	_Atomic int result;
-	char stage[192];
+	struct odpt_fr_page fr;   /* result (enum kt_result) and stage */
 	char reason[768];
 	size_t diag_len;
 	char diag[KT_DIAG_BYTES];
@@ -88,10 +88,7 @@ void kt_set_setup(int (*fn)(char *buf, size_t len))
 
 uint64_t kt_now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return odpt_clock_raw_ns();
 }
 
 const char *kt_errname(long err)
@@ -115,7 +112,7 @@ void kt_stage(const char *fmt, ...)
 	if (!kt_sh)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(kt_sh->stage, sizeof(kt_sh->stage), fmt, ap);
+	odpt_fr_vstage(&kt_sh->fr, fmt, ap);
 	va_end(ap);
 }
 
@@ -157,9 +154,9 @@ static __attribute__((noreturn)) void kt_finish(int result, int code,
 {
 	int expected = KT_RUNNING;
 
-	if (atomic_compare_exchange_strong(&kt_sh->result, &expected, KT_RUNNING + 100)) {
+	if (atomic_compare_exchange_strong(&kt_sh->fr.result, &expected, KT_CLAIMED)) {
 		vsnprintf(kt_sh->reason, sizeof(kt_sh->reason), fmt, ap);
-		atomic_store(&kt_sh->result, result);
+		atomic_store(&kt_sh->fr.result, result);
 	}
 	_exit(code);
 }
@@ -173,9 +170,9 @@ void kt_fail_at(const char *file, int line, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (atomic_compare_exchange_strong(&kt_sh->result, &expected, KT_RUNNING + 100)) {
+	if (atomic_compare_exchange_strong(&kt_sh->fr.result, &expected, KT_CLAIMED)) {
 		snprintf(kt_sh->reason, sizeof(kt_sh->reason), "%s:%d: %s", file, line, buf);
-		atomic_store(&kt_sh->result, KT_FAILED);
+		atomic_store(&kt_sh->fr.result, KT_FAILED);
 	}
 	_exit(1);
 }
@@ -266,56 +263,6 @@ static void kt_dump_stacks(pid_t pid)
 	closedir(d);
 }
 
-/* SIGKILL every direct child of the runner; orphans re-parent to it (it is
- * a child subreaper), so repeating this reaches a whole leftover tree. */
-static void kt_kill_children(void)
-{
-	char path[300], line[128];
-	pid_t self = getpid();
-	struct dirent *de;
-	DIR *d = opendir("/proc");
-	FILE *f;
-
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		long pid, ppid = -1;
-
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
-			continue;
-		pid = strtol(de->d_name, NULL, 10);
-		snprintf(path, sizeof(path), "/proc/%s/status", de->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		while (fgets(line, sizeof(line), f))
-			if (sscanf(line, "PPid: %ld", &ppid) == 1)
-				break;
-		fclose(f);
-		if (ppid == self)
-			kill((pid_t)pid, SIGKILL);
-	}
-	closedir(d);
-}
-
-/* Kill and reap every leftover process until none is left or the deadline
- * passes; returns false if something survived. */
-static bool kt_reap_all(uint64_t deadline_ns)
-{
-	for (;;) {
-		pid_t r = waitpid(-1, NULL, WNOHANG);
-
-		if (r < 0 && errno == ECHILD)
-			return true;
-		if (r > 0)
-			continue;
-		if (kt_now_ns() > deadline_ns)
-			return false;
-		kt_kill_children();
-		usleep(2000);
-	}
-}
-
 static uint64_t kt_mix(uint64_t x)
 {
 	x ^= x >> 33;
@@ -341,6 +288,35 @@ struct kt_tally {
 	unsigned int pass, fail, skip, xfail;
 };
 
+/* One test's child, as odpt_fr_run() hands it over. */
+struct kt_child {
+	const struct kt_test *t;
+	struct kt_ctx ctx;
+	const char *name;
+	unsigned int timeout_s;
+};
+
+static void kt_child_main(void *arg)
+{
+	struct kt_child *k = arg;
+	int r = KT_RUNNING;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	signal(SIGPIPE, SIG_IGN);
+	k->t->fn(&k->ctx);
+	atomic_compare_exchange_strong(&kt_sh->fr.result, &r, KT_PASS);
+}
+
+/* The watchdog fired: say so, with the stacks, before the kill. */
+static void kt_on_timeout(void *arg, pid_t pid)
+{
+	struct kt_child *k = arg;
+
+	printf("# %s: timeout after %u s in stage '%s'\n", k->name, k->timeout_s,
+	       kt_sh->fr.stage);
+	kt_dump_stacks(pid);
+}
+
 /* Runs one test in a child; returns false if the run must stop. */
 static bool kt_run_one(unsigned int num, const struct kt_test *t,
 		       const struct kt_mode *m, struct kt_tally *tally)
@@ -350,79 +326,55 @@ static bool kt_run_one(unsigned int num, const struct kt_test *t,
 	unsigned int timeout_s = t->timeout_s ? t->timeout_s :
 				 KT_DEFAULT_TIMEOUT_S + 2 * longest;
 	char name[128], leak[512] = "";
-	struct kt_ctx ctx = {
-		.test = t,
-		.mode = m,
-		.budget_s = kt_opts.race_s,
-		.rounds = kt_opts.rounds,
+	struct kt_child k = {
+		.t = t,
+		.ctx = {
+			.test = t,
+			.mode = m,
+			.budget_s = kt_opts.race_s,
+			.rounds = kt_opts.rounds,
+		},
+		.name = name,
+		.timeout_s = timeout_s,
 	};
-	bool timed_out = false, alive = true;
-	struct pollfd pfd;
-	int status = 0, pidfd, result, r;
-	uint64_t t0 = kt_now_ns(), el_ms;
-	pid_t pid;
+	struct odpt_fr fr = {
+		.page = &kt_sh->fr, .start_stage = "start",
+		.timeout_ns = timeout_s * 1000000000ull,
+		.kill_wait_ns = KT_KILL_GRACE_S * 1000000000ull,
+		.on_timeout = kt_on_timeout, .arg = &k,
+		.orphans_ns = KT_KILL_GRACE_S * 1000000000ull,
+	};
+	bool timed_out;
+	int status, result, r;
+	uint64_t el_ms;
 
 	kt_full_name(t, m, name, sizeof(name));
-	ctx.seed = kt_mix(kt_opts.seed ^ kt_hash(name));
+	k.ctx.seed = kt_mix(kt_opts.seed ^ kt_hash(name));
 	memset(kt_sh, 0, sizeof(*kt_sh));
-	snprintf(kt_sh->stage, sizeof(kt_sh->stage), "start");
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	if (pid < 0) {
-		printf("Bail out! fork: %s\n", strerror(errno));
+	r = odpt_fr_run(&fr, kt_child_main, &k);
+	if (r) {
+		printf("Bail out! fork: %s\n", strerror(-r));
 		return false;
 	}
-	if (pid == 0) {
-		setpgid(0, 0);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		signal(SIGPIPE, SIG_IGN);
-		t->fn(&ctx);
-		r = KT_RUNNING;
-		atomic_compare_exchange_strong(&kt_sh->result, &r, KT_PASS);
-		_exit(0);
-	}
-	setpgid(pid, pid);
-	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (pidfd < 0) {
-		printf("Bail out! pidfd_open: %s\n", strerror(errno));
-		kill(-pid, SIGKILL);
-		return false;
-	}
-	pfd.fd = pidfd;
-	pfd.events = POLLIN;
-	r = poll(&pfd, 1, (int)timeout_s * 1000);
-	if (r == 0) {
-		timed_out = true;
-		printf("# %s: timeout after %u s in stage '%s'\n", name, timeout_s,
-		       kt_sh->stage);
-		kt_dump_stacks(pid);
-		kill(-pid, SIGKILL);
-		r = poll(&pfd, 1, KT_KILL_GRACE_S * 1000);
-		if (r == 0)
-			alive = false;
-	}
-	close(pidfd);
-	if (!alive) {
-		kt_dump_stacks(pid);
+	if (!fr.reaped) {
+		kt_dump_stacks(fr.pid);
 		printf("not ok %u %s # unkillable after timeout, stuck in stage '%s'\n",
-		       num, name, kt_sh->stage);
+		       num, name, kt_sh->fr.stage);
 		printf("Bail out! a test process is stuck in the kernel\n");
 		tally->fail++;
 		return false;
 	}
-	waitpid(pid, &status, 0);
-	/* Grandchildren a test left behind die with the group, then get reaped. */
-	kill(-pid, SIGKILL);
-	if (!kt_reap_all(kt_now_ns() + KT_KILL_GRACE_S * 1000000000ull)) {
+	if (fr.orphans_left) {
 		printf("not ok %u %s # a process the test forked cannot be killed\n", num, name);
 		printf("Bail out! a test process is stuck in the kernel\n");
 		tally->fail++;
 		return false;
 	}
-	el_ms = (kt_now_ns() - t0) / 1000000;
+	timed_out = fr.end == ODPT_FR_TIMEOUT;
+	status = fr.status;
+	el_ms = fr.duration_ns / 1000000;
 
-	result = atomic_load(&kt_sh->result);
+	result = atomic_load(&kt_sh->fr.result);
 	if (kt_sh->diag_len)
 		kt_print_lines(kt_sh->diag);
 	if (kt_after_each_fn && kt_after_each_fn(leak, sizeof(leak)) != 0) {
@@ -435,16 +387,16 @@ static bool kt_run_one(unsigned int num, const struct kt_test *t,
 	if (timed_out) {
 		result = KT_FAILED;
 		snprintf(kt_sh->reason, sizeof(kt_sh->reason),
-			 "timeout after %u s in stage '%s'", timeout_s, kt_sh->stage);
+			 "timeout after %u s in stage '%s'", timeout_s, kt_sh->fr.stage);
 	} else if (WIFSIGNALED(status) && result != KT_FAILED) {
 		snprintf(kt_sh->reason, sizeof(kt_sh->reason), "killed by signal %s in stage '%s'",
 			 sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?",
-			 kt_sh->stage);
+			 kt_sh->fr.stage);
 		result = KT_FAILED;
-	} else if (result == KT_RUNNING || result == KT_RUNNING + 100) {
+	} else if (result == KT_RUNNING || result == KT_CLAIMED) {
 		snprintf(kt_sh->reason, sizeof(kt_sh->reason),
 			 "child exited with status %d without a verdict in stage '%s'",
-			 WIFEXITED(status) ? WEXITSTATUS(status) : -1, kt_sh->stage);
+			 WIFEXITED(status) ? WEXITSTATUS(status) : -1, kt_sh->fr.stage);
 		result = KT_FAILED;
 	}
 
@@ -463,7 +415,7 @@ static bool kt_run_one(unsigned int num, const struct kt_test *t,
 		break;
 	default:
 		printf("# %s: %s (stage '%s', %" PRIu64 " ms)\n", name, kt_sh->reason,
-		       kt_sh->stage, el_ms);
+		       kt_sh->fr.stage, el_ms);
 		printf("not ok %u %s\n", num, name);
 		tally->fail++;
 		break;
@@ -524,6 +476,7 @@ int kt_main(int argc, char **argv)
 	unsigned long long v;
 	unsigned int total = 0, num = 0, i;
 	struct kt_test *t;
+	void *page;
 	int c, r;
 
 	while ((c = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
@@ -601,12 +554,12 @@ int kt_main(int argc, char **argv)
 	if (list)
 		return 0;
 
-	kt_sh = mmap(NULL, sizeof(*kt_sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-		     -1, 0);
-	if (kt_sh == MAP_FAILED) {
-		fprintf(stderr, "odpt-shim-test: mmap: %s\n", strerror(errno));
+	r = odpt_fr_shared_alloc(sizeof(*kt_sh), &page);
+	if (r) {
+		fprintf(stderr, "odpt-shim-test: mmap: %s\n", strerror(-r));
 		return 1;
 	}
+	kt_sh = page;
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 

@@ -22,6 +22,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "odpt/smaps.h"
+
 static uint64_t hist_counts[ODPT_HMM_HIST_COUNTS_LEN];
 
 static bool mode_uses_iova(uint32_t mode)
@@ -715,29 +717,6 @@ KT_TEST_MODES(verify_dma)
 	close(fd);
 }
 
-/* AnonHugePages of the vma holding addr, in kB; -1 if not found. */
-static long anon_huge_kb(const void *addr)
-{
-	uintptr_t a = (uintptr_t)addr, lo, hi;
-	char line[256];
-	bool in = false;
-	long kb = -1;
-	FILE *f = fopen("/proc/self/smaps", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) {
-			in = a >= lo && a < hi;
-			continue;
-		}
-		if (in && sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
-			break;
-	}
-	fclose(f);
-	return kb;
-}
-
 KT_TEST_MODES(thp_order)
 {
 	const size_t huge = 2u << 20, n = huge / sd_page;
@@ -758,7 +737,10 @@ KT_TEST_MODES(thp_order)
 	mem = (char *)(((uintptr_t)raw + huge - 1) & ~(uintptr_t)(huge - 1));
 	KT_ASSERT_EQ(madvise(mem, huge, MADV_HUGEPAGE), 0);
 	memset(mem, 0x48, huge);
-	kb = anon_huge_kb(mem);
+	kb = odpt_smaps_kb(mem, "AnonHugePages");
+	if (kb < 0)
+		kt_skip("cannot read AnonHugePages of the buffer from /proc/self/smaps: %s",
+			strerror((int)-kb));
 	if (kb < 2048)
 		kt_skip("the kernel did not back the range with a THP (AnonHugePages %ld kB)", kb);
 	pfns = calloc(n, sizeof(*pfns));
