@@ -270,7 +270,7 @@ struct odpt_hmm_dev_info {
 };
 
 /* ODPT_HMM_IOC_GLOBAL: module-wide counters, for leak checks. Also readable
- * (0444) in /sys/module/odpt_hmm/parameters/{live_mappings,
+ * (0444) in debugfs: /sys/kernel/debug/odpt_hmm/{live_mappings,
  * iova_reserved_bytes,mirrors,sg_tables_live,bookkeeping_bytes}. */
 struct odpt_hmm_global {
 	__u32 size;			/* in */
