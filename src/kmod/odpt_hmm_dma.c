@@ -23,7 +23,8 @@
 DECLARE_RWSEM(odpt_dev_rwsem);
 
 /* Bytes sg_alloc_table() asks for: chunks of SG_MAX_SINGLE_ALLOC entries,
- * each but the last giving one entry to the chain link. */
+ * each but the last giving one entry to the chain link.
+ */
 static size_t sg_table_bytes(unsigned long nents)
 {
 	unsigned long left = nents, total = 0;
@@ -109,7 +110,8 @@ static bool unmap_entry(struct odpt_mirror *m, unsigned long i)
 		/* hmm_dma_map_pfn maps every entry DMA_BIDIRECTIONAL. */
 		dirty_entry_page(*pfn);
 		/* hmm_dma_unmap_pfn wants VALID|DMA_MAPPED; an entry that lost
-		 * VALID without an invalidation must still be unmapped. */
+		 * VALID without an invalidation must still be unmapped.
+		 */
 		*pfn |= HMM_PFN_VALID;
 		hmm_dma_unmap_pfn(odpt_dma.dev, &m->map, i);
 	} else {
@@ -127,11 +129,13 @@ static bool unmap_entry(struct odpt_mirror *m, unsigned long i)
 }
 
 /* Entries between reschedule points of a long unmap walk (a strict IOMMU
- * flushes its IOTLB per entry: 2^24 entries take seconds). */
+ * flushes its IOTLB per entry: 2^24 entries take seconds).
+ */
 #define ODPT_RESCHED_PAGES	1024UL
 
 /* Unmap [first, first+n) and forget the device's view of it. Returns pages
- * unmapped. */
+ * unmapped.
+ */
 unsigned long odpt_unmap_range(struct odpt_mirror *m, unsigned long first,
 			       unsigned long n, unsigned int flags,
 			       unsigned long *collateral)
@@ -194,7 +198,8 @@ static int map_chunk(struct odpt_mirror *m, unsigned long first,
 		    (pfn & HMM_PFN_WRITE) && !test_bit(i, m->dma_write)) {
 			/* Mapped DMA_TO_DEVICE while read-only, writable now
 			 * (a write fault reused the page, no invalidation):
-			 * remap it device-writable. */
+			 * remap it device-writable.
+			 */
 			unmap_entry(m, i);
 			atomic64_inc(&odpt_cnt.dma_write_upgrades);
 			pfn = m->pfns[i];
@@ -213,7 +218,8 @@ static int map_chunk(struct odpt_mirror *m, unsigned long first,
 			bool wr = pfn & HMM_PFN_WRITE;
 
 			/* Device-writable only if the CPU mapping is writable:
-			 * a read-only pfn may be the shared zero page. */
+			 * a read-only pfn may be the shared zero page.
+			 */
 			t0 = ktime_get_ns();
 			addr = dma_map_phys(dev, hmm_pfn_to_phys(pfn), PAGE_SIZE,
 					    wr ? DMA_BIDIRECTIONAL : DMA_TO_DEVICE,
@@ -283,7 +289,8 @@ static int sg_snapshot_and_lock(struct odpt_mirror *m, unsigned long first,
 	for (tries = 0; tries < ODPT_SG_SNAPSHOTS; tries++) {
 		for (done = 0; n > ODPT_CHUNK_PAGES && done < n; done += c) {
 			c = min(n - done, ODPT_CHUNK_PAGES);
-			ret = odpt_mirror_fault_and_lock(m, first + done, c, req, scratch, a);
+			ret = odpt_mirror_fault_and_lock(m, first + done, c, req,
+							 scratch, a);
 			if (ret)
 				return ret;
 			mutex_unlock(&m->lock);
@@ -319,7 +326,7 @@ static int map_sg(struct odpt_mirror *m, unsigned long first, unsigned long n,
 
 	/* Allocate before the mirror lock: no GFP_KERNEL under it. */
 	t0 = ktime_get_ns();
-	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	s = kzalloc_obj(*s, GFP_KERNEL);
 	if (!s)
 		return -ENOMEM;
 	ret = sg_alloc_table(&s->sgt, n, GFP_KERNEL | __GFP_NOWARN);
@@ -343,7 +350,8 @@ static int map_sg(struct odpt_mirror *m, unsigned long first, unsigned long n,
 	 * writable for the CPU. A table mixing read-only pages (the zero page
 	 * of untouched memory) is mapped DMA_TO_DEVICE as a whole: the device
 	 * can read all of it and write none (VERIFY_WRITE: -EPERM); UNMAP and
-	 * MAP again once the range is writable. */
+	 * MAP again once the range is writable.
+	 */
 	s->dir = DMA_BIDIRECTIONAL;
 	t0 = ktime_get_ns();
 	for_each_sgtable_sg(&s->sgt, sg, i) {
@@ -410,7 +418,9 @@ int odpt_ioc_map(struct odpt_mirror *m, void *data)
 		req |= HMM_PFN_REQ_WRITE;
 	if (p->flags & ODPT_HMM_MAP_NOFAULT)
 		req = 0;
-	p->npages_mapped = p->npages_already = p->npages_absent = 0;
+	p->npages_mapped = 0;
+	p->npages_already = 0;
+	p->npages_absent = 0;
 	p->map_ns = 0;
 	scratch = odpt_scratch_alloc();
 	if (!scratch)
@@ -421,7 +431,8 @@ int odpt_ioc_map(struct odpt_mirror *m, void *data)
 	} else {
 		for (done = 0; done < n; done += c) {
 			c = min(n - done, ODPT_CHUNK_PAGES);
-			ret = odpt_mirror_fault_and_lock(m, first + done, c, req, scratch, &a);
+			ret = odpt_mirror_fault_and_lock(m, first + done, c, req,
+							 scratch, &a);
 			if (ret)
 				break;
 			down_read(&odpt_dev_rwsem);
@@ -455,7 +466,8 @@ int odpt_ioc_unmap(struct odpt_mirror *m, void *data)
 		return ret;
 	mutex_lock(&m->lock);
 	t0 = ktime_get_ns();
-	pages = odpt_unmap_range(m, first, n, ODPT_UNMAP_TIMED | ODPT_UNMAP_MAY_SLEEP, NULL);
+	pages = odpt_unmap_range(m, first, n,
+				 ODPT_UNMAP_TIMED | ODPT_UNMAP_MAY_SLEEP, NULL);
 	t = ktime_get_ns() - t0;
 	mutex_unlock(&m->lock);
 	spin_lock(&m->stats_lock);
@@ -470,7 +482,8 @@ int odpt_ioc_unmap(struct odpt_mirror *m, void *data)
 }
 
 /* May the device write mapped entry i (m->lock held)? Mode hmm maps every
- * entry DMA_BIDIRECTIONAL (hmm_dma_map_pfn, upstream behaviour). */
+ * entry DMA_BIDIRECTIONAL (hmm_dma_map_pfn, upstream behaviour).
+ */
 bool odpt_entry_dev_writable(struct odpt_mirror *m, unsigned long i)
 {
 	struct odpt_sg_map *s;
@@ -499,14 +512,16 @@ dma_addr_t odpt_entry_dma_addr(struct odpt_mirror *m, unsigned long i)
 		struct pci_p2pdma_map_state p2p = {};
 
 		/* Where hmm_dma_map_pfn() put it: the IOVA window at the
-		 * entry's offset, or the address it recorded per page. */
+		 * entry's offset, or the address it recorded per page.
+		 */
 		if (dma_use_iova(&m->map.state))
 			return m->map.state.addr + ((dma_addr_t)i << PAGE_SHIFT);
 		if (m->map.dma_list)
 			return m->map.dma_list[i];
 		/* Direct path with nothing recorded (dma_need_unmap() false):
 		 * the address is a function of the physical one and mapping
-		 * again only recomputes it, with no state to undo. */
+		 * again only recomputes it, with no state to undo.
+		 */
 		return hmm_dma_map_pfn(odpt_dma.dev, &m->map, i, &p2p);
 	}
 	list_for_each_entry(s, &m->sg_maps, node) {
@@ -523,12 +538,14 @@ dma_addr_t odpt_entry_dma_addr(struct odpt_mirror *m, unsigned long i)
 }
 
 /* Undo every mapping of m (m->lock held, the device still bound). Pages
- * left counted as mapped are a module bug. */
+ * left counted as mapped are a module bug.
+ */
 void odpt_mirror_unmap_all(struct odpt_mirror *m)
 {
 	odpt_unmap_range(m, 0, m->npages, ODPT_UNMAP_MAY_SLEEP, NULL);
 	/* Anything left would be a DMA mapping nobody can undo: only a module
-	 * bug (a DMA_MAPPED bit lost while its mapping lived) gets here. */
+	 * bug (a DMA_MAPPED bit lost while its mapping lived) gets here.
+	 */
 	if (WARN_ON_ONCE(m->mapped_pages))
 		atomic64_add(m->mapped_pages, &odpt_cnt.release_leaked);
 }

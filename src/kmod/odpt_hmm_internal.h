@@ -39,7 +39,8 @@
 
 struct odpt_dma_dev {
 	struct device *dev;		/* every mapping is made for it; NULL
-					 * while no device is bound (edu removed) */
+					 * while no device is bound (edu removed)
+					 */
 	u32 kind;			/* enum odpt_hmm_device_kind */
 	u32 iommu_domain;		/* enum odpt_hmm_iommu_domain */
 	bool iova_probe;		/* dma_iova_try_alloc worked at bind */

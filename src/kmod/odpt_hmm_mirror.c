@@ -56,16 +56,16 @@ static bool odpt_invalidate(struct mmu_interval_notifier *mni,
 	pages = 0;
 	if (start < end)
 		pages = odpt_unmap_range(m, (start - m->start) >> PAGE_SHIFT,
-				    (end - start) >> PAGE_SHIFT,
-				    mmu_notifier_range_blockable(range) ?
-				    ODPT_UNMAP_MAY_SLEEP : 0, &collateral);
+					 (end - start) >> PAGE_SHIFT,
+					 mmu_notifier_range_blockable(range) ?
+					 ODPT_UNMAP_MAY_SLEEP : 0, &collateral);
 	mutex_unlock(&m->lock);
 	spin_lock(&m->stats_lock);
 	m->st.invalidations++;
 	m->st.invalidate_pages += pages;
 	m->st.invalidate_collateral_pages += collateral;
 	odpt_khist_record_n(&m->hist[ODPT_HMM_HIST_INVALIDATE_NS],
-		       ktime_get_ns() - t0, 1);
+			    ktime_get_ns() - t0, 1);
 	spin_unlock(&m->stats_lock);
 	return true;
 }
@@ -75,7 +75,6 @@ static const struct mmu_interval_notifier_ops odpt_notifier_ops = {
 };
 
 /* ---- the fault loop ----------------------------------------------------- */
-
 
 /* The sticky bits hmm_range_fault carries from input to output. */
 #define ODPT_PFN_INOUT (HMM_PFN_DMA_MAPPED | HMM_PFN_P2PDMA | HMM_PFN_P2PDMA_BUS)
@@ -126,7 +125,8 @@ static void merge_walk(struct odpt_mirror *m, unsigned long first,
 		odpt_unmap_range(m, first + i, 1, 0, NULL);
 	}
 	/* A second pass: in mode sg an unmap clears the whole table's entries,
-	 * some of them maybe already merged in a single pass. */
+	 * some of them maybe already merged in a single pass.
+	 */
 	for (i = 0; i < n; i++) {
 		pfn = &m->pfns[first + i];
 		if (!odpt_entry_present(walk[i])) {
@@ -215,7 +215,7 @@ begin:
 		spin_lock(&m->stats_lock);
 		odpt_khist_record_n(&m->hist[ODPT_HMM_HIST_FAULT_NS_PER_CALL], t, 1);
 		odpt_khist_record_n(&m->hist[ODPT_HMM_HIST_FAULT_NS_PER_PAGE],
-			       t / c, c);
+				    t / c, c);
 		spin_unlock(&m->stats_lock);
 
 		mutex_lock(&m->lock);
@@ -227,7 +227,8 @@ begin:
 		merge_walk(m, first + done, c, scratch);
 		deadline = jiffies + msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
 		/* Earlier chunks stay valid: the same sequence covers them,
-		 * and the last check below (under the lock we keep) is final. */
+		 * and the last check below (under the lock we keep) is final.
+		 */
 		if (done + c < n) {
 			mutex_unlock(&m->lock);
 			if (fatal_signal_pending(current))
@@ -247,6 +248,9 @@ unsigned long *odpt_scratch_alloc(void)
 
 bool odpt_mirror_registered(struct odpt_mirror *m)
 {
+	/* Pairs with the smp_store_release() at the end of REGISTER: a
+	 * mirror seen registered has its mode, range and arrays set.
+	 */
 	return smp_load_acquire(&m->registered);
 }
 
@@ -299,7 +303,8 @@ int odpt_ioc_register(struct odpt_mirror *m, void *data)
 			goto out_unlock;
 	} else {
 		/* Charged to the caller's memory cgroup (__GFP_ACCOUNT):
-		 * 16+ bytes per page of a range up to ODPT_HMM_MAX_LEN. */
+		 * 16+ bytes per page of a range up to ODPT_HMM_MAX_LEN.
+		 */
 		m->map.pfn_list = kvcalloc(npages, sizeof(unsigned long),
 					   GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 		if (!m->map.pfn_list) {
@@ -330,7 +335,8 @@ int odpt_ioc_register(struct odpt_mirror *m, void *data)
 		goto err_free_arrays;
 	/* Invalidations take the mirror lock in reclaim: tell lockdep now, so
 	 * an allocation that could recurse into it under the lock is reported
-	 * on first use, not only when reclaim happens to hit (as umem_odp). */
+	 * on first use, not only when reclaim happens to hit (as umem_odp).
+	 */
 	if (IS_ENABLED(CONFIG_LOCKDEP)) {
 		fs_reclaim_acquire(GFP_KERNEL);
 		mutex_lock(&m->lock);
@@ -355,6 +361,10 @@ int odpt_ioc_register(struct odpt_mirror *m, void *data)
 	r->bookkeeping_bytes = bytes;
 	r->dma_use_iova = dma_use_iova(&m->map.state);
 	r->dma_need_unmap = dma_need_unmap(odpt_dma.dev);
+	/* Publish mode, range and arrays before the flag: pairs with the
+	 * smp_load_acquire() of odpt_mirror_registered(), which ioctls not
+	 * holding reg_lock use.
+	 */
 	smp_store_release(&m->registered, true);
 	mutex_unlock(&m->reg_lock);
 	return 0;
@@ -396,7 +406,8 @@ int odpt_ioc_fault(struct odpt_mirror *m, void *data)
 		return -ENOMEM;
 	for (done = 0; done < n; done += c) {
 		c = min(n - done, ODPT_CHUNK_PAGES);
-		ret = odpt_mirror_fault_and_lock(m, first + done, c, req, scratch, &a);
+		ret = odpt_mirror_fault_and_lock(m, first + done, c, req,
+						 scratch, &a);
 		if (ret)
 			break;
 		mutex_unlock(&m->lock);
@@ -463,7 +474,9 @@ int odpt_ioc_flags(struct odpt_mirror *m, void *data)
 	} else {
 		mutex_lock(&m->lock);
 	}
-	f->nvalid = f->nwrite = f->nmapped = 0;
+	f->nvalid = 0;
+	f->nwrite = 0;
+	f->nmapped = 0;
 	for (i = 0; i < n; i++) {
 		buf[i] = pfn_to_uapi(m->pfns[first + i]);
 		if ((buf[i] & ODPT_HMM_PFN_DMA_MAPPED) &&
