@@ -269,14 +269,8 @@ int odpt_mirror_span(struct odpt_mirror *m, u64 addr, u64 len,
 	return 0;
 }
 
-int odpt_ioc_register(struct odpt_mirror *m, void *data)
+static int register_check_args(const struct odpt_hmm_register *r)
 {
-	struct odpt_hmm_register *r = data;
-	unsigned long npages;
-	size_t bytes;
-	u64 t0;
-	int ret;
-
 	if (r->flags || r->reserved)
 		return -EINVAL;
 	if (!r->len || !PAGE_ALIGNED(r->addr) || !PAGE_ALIGNED(r->len))
@@ -289,6 +283,80 @@ int odpt_ioc_register(struct odpt_mirror *m, void *data)
 		return -E2BIG;
 	if (r->mode < ODPT_HMM_MODE_HMM || r->mode > ODPT_HMM_MODE_SG)
 		return -EINVAL;
+	return 0;
+}
+
+/* Free what mirror_alloc_arrays() allocated (before the mirror is
+ * published: nothing is mapped).
+ */
+static void mirror_free_arrays(struct odpt_mirror *m, u32 mode)
+{
+	if (mode == ODPT_HMM_MODE_HMM) {
+		hmm_dma_map_free(odpt_dma.dev, &m->map);
+	} else {
+		kvfree(m->dma_write);
+		kvfree(m->dma_addrs);
+		kvfree(m->map.pfn_list);
+	}
+	memset(&m->map, 0, sizeof(m->map));
+	m->dma_write = NULL;
+	m->dma_addrs = NULL;
+	m->pfns = NULL;
+}
+
+/* The PFN array and the mode's DMA bookkeeping for @npages pages (mode hmm:
+ * hmm_dma_map_alloc, which also reserves the IOVA window): 0, or -errno
+ * with nothing left allocated.
+ */
+static int mirror_alloc_arrays(struct odpt_mirror *m, u32 mode,
+			       unsigned long npages)
+{
+	if (mode == ODPT_HMM_MODE_HMM)
+		return hmm_dma_map_alloc(odpt_dma.dev, &m->map, npages, PAGE_SIZE);
+	/* Charged to the caller's memory cgroup (__GFP_ACCOUNT): 16+ bytes
+	 * per page of a range up to ODPT_HMM_MAX_LEN.
+	 */
+	m->map.pfn_list = kvcalloc(npages, sizeof(unsigned long),
+				   GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!m->map.pfn_list)
+		return -ENOMEM;
+	if (mode == ODPT_HMM_MODE_PAGE) {
+		m->dma_addrs = kvcalloc(npages, sizeof(dma_addr_t),
+					GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+		m->dma_write = kvcalloc(BITS_TO_LONGS(npages),
+					sizeof(unsigned long),
+					GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+		if (!m->dma_addrs || !m->dma_write) {
+			mirror_free_arrays(m, mode);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/* Bytes of per-page bookkeeping mirror_alloc_arrays() gave @m. */
+static size_t mirror_array_bytes(struct odpt_mirror *m, unsigned long npages)
+{
+	size_t bytes = npages * sizeof(unsigned long);
+
+	if (m->map.dma_list || m->dma_addrs)
+		bytes += npages * sizeof(dma_addr_t);
+	if (m->dma_write)
+		bytes += BITS_TO_LONGS(npages) * sizeof(unsigned long);
+	return bytes;
+}
+
+int odpt_ioc_register(struct odpt_mirror *m, void *data)
+{
+	struct odpt_hmm_register *r = data;
+	unsigned long npages;
+	size_t bytes;
+	u64 t0;
+	int ret;
+
+	ret = register_check_args(r);
+	if (ret)
+		return ret;
 	npages = r->len >> PAGE_SHIFT;
 
 	mutex_lock(&m->reg_lock);
@@ -297,32 +365,9 @@ int odpt_ioc_register(struct odpt_mirror *m, void *data)
 		goto out_unlock;
 	}
 	t0 = ktime_get_ns();
-	if (r->mode == ODPT_HMM_MODE_HMM) {
-		ret = hmm_dma_map_alloc(odpt_dma.dev, &m->map, npages, PAGE_SIZE);
-		if (ret)
-			goto out_unlock;
-	} else {
-		/* Charged to the caller's memory cgroup (__GFP_ACCOUNT):
-		 * 16+ bytes per page of a range up to ODPT_HMM_MAX_LEN.
-		 */
-		m->map.pfn_list = kvcalloc(npages, sizeof(unsigned long),
-					   GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
-		if (!m->map.pfn_list) {
-			ret = -ENOMEM;
-			goto out_unlock;
-		}
-		if (r->mode == ODPT_HMM_MODE_PAGE) {
-			m->dma_addrs = kvcalloc(npages, sizeof(dma_addr_t),
-						GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
-			m->dma_write = kvcalloc(BITS_TO_LONGS(npages),
-						sizeof(unsigned long),
-						GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
-			if (!m->dma_addrs || !m->dma_write) {
-				ret = -ENOMEM;
-				goto err_free_arrays;
-			}
-		}
-	}
+	ret = mirror_alloc_arrays(m, r->mode, npages);
+	if (ret)
+		goto out_unlock;
 	r->setup_ns = ktime_get_ns() - t0;
 	m->pfns = m->map.pfn_list;
 	m->mode = r->mode;
@@ -344,11 +389,7 @@ int odpt_ioc_register(struct odpt_mirror *m, void *data)
 		fs_reclaim_release(GFP_KERNEL);
 	}
 
-	bytes = npages * sizeof(unsigned long);
-	if (m->map.dma_list || m->dma_addrs)
-		bytes += npages * sizeof(dma_addr_t);
-	if (m->dma_write)
-		bytes += BITS_TO_LONGS(npages) * sizeof(unsigned long);
+	bytes = mirror_array_bytes(m, npages);
 	odpt_account_bookkeeping(m, bytes);
 	if (dma_use_iova(&m->map.state))
 		atomic64_add(dma_iova_size(&m->map.state), &odpt_cnt.iova_reserved);
@@ -370,17 +411,7 @@ int odpt_ioc_register(struct odpt_mirror *m, void *data)
 	return 0;
 
 err_free_arrays:
-	if (r->mode == ODPT_HMM_MODE_HMM) {
-		hmm_dma_map_free(odpt_dma.dev, &m->map);
-	} else {
-		kvfree(m->dma_write);
-		kvfree(m->dma_addrs);
-		kvfree(m->map.pfn_list);
-	}
-	memset(&m->map, 0, sizeof(m->map));
-	m->dma_write = NULL;
-	m->dma_addrs = NULL;
-	m->pfns = NULL;
+	mirror_free_arrays(m, r->mode);
 	m->mode = 0;
 out_unlock:
 	mutex_unlock(&m->reg_lock);
