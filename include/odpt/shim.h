@@ -80,7 +80,11 @@ int odpt_shim_module_load(const char *ko_path, const char *params);
 int odpt_shim_module_unload(void);
 /* true when /sys/module/odpt_hmm exists. */
 bool odpt_shim_module_loaded(void);
-/* Read /sys/module/odpt_hmm/parameters/<name> as a number. */
+/* Read /sys/module/odpt_hmm/parameters/<name> as a number (abi_version). */
 int odpt_shim_module_param(const char *name, uint64_t *out);
+/* The module-wide counters (live_mappings, stale_mapped_entries, ...): one
+ * file each in debugfs, which must be mounted (-ENOENT otherwise). */
+#define ODPT_SHIM_DEBUGFS_DIR "/sys/kernel/debug/odpt_hmm"
+int odpt_shim_module_counter(const char *name, uint64_t *out);
 
 #endif

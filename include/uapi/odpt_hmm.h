@@ -54,12 +54,14 @@
 /* Map modes, chosen once per mirror at REGISTER. */
 enum odpt_hmm_mode {
 	/* hmm_dma_map_alloc/hmm_dma_map_pfn/hmm_dma_unmap_pfn: the two-step
-	 * dma_iova_* API when an IOMMU DMA domain is present, else dma_map_phys. */
+	 * dma_iova_* API when an IOMMU DMA domain is present, else dma_map_phys.
+	 */
 	ODPT_HMM_MODE_HMM  = 1,
 	/* dma_map_phys per page, one stored dma_addr_t per page. */
 	ODPT_HMM_MODE_PAGE = 2,
 	/* One sg_table per MAP call, one dma_map_sgtable over it. An
-	 * invalidation touching any page unmaps the whole sg mapping. */
+	 * invalidation touching any page unmaps the whole sg mapping.
+	 */
 	ODPT_HMM_MODE_SG   = 3,
 };
 
@@ -87,7 +89,8 @@ enum odpt_hmm_iommu_domain {
 #define ODPT_HMM_PFN_P2PDMA      (1ULL << 59)
 /* Mapped and the device may write it (DMA_BIDIRECTIONAL). A mapped entry
  * without it is DMA_TO_DEVICE: its page was read-only for the CPU at MAP
- * time (e.g. the zero page). Mode hmm: always set on mapped entries. */
+ * time (e.g. the zero page). Mode hmm: always set on mapped entries.
+ */
 #define ODPT_HMM_PFN_DMA_WRITE   (1ULL << 58)
 #define ODPT_HMM_PFN_ORDER_SHIFT 52		/* 5 bits: CPU mapping order (THP: 9) */
 #define ODPT_HMM_PFN_ORDER_MASK  (0x1FULL << ODPT_HMM_PFN_ORDER_SHIFT)
@@ -99,7 +102,8 @@ enum odpt_hmm_iommu_domain {
  * setup_ns). Once per file: a second call gives -EBUSY. addr+len wrapping:
  * -EOVERFLOW; beyond the user address space: -EFAULT; len above
  * ODPT_HMM_MAX_LEN: -E2BIG. Mode hmm: hmm_dma_map_alloc's -EOPNOTSUPP when
- * the device needs DMA syncs or is addressing limited. */
+ * the device needs DMA syncs or is addressing limited.
+ */
 #define ODPT_HMM_MAX_LEN (1ULL << 36)
 struct odpt_hmm_register {
 	__u32 size;			/* in */
@@ -122,7 +126,8 @@ struct odpt_hmm_register {
 /* ODPT_HMM_IOC_FAULT: hmm_range_fault over [addr, addr+len) with the
  * read_begin/retry loop (chunks of 512 pages); updates the mirror's PFN
  * array but maps nothing. Timed: fault_ns_per_call (one hmm_range_fault
- * call) and fault_ns_per_page histograms. */
+ * call) and fault_ns_per_page histograms.
+ */
 struct odpt_hmm_fault {
 	__u32 size;			/* in */
 	__u32 flags;			/* in: ODPT_HMM_FAULT_WRITE */
@@ -148,7 +153,8 @@ struct odpt_hmm_fault {
  * page is writable, else DMA_TO_DEVICE as a whole (sg_readonly_tables);
  * mode hmm maps DMA_BIDIRECTIONAL always (hmm_dma_map_pfn). FLAGS reports
  * it per page (ODPT_HMM_PFN_DMA_WRITE); VERIFY never lets the device write
- * a page without HMM_PFN_WRITE or without a device-writable mapping. */
+ * a page without HMM_PFN_WRITE or without a device-writable mapping.
+ */
 struct odpt_hmm_map {
 	__u32 size;			/* in */
 	__u32 flags;			/* in: FAULT_WRITE, MAP_NOFAULT */
@@ -164,7 +170,8 @@ struct odpt_hmm_map {
 };
 
 /* ODPT_HMM_IOC_UNMAP: unmap every mapped page of [addr, addr+len) and clear
- * its PFN flags. Mode sg: every sg mapping overlapping the range goes whole. */
+ * its PFN flags. Mode sg: every sg mapping overlapping the range goes whole.
+ */
 struct odpt_hmm_unmap {
 	__u32 size;			/* in */
 	__u32 flags;			/* in: 0 */
@@ -177,7 +184,8 @@ struct odpt_hmm_unmap {
 /* ODPT_HMM_IOC_FLAGS: copy the mirror's PFN entries of [addr, addr+len)
  * to a user array of __u64 in ODPT_HMM_PFN_* form (npages entries). With
  * FLAGS_REFRESH first runs hmm_range_fault without faulting (the CPU's
- * current view). pfns_ptr too small for the range: -EINVAL. */
+ * current view). pfns_ptr too small for the range: -EINVAL.
+ */
 #define ODPT_HMM_FLAGS_REFRESH (1U << 0)
 struct odpt_hmm_flags {
 	__u32 size;			/* in */
@@ -194,7 +202,8 @@ struct odpt_hmm_flags {
 
 /* Histograms kept per mirror, each __u64 counts[ODPT_HMM_HIST_COUNTS_LEN]
  * in the layout of odpt_hmm_hist.h, values in ns. Mode sg records a map or
- * unmap call's time divided by its pages, once per page. */
+ * unmap call's time divided by its pages, once per page.
+ */
 enum odpt_hmm_hist_id {
 	ODPT_HMM_HIST_FAULT_NS_PER_PAGE = 0,
 	ODPT_HMM_HIST_FAULT_NS_PER_CALL = 1,	/* one hmm_range_fault call */
@@ -207,7 +216,8 @@ enum odpt_hmm_hist_id {
 };
 
 /* ODPT_HMM_IOC_GET_HIST: copy one histogram out. counts_len must equal
- * ODPT_HMM_HIST_COUNTS_LEN (-EINVAL otherwise); id out of range: -EINVAL. */
+ * ODPT_HMM_HIST_COUNTS_LEN (-EINVAL otherwise); id out of range: -EINVAL.
+ */
 struct odpt_hmm_hist_req {
 	__u32 size;			/* in */
 	__u32 flags;			/* in: 0 */
@@ -223,7 +233,8 @@ struct odpt_hmm_hist_req {
 };
 
 /* ODPT_HMM_IOC_GET_STATS: counters of this mirror. STATS_RESET zeroes the
- * counters and histograms after reading (setup and live state stay). */
+ * counters and histograms after reading (setup and live state stay).
+ */
 #define ODPT_HMM_STATS_RESET (1U << 0)
 struct odpt_hmm_stats {
 	__u32 size;			/* in */
@@ -270,8 +281,9 @@ struct odpt_hmm_dev_info {
 };
 
 /* ODPT_HMM_IOC_GLOBAL: module-wide counters, for leak checks. Also readable
- * (0444) in /sys/module/odpt_hmm/parameters/{live_mappings,
- * iova_reserved_bytes,mirrors,sg_tables_live,bookkeeping_bytes}. */
+ * (0444) in debugfs: /sys/kernel/debug/odpt_hmm/{live_mappings,
+ * iova_reserved_bytes,mirrors,sg_tables_live,bookkeeping_bytes}.
+ */
 struct odpt_hmm_global {
 	__u32 size;			/* in */
 	__u32 flags;			/* in: 0 */
@@ -287,13 +299,16 @@ struct odpt_hmm_global {
 
 /* VERIFY flags. Default (no flag): the device reads each sampled page
  * through its DMA address into its buffer and back to a coherent check
- * buffer; the data must equal the page as the CPU sees it. */
+ * buffer; the data must equal the page as the CPU sees it.
+ */
 #define ODPT_HMM_VERIFY_WRITE  (1U << 0)	/* device writes a pattern into the page */
 #define ODPT_HMM_VERIFY_STALE  (1U << 1)	/* after unmap, a device write to the old
-						 * address must not land (IOMMU only) */
+						 * address must not land (IOMMU only)
+						 */
 #define ODPT_HMM_VERIFY_RO_PROBE (1U << 2)	/* a device write to a live mapping the
 						 * device may not write must not land
-						 * (IOMMU only) */
+						 * (IOMMU only)
+						 */
 /* ODPT_HMM_IOC_VERIFY: check mappings end to end with the edu device.
  * Samples up to max_pages mapped pages of [addr, addr+len), evenly spaced.
  * VERIFY_WRITE writes __u64 word j of a page at user address va as
@@ -318,7 +333,8 @@ struct odpt_hmm_global {
  * results in stale_checked/stale_blocked; no IOMMU or identity domain:
  * -EOPNOTSUPP. No DMA engine (faux):
  * -ENODEV. No mapped page in the range: -ENXIO. The device's ~100 ms per
- * transfer is excluded from all latency histograms. */
+ * transfer is excluded from all latency histograms.
+ */
 struct odpt_hmm_verify {
 	__u32 size;			/* in */
 	__u32 flags;			/* in: VERIFY_WRITE, VERIFY_STALE */
@@ -330,7 +346,8 @@ struct odpt_hmm_verify {
 	__u64 pages_matched;		/* out: read (and write) data matched */
 	__u64 stale_checked;		/* out (also RO_PROBE) */
 	__u64 stale_blocked;		/* out: page unchanged after the stale (or
-					 * RO_PROBE) write */
+					 * RO_PROBE) write
+					 */
 	__u64 first_bad_addr;		/* out: user address of the first mismatch, or 0 */
 	__u64 dma_wait_ns;		/* out: time waiting for the device (excluded) */
 };

@@ -39,7 +39,8 @@
 #define EDU_SELFTEST_TRIES 64	/* pages tried for a DMA address >= 2^28 */
 
 /* QEMU completes a transfer after ~100 ms of virtual time. Writable so the
- * lab can make a transfer time out while the engine still runs. */
+ * lab can make a transfer time out while the engine still runs.
+ */
 static unsigned int edu_timeout_ms = 5000;
 module_param(edu_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(edu_timeout_ms, "edu DMA transfer timeout in ms (a timeout takes edu off the bus until it is probed again)");
@@ -77,7 +78,8 @@ bool odpt_dev_unbinding(void)
 /* A transfer that did not finish is still in flight: clearing bus mastering
  * makes the platform drop whatever it does from now on (QEMU routes a
  * non-master's DMA nowhere), so the page it targets may be unmapped and
- * freed. The engine is not used again until a new probe. */
+ * freed. The engine is not used again until a new probe.
+ */
 static void edu_give_up(unsigned int ms)
 {
 	pci_clear_master(edu.pdev);
@@ -421,9 +423,11 @@ int odpt_dev_init(const char *which)
 		want_edu = true;
 		need_edu = false;
 	} else if (!strcmp(which, "edu")) {
-		want_edu = need_edu = true;
+		want_edu = true;
+		need_edu = true;
 	} else if (!strcmp(which, "faux")) {
-		want_edu = need_edu = false;
+		want_edu = false;
+		need_edu = false;
 	} else {
 		return -EINVAL;
 	}

@@ -69,14 +69,15 @@ module_loaded() {
 }
 
 # The module counts its own bugs (a mapped entry found at another page, pages
-# still mapped after release) in read-only parameters that must stay 0; they
+# still mapped after release) in debugfs counters that must stay 0; they
 # reset on reload, so check them before every rmmod. NAME is the TAP name.
 bug_counters_zero() {
-	local p v bad=0
+	local p v bad=0 dir=/sys/kernel/debug/odpt_hmm
 
+	mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug 2>/dev/null
 	for p in stale_mapped_entries release_leaked_pages; do
-		v=$(cat "/sys/module/odpt_hmm/parameters/$p" 2>/dev/null) || {
-			diag "cannot read /sys/module/odpt_hmm/parameters/$p"
+		v=$(cat "$dir/$p" 2>/dev/null) || {
+			diag "cannot read $dir/$p"
 			bad=1
 			continue
 		}

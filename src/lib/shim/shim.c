@@ -337,14 +337,13 @@ bool odpt_shim_module_loaded(void)
 	return stat("/sys/module/odpt_hmm", &st) == 0;
 }
 
-int odpt_shim_module_param(const char *name, uint64_t *out)
+/* The number at the start of file @path: 0 or -errno. */
+static int read_u64_file(const char *path, uint64_t *out)
 {
-	char path[128];
 	unsigned long long v;
 	FILE *f;
 	int n;
 
-	snprintf(path, sizeof(path), "/sys/module/odpt_hmm/parameters/%s", name);
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
@@ -354,4 +353,20 @@ int odpt_shim_module_param(const char *name, uint64_t *out)
 		return -EINVAL;
 	*out = v;
 	return 0;
+}
+
+int odpt_shim_module_param(const char *name, uint64_t *out)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/module/odpt_hmm/parameters/%s", name);
+	return read_u64_file(path, out);
+}
+
+int odpt_shim_module_counter(const char *name, uint64_t *out)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), ODPT_SHIM_DEBUGFS_DIR "/%s", name);
+	return read_u64_file(path, out);
 }

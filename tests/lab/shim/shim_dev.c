@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -497,13 +498,13 @@ int sd_recv_fds(int sock, int *fds, int n)
 	return 0;
 }
 
-int sd_param_u64(const char *param, uint64_t *out)
+/* The number at the start of file @path: 0 or -errno. */
+static int read_u64(const char *path, uint64_t *out)
 {
-	char path[256], buf[64];
+	char buf[64];
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "/sys/module/odpt_hmm/parameters/%s", param);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -514,6 +515,29 @@ int sd_param_u64(const char *param, uint64_t *out)
 	buf[n] = '\0';
 	*out = strtoull(buf, NULL, 0);
 	return 0;
+}
+
+int sd_param_u64(const char *param, uint64_t *out)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "/sys/module/odpt_hmm/parameters/%s", param);
+	return read_u64(path, out);
+}
+
+int sd_counter_u64(const char *name, uint64_t *out)
+{
+	char path[256];
+	struct stat st;
+
+	/* debugfs is not always mounted (the lab guest mounts it only at its
+	 * end): mount it, as root may; EBUSY = someone just did. */
+	if (stat(SD_DEBUGFS_DIR, &st) && errno == ENOENT &&
+	    mount("none", "/sys/kernel/debug", "debugfs", 0, NULL) &&
+	    errno != EBUSY)
+		return -errno;
+	snprintf(path, sizeof(path), SD_DEBUGFS_DIR "/%s", name);
+	return read_u64(path, out);
 }
 
 int sd_read_line(const char *path, char *buf, size_t len)

@@ -75,8 +75,13 @@ int sd_wait_clean(unsigned int timeout_ms, char *buf, size_t len);
 /* The first line of a (sysfs) file without its newline, "" if empty:
  * 0 or -errno when it cannot be opened (buf is "" then). */
 int sd_read_line(const char *path, char *buf, size_t len);
-/* A read-only module parameter of odpt_hmm (its counters): 0 or -errno. */
+/* A read-only module parameter of odpt_hmm (abi_version): 0 or -errno. */
 int sd_param_u64(const char *param, uint64_t *out);
+/* Where odpt_hmm's module-wide counters are, one file each (debugfs). */
+#define SD_DEBUGFS_DIR "/sys/kernel/debug/odpt_hmm"
+/* One of them (live_mappings, stale_mapped_entries, ...), mounting debugfs
+ * first if it is not: 0 or -errno. */
+int sd_counter_u64(const char *name, uint64_t *out);
 
 /* A 64-bit xorshift* generator for tests and the fuzzer. */
 static inline uint64_t sd_rand(uint64_t *s)

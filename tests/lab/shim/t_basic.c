@@ -85,7 +85,7 @@ KT_TEST(dev_info_path)
 	}
 }
 
-KT_TEST_MODES(global_matches_sysfs)
+KT_TEST_MODES(global_matches_debugfs)
 {
 	uint32_t mode = ctx->mode->value;
 	char *mem = sd_mmap_or_fail(16 * sd_page, PROT_READ | PROT_WRITE);
@@ -100,8 +100,8 @@ KT_TEST_MODES(global_matches_sysfs)
 	KT_ASSERT_OK(sd_map(fd, mem, 16 * sd_page, ODPT_HMM_FAULT_WRITE, NULL));
 	KT_ASSERT_OK(sd_global(fd, &g));
 	for (int i = 0; i < 5; i++) {
-		kt_stage("sysfs %s", params[i]);
-		KT_ASSERT_OK(sd_param_u64(params[i], &v[i]));
+		kt_stage("debugfs %s", params[i]);
+		KT_ASSERT_OK(sd_counter_u64(params[i], &v[i]));
 	}
 	KT_ASSERT_EQ(v[0], g.live_mappings);
 	KT_ASSERT_EQ(v[1], g.iova_reserved_bytes);
@@ -415,7 +415,7 @@ KT_TEST_MODES(invalidate_migrate)
 	KT_ASSERT_EQ(f.nmapped, N);
 	for (int k = 0; k < N; k++)
 		pages[k] = sd_pg(mem, k);
-	KT_ASSERT_OK(sd_param_u64("stale_mapped_entries", &stale0));
+	KT_ASSERT_OK(sd_counter_u64("stale_mapped_entries", &stale0));
 
 	kt_stage("move_pages: where the pages are");
 	KT_ASSERT_EQ(syscall(SYS_move_pages, 0, N, pages, NULL, status, 0), 0);
@@ -449,7 +449,7 @@ KT_TEST_MODES(invalidate_migrate)
 	for (size_t i = 0; i < N * sd_page; i++)
 		if (mem[i] != (char)(i * 13 + 5))
 			KT_FAIL("byte %zu changed by the migration", i);
-	KT_ASSERT_OK(sd_param_u64("stale_mapped_entries", &stale1));
+	KT_ASSERT_OK(sd_counter_u64("stale_mapped_entries", &stale1));
 	KT_ASSERT_EQ(stale1, stale0);
 	if (sd_env.info.can_verify) {
 		kt_stage("device reads 2 migrated pages");
@@ -619,11 +619,11 @@ KT_TEST_MODES(dma_direction)
 	kt_stage("write map after the child exited: device-writable");
 	if (mode == ODPT_HMM_MODE_SG)	/* sg: a mapped range must be unmapped first */
 		KT_ASSERT_OK(sd_unmap(fd, mem, nw * sd_page, NULL));
-	(void)sd_param_u64("dma_write_upgrades", &up0);
+	(void)sd_counter_u64("dma_write_upgrades", &up0);
 	st0 = sd_stats_or_fail(fd);
 	KT_ASSERT_OK(sd_map(fd, mem, nw * sd_page, ODPT_HMM_FAULT_WRITE, NULL));
 	st = sd_stats_or_fail(fd);
-	KT_ASSERT_OK(sd_param_u64("dma_write_upgrades", &up1));
+	KT_ASSERT_OK(sd_counter_u64("dma_write_upgrades", &up1));
 	kt_diag("dma_write_upgrades +%llu, invalidations +%llu",
 		(unsigned long long)(up1 - up0),
 		(unsigned long long)(st.invalidations - st0.invalidations));

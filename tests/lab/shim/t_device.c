@@ -49,15 +49,15 @@ static int write_file(const char *path, const char *text)
 	return close(fd) ? -errno : 0;
 }
 
-/* The first line of a file, without its newline; "" if unreadable. */
-static long long read_param(const char *name)
+/* A module-wide counter in debugfs; fails the test when unreadable. */
+static long long read_counter(const char *name)
 {
 	uint64_t v;
-	int e = sd_param_u64(name, &v);
+	int e = sd_counter_u64(name, &v);
 
 	if (e)
-		KT_FAIL("cannot read odpt_hmm parameter %s: %s (module too old?)", name,
-			kt_errname(e));
+		KT_FAIL("cannot read odpt_hmm counter %s/%s: %s (module too old, or no debugfs?)",
+			SD_DEBUGFS_DIR, name, kt_errname(e));
 	return (long long)v;
 }
 
@@ -378,8 +378,8 @@ KT_TEST_FULL(edu_remove_rescan, 240, false, 1)
 	KT_ASSERT_EQ(g.iova_reserved_bytes, 0);
 	KT_ASSERT_EQ(g.sg_tables_live, 0);
 	KT_ASSERT_EQ(g.bookkeeping_bytes, 0);
-	KT_ASSERT_EQ(read_param("release_leaked_pages"), 0);
-	KT_ASSERT_EQ(read_param("stale_mapped_entries"), 0);
+	KT_ASSERT_EQ(read_counter("release_leaked_pages"), 0);
+	KT_ASSERT_EQ(read_counter("stale_mapped_entries"), 0);
 }
 
 /* ---- a transfer that times out ------------------------------------------ */
@@ -393,7 +393,7 @@ KT_TEST_FULL(edu_timeout, 180, false, 1)
 	int fd, r;
 
 	need_edu();
-	t0 = read_param("edu_dma_timeouts");
+	t0 = read_counter("edu_dma_timeouts");
 	KT_ASSERT_EQ(bus_master(), 1);
 	mem = sd_mmap_or_fail(n * sd_page, PROT_READ | PROT_WRITE);
 	memset(mem, 0x77, n * sd_page);
@@ -405,7 +405,7 @@ KT_TEST_FULL(edu_timeout, 180, false, 1)
 	r = sd_verify(fd, mem, n * sd_page, 0, 1, 0, &v);
 	KT_ASSERT_OK(write_file(PARAM_DIR "edu_timeout_ms", "5000"));
 	KT_ASSERT_ERR(r, -ETIMEDOUT);
-	KT_ASSERT_EQ(read_param("edu_dma_timeouts"), t0 + 1);
+	KT_ASSERT_EQ(read_counter("edu_dma_timeouts"), t0 + 1);
 	kt_stage("the engine is given up: off the bus, no more DMA");
 	KT_ASSERT_EQ(bus_master(), 0);
 	KT_ASSERT_ERR(sd_verify(fd, mem, n * sd_page, 0, 1, 0, NULL), -EIO);

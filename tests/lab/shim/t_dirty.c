@@ -87,7 +87,7 @@ KT_TEST_MODES(dirty_madv_free_device_write)
 	 * stays clean. */
 	KT_ASSERT_OK(sd_map(fd, mem, n * sd_page, ODPT_HMM_FAULT_WRITE, NULL));
 	/* Asserted last: the data is what matters, the counter explains it. */
-	dirtied_err = sd_param_u64("dirtied_pages", &dirtied0);
+	dirtied_err = sd_counter_u64("dirtied_pages", &dirtied0);
 
 	kt_stage("the device writes into both halves");
 	KT_ASSERT_OK(sd_verify(fd, mem, half, ODPT_HMM_VERIFY_WRITE, DIRTY_SAMPLE, seed, &v));
@@ -109,7 +109,7 @@ KT_TEST_MODES(dirty_madv_free_device_write)
 	if (madvise(mem, n * sd_page, MADV_PAGEOUT))
 		kt_skip("madvise(MADV_PAGEOUT): %s: reclaim cannot be forced here", strerror(errno));
 	if (!dirtied_err)
-		dirtied_err = sd_param_u64("dirtied_pages", &dirtied1);
+		dirtied_err = sd_counter_u64("dirtied_pages", &dirtied1);
 
 	for (size_t p = 0; p < n; p++) {
 		char *pg = sd_pg(mem, p);

@@ -770,7 +770,7 @@ KT_TEST_MODES(race_snapshot_order)
 	KT_ASSERT(pfns);
 	f.mem = sd_mmap_or_fail(f.n * sd_page, PROT_READ | PROT_WRITE);
 	f.fd = sd_mirror_or_fail(f.mem, f.n * sd_page, ctx->mode->value);
-	KT_ASSERT_OK(sd_param_u64("stale_mapped_entries", &stale0));
+	KT_ASSERT_OK(sd_counter_u64("stale_mapped_entries", &stale0));
 	KT_ASSERT_EQ(pthread_create(&th, NULL, fault_loop, &f), 0);
 	while ((rounds < ctx->rounds || judged < 3) && kt_now_ns() < deadline) {
 		kt_stage("round %llu: drop the pages", (unsigned long long)rounds);
@@ -809,7 +809,7 @@ KT_TEST_MODES(race_snapshot_order)
 	}
 	atomic_store(&f.stop, true);
 	KT_ASSERT_EQ(pthread_join(th, NULL), 0);
-	KT_ASSERT_OK(sd_param_u64("stale_mapped_entries", &stale1));
+	KT_ASSERT_OK(sd_counter_u64("stale_mapped_entries", &stale1));
 	kt_diag("snapshot_order/%s: %llu rounds (%llu judged, %llu MAPs -EBUSY) against %llu "
 		"FLAGS_REFRESH walks", ctx->mode->name, (unsigned long long)rounds,
 		(unsigned long long)judged, (unsigned long long)busy,
