@@ -13,12 +13,15 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "odpt_config.h"
 #include "odpt/iommufd.h"
 #include "odpt/report.h"
+#include "iommufd_int.h"
 #include "unit_report.h"
 
 #define NODEV "/nonexistent/odpt-test-iommu"
@@ -176,6 +179,65 @@ static void test_runs_skip_nodev(void **state)
 	}
 }
 
+static int case_pass(struct ifd_case_out *o, const void *arg)
+{
+	snprintf(o->reason, sizeof(o->reason), "%s", (const char *)arg);
+	return ODPT_PASS;
+}
+
+static int case_hang(struct ifd_case_out *o, const void *arg)
+{
+	(void)arg;
+	snprintf(o->stage, sizeof(o->stage), "waiting forever");
+	for (;;)
+		pause();
+	return ODPT_PASS;
+}
+
+static int case_crash(struct ifd_case_out *o, const void *arg)
+{
+	(void)arg;
+	snprintf(o->stage, sizeof(o->stage), "about to abort");
+	abort();
+}
+
+static int case_exit(struct ifd_case_out *o, const void *arg)
+{
+	(void)arg;
+	snprintf(o->stage, sizeof(o->stage), "exiting early");
+	_exit(3);
+}
+
+/* The case runner: results come back from the child; a hang is killed at
+ * the timeout and a crash or early exit fails, each naming the stage. */
+static void test_forked_watchdog(void **state)
+{
+	struct ifd_case_out o;
+	uint64_t dur = 0;
+
+	(void)state;
+	assert_int_equal(ifd_forked(case_pass, "from the child", 5000, &o, &dur), 0);
+	assert_int_equal(o.result, ODPT_PASS);
+	assert_string_equal(o.reason, "from the child");
+
+	assert_int_equal(ifd_forked(case_hang, NULL, 200, &o, &dur), 0);
+	assert_int_equal(o.result, ODPT_FAIL);
+	assert_non_null(strstr(o.reason, "hung"));
+	assert_non_null(strstr(o.reason, "waiting forever"));
+	assert_true(dur >= 200 * 1000000ULL);
+	assert_true(dur < 5000 * 1000000ULL);
+
+	assert_int_equal(ifd_forked(case_crash, NULL, 5000, &o, &dur), 0);
+	assert_int_equal(o.result, ODPT_FAIL);
+	assert_non_null(strstr(o.reason, "signal"));
+	assert_non_null(strstr(o.reason, "about to abort"));
+
+	assert_int_equal(ifd_forked(case_exit, NULL, 5000, &o, &dur), 0);
+	assert_int_equal(o.result, ODPT_FAIL);
+	assert_non_null(strstr(o.reason, "without a result"));
+	assert_non_null(strstr(o.reason, "exiting early"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -186,6 +248,7 @@ int main(void)
 		cmocka_unit_test(test_open_missing),
 		cmocka_unit_test(test_probe_nodev),
 		cmocka_unit_test(test_runs_skip_nodev),
+		cmocka_unit_test(test_forked_watchdog),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

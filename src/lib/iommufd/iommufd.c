@@ -121,10 +121,10 @@ int odpt_iommufd_iova_ranges(int fd, uint32_t ioas_id, struct odpt_iova_range *r
 	uint32_t i, want = c.num_iovas;
 	int ret = xioctl(fd, IOMMU_IOAS_IOVA_RANGES, &c);
 
-	/* EMSGSIZE: more ranges than asked for; what fits was not written. */
+	/* EMSGSIZE: more ranges than asked for; the first want are written. */
 	if (ret && ret != -EMSGSIZE)
 		return ret;
-	for (i = 0; !ret && i < c.num_iovas && i < want; i++) {
+	for (i = 0; i < c.num_iovas && i < want; i++) {
 		r[i].start = buf[i].start;
 		r[i].last = buf[i].last;
 	}
