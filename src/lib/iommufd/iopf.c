@@ -352,7 +352,7 @@ int odpt_iommufd_iopf(struct odpt_report *r, const struct odpt_iommufd_iopf_cfg 
 	char why[256];
 	uint64_t i, dur;
 	void *page;
-	int ret;
+	int ret, loop_err = 0;
 
 	if (skipped)
 		*skipped = false;
@@ -392,8 +392,9 @@ int odpt_iommufd_iopf(struct odpt_report *r, const struct odpt_iommufd_iopf_cfg 
 		ret = odpt_hist_create_default(&h.to_resp);
 	if (!ret)
 		ret = odpt_hist_create_default(&h.rtt);
-	for (i = 0; i < cfg->iters && !ret; i++)
-		ret = one_fault(&x, cfg, i, page, &h, &t);
+	/* A fault lost or refused is a result: reported, then the rest skipped. */
+	for (i = 0; i < cfg->iters && !ret && !loop_err; i++)
+		loop_err = one_fault(&x, cfg, i, page, &h, &t);
 	if (ret)
 		goto out_unmap;
 	{
@@ -411,10 +412,13 @@ int odpt_iommufd_iopf(struct odpt_report *r, const struct odpt_iommufd_iopf_cfg 
 			ret = odpt_report_hist(r, "round_trip_ns", l, 3, h.rtt);
 	}
 	if (!ret)
-		ret = test(r, "iopf_every_fault_answered", t.triggered == cfg->iters &&
+		ret = test(r, "iopf_every_fault_answered", !loop_err && t.triggered == cfg->iters &&
 			   t.delivered == t.triggered && t.answered == t.delivered,
-			   "%" PRIu64 " raised, %" PRIu64 " read, %" PRIu64 " answered, %" PRIu64 " resolved",
-			   t.triggered, t.delivered, t.answered, t.resolved);
+			   "%" PRIu64 " raised, %" PRIu64 " read, %" PRIu64 " answered, %" PRIu64 " resolved%s%s",
+			   t.triggered, t.delivered, t.answered, t.resolved,
+			   loop_err ? "; stopped: " : "", loop_err ? strerror(-loop_err) : "");
+	if (loop_err)
+		goto out_unmap;
 	if (!ret)
 		ret = test(r, "iopf_record_matches_trigger", !t.mismatched,
 			   "%" PRIu64 " of %" PRIu64 " records differ from their trigger%s%s", t.mismatched,
