@@ -570,6 +570,7 @@ static int c_memlock_mm(struct ifd_case_out *o, const void *arg)
 
 	/* Now for real: mode 1 on an empty file, then the objects. */
 	memset(&e, 0, sizeof(e));
+	e.c.fd = -1;
 	stage(o, "open, RLIMIT_MODE 1, IOAS, mock device");
 	ret = odpt_iommufd_open(cfg->dev, &e.c.fd);
 	mode = 1;
