@@ -286,6 +286,8 @@ void odpt_iommufd_caps_str(uint64_t caps, char *out, size_t len)
 		{ IOMMU_HW_CAP_DIRTY_TRACKING, "dirty_tracking" },
 		{ IOMMU_HW_CAP_PCI_PASID_EXEC, "pci_pasid_exec" },
 		{ IOMMU_HW_CAP_PCI_PASID_PRIV, "pci_pasid_priv" },
+		/* IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED (6.17+): an enum, so by value */
+		{ 1 << 3, "pci_ats_not_supported" },
 	};
 	size_t used = 0, i;
 
