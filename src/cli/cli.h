@@ -56,6 +56,7 @@ extern const struct odpt_object odpt_obj_hist;
 extern const struct odpt_object odpt_obj_compare;
 extern const struct odpt_object odpt_obj_suite;
 extern const struct odpt_object odpt_obj_shim;
+extern const struct odpt_object odpt_obj_iommufd;
 
 /*
  * Render r in the format the global options chose (table by default) to
