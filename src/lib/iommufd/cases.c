@@ -24,68 +24,69 @@
 #include <unistd.h>
 
 #include "odpt/clock.h"
+#include "odpt/forkrun.h"
 #include "odpt/report.h"
 #include "iommufd_int.h"
 
 /* An unprivileged uid no process normally runs as: its locked_vm starts at 0. */
 #define CASE_UID 54321
 
+struct forked_child {
+	int (*fn)(struct ifd_case_out *o, const void *arg);
+	const void *arg;
+	struct ifd_case_out *o;   /* shared with the parent */
+};
+
+static void forked_child_run(void *p)
+{
+	struct forked_child *c = p;
+
+	c->o->result = c->fn(c->o, c->arg);
+}
+
+/* On the core's fork-per-test runner (odpt/forkrun.h), as the suite and
+ * the shim's test program; the verdicts and their wording are ours. */
 int ifd_forked(int (*fn)(struct ifd_case_out *o, const void *arg), const void *arg, uint64_t timeout_ms,
 	       struct ifd_case_out *res, uint64_t *duration_ns)
 {
-	struct ifd_case_out *o;
-	uint64_t t0 = odpt_now_ns(), deadline = t0 + timeout_ms * 1000000ULL;
-	int status = 0;
-	pid_t pid, w;
+	struct odpt_fr fr = {
+		.timeout_ns = timeout_ms * 1000000ULL,
+		.kill_wait_ns = 5ULL * 1000000000ULL,
+	};
+	struct forked_child c = { .fn = fn, .arg = arg };
+	void *mem;
+	int ret = odpt_fr_shared_alloc(sizeof(*c.o), &mem);
 
-	o = mmap(NULL, sizeof(*o), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (o == MAP_FAILED)
-		return -errno;
-	memset(o, 0, sizeof(*o));
-	o->result = -1;
-	snprintf(o->stage, sizeof(o->stage), "start");
+	if (ret)
+		return ret;
+	c.o = mem;
+	c.o->result = -1;
+	snprintf(c.o->stage, sizeof(c.o->stage), "start");
 	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		int ret = -errno;
-
-		munmap(o, sizeof(*o));
+	ret = odpt_fr_run(&fr, forked_child_run, &c);
+	if (ret) {
+		odpt_fr_shared_free(mem, sizeof(*c.o));
 		return ret;
 	}
-	if (!pid) {
-		o->result = fn(o, arg);
-		_exit(0);
-	}
-	for (;;) {
-		struct timespec ts = { 0, 5 * 1000 * 1000 };
-
-		w = waitpid(pid, &status, WNOHANG);
-		if (w == pid || (w < 0 && errno != EINTR))
-			break;
-		if (odpt_now_ns() > deadline) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			*res = *o;
-			res->result = ODPT_FAIL;
-			snprintf(res->reason, sizeof(res->reason), "hung: killed after %" PRIu64
-				 " ms in stage '%s'", timeout_ms, o->stage);
-			goto out;
-		}
-		nanosleep(&ts, NULL);
-	}
-	*res = *o;
-	if (WIFSIGNALED(status)) {
+	*res = *c.o;
+	if (fr.end != ODPT_FR_EXITED) {
+		res->result = ODPT_FAIL;
+		snprintf(res->reason, sizeof(res->reason), "hung: killed after %" PRIu64
+			 " ms in stage '%s'%s", timeout_ms, c.o->stage,
+			 fr.reaped ? "" : " (and still alive: stuck in the kernel)");
+	} else if (WIFSIGNALED(fr.status)) {
 		res->result = ODPT_FAIL;
 		snprintf(res->reason, sizeof(res->reason), "killed by signal %d in stage '%s'",
-			 WTERMSIG(status), o->stage);
-	} else if (o->result < 0) {
+			 WTERMSIG(fr.status), c.o->stage);
+	} else if (c.o->result < 0) {
 		res->result = ODPT_FAIL;
 		snprintf(res->reason, sizeof(res->reason), "exited (status %d) without a result in stage '%s'",
-			 WIFEXITED(status) ? WEXITSTATUS(status) : -1, o->stage);
+			 WIFEXITED(fr.status) ? WEXITSTATUS(fr.status) : -1, c.o->stage);
 	}
-out:
-	*duration_ns = odpt_now_ns() - t0;
-	munmap(o, sizeof(*o));
+	*duration_ns = fr.duration_ns;
+	/* A child stuck in the kernel may still write its page: keep it. */
+	if (fr.reaped)
+		odpt_fr_shared_free(mem, sizeof(*c.o));
 	return 0;
 }
 
