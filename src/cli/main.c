@@ -21,9 +21,26 @@ static const struct odpt_object *const objects[] = {
 	&odpt_obj_compare,
 	&odpt_obj_devices,
 	&odpt_obj_hist,
+	&odpt_obj_iommufd,
 	&odpt_obj_shim,
 	&odpt_obj_suite,
 	NULL,
+};
+
+/*
+ * `odpt iommufd`: userspace DMA through /dev/iommu. Only the edu verb so far
+ * (cmd_iommufd_edu.c); its line moves into cmd_iommufd.c's verb table when
+ * that object exists.
+ */
+static const struct odpt_verb iommufd_verbs[] = {
+	{ "edu", odpt_iommufd_edu_run, ODPT_IOMMUFD_EDU_SUMMARY, odpt_iommufd_edu_opts },
+	{ NULL, NULL, NULL, NULL },
+};
+
+const struct odpt_object odpt_obj_iommufd = {
+	.name = "iommufd",
+	.summary = "userspace DMA through /dev/iommu (iommufd): edu through VFIO",
+	.verbs = iommufd_verbs,
 };
 
 static void global_usage(void (*pr)(const char *, ...))
