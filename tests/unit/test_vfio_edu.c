@@ -390,6 +390,103 @@ static void test_iova_fits(void **state)
 	assert_false(odpt_iova_fits(r, 0, 0x1000, 4096));
 }
 
+static void slurp(const struct tree *t, const char *rel, char *out, size_t len)
+{
+	char path[512];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", t->root, rel);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	n = fread(out, 1, len - 1, f);
+	out[n] = '\0';
+	fclose(f);
+}
+
+/*
+ * The binding steps and their undo, against plain files: edu "bound" to
+ * e1000e is moved to vfio-pci (override written, e1000e unbound, vfio-pci
+ * bound), the VFIO setup then fails (a plain file takes no ioctl), and
+ * every step is undone: vfio-pci unbound, the override cleared, e1000e
+ * bound again. (Files are not truncated by sysfs-style writes, so each
+ * holds the last write at its start.)
+ */
+static void test_bind_restore(void **state)
+{
+	struct tree *t = *state;
+	struct odpt_edu_why why;
+	struct odpt_edu_dev d;
+	struct odpt_edu *e = (struct odpt_edu *)&why;
+	char buf[64];
+
+	full_tree(t);
+	link_to(t, "sys/bus/pci/devices/0000:00:03.0/driver", "../../../bus/pci/drivers/e1000e");
+	put(t, "sys/bus/pci/devices/0000:00:03.0/driver_override", "(null)\n");
+	mkdirs(t, "sys/bus/pci/drivers/e1000e");
+	put(t, "sys/bus/pci/drivers/e1000e/unbind", "");
+	put(t, "sys/bus/pci/drivers/e1000e/bind", "");
+	put(t, "sys/bus/pci/drivers/vfio-pci/bind", "");
+	put(t, "sys/bus/pci/drivers/vfio-pci/unbind", "");
+	mkdirs(t, "sys/bus/pci/devices/0000:00:03.0/vfio-dev/vfio0");
+	mkdirs(t, "dev/vfio/devices");
+	put(t, "dev/vfio/devices/vfio0", "");
+	odpt_edu_find(&t->w, NULL, true, &d, &why);
+	assert_string_equal(d.driver, "e1000e");
+
+	assert_int_not_equal(odpt_edu_open(&d, &e, &why), 0);
+	assert_null(e);
+	assert_non_null(strstr(why.text, odpt_edu_uapi_built() ? "VFIO_DEVICE_BIND_IOMMUFD" :
+			       "without the iommufd"));
+	slurp(t, "sys/bus/pci/drivers/e1000e/unbind", buf, sizeof(buf));
+	assert_string_equal(buf, "0000:00:03.0");
+	slurp(t, "sys/bus/pci/drivers/vfio-pci/bind", buf, sizeof(buf));
+	assert_string_equal(buf, "0000:00:03.0");
+	slurp(t, "sys/bus/pci/drivers/vfio-pci/unbind", buf, sizeof(buf));
+	assert_string_equal(buf, "0000:00:03.0");
+	slurp(t, "sys/bus/pci/drivers/e1000e/bind", buf, sizeof(buf));
+	assert_string_equal(buf, "0000:00:03.0");
+	/* "vfio-pci" was written, then "\n" (clear) over its first byte. */
+	slurp(t, "sys/bus/pci/devices/0000:00:03.0/driver_override", buf, sizeof(buf));
+	assert_string_equal(buf, "\nfio-pci");
+
+	/* A second open works: the first left no process-wide state behind. */
+	assert_int_not_equal(odpt_edu_open(&d, &e, &why), 0);
+	assert_null(strstr(why.text, "already open"));
+}
+
+/*
+ * A driver_override that cannot be written (no root) is a SKIP. Root
+ * writes any plain file, but not a read-only sysfs attribute: the fake
+ * override is a link to one.
+ */
+static void test_bind_needs_root(void **state)
+{
+	static const char ro_attr[] = "/sys/kernel/uevent_seqnum";
+	struct tree *t = *state;
+	struct odpt_edu_why why;
+	struct odpt_edu_dev d;
+	struct odpt_edu *e;
+
+	full_tree(t);
+	if (!geteuid()) {
+		if (access(ro_attr, R_OK))
+			skip();
+		link_to(t, "sys/bus/pci/devices/0000:00:03.0/driver_override", ro_attr);
+	} else {
+		char path[512];
+
+		put(t, "sys/bus/pci/devices/0000:00:03.0/driver_override", "(null)\n");
+		snprintf(path, sizeof(path), "%s/bus/pci/devices/0000:00:03.0/driver_override",
+			 t->sys);
+		chmod(path, 0400);
+	}
+	odpt_edu_find(&t->w, NULL, false, &d, &why);
+	assert_int_equal(odpt_edu_open(&d, &e, &why), -EACCES);
+	assert_true(why.skip);
+	assert_non_null(strstr(why.text, "needs root"));
+}
+
 static void test_close_null(void **state)
 {
 	char now[8] = "x";
@@ -413,6 +510,8 @@ int main(void)
 		cmocka_unit_test(test_dmar_parse),
 		cmocka_unit_test_setup_teardown(test_kmsg_reader, setup, teardown),
 		cmocka_unit_test(test_iova_fits),
+		cmocka_unit_test_setup_teardown(test_bind_restore, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bind_needs_root, setup, teardown),
 		cmocka_unit_test(test_close_null),
 	};
 

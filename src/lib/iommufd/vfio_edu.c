@@ -421,7 +421,11 @@ static int bind_vfio(struct odpt_edu *e, const struct odpt_edu_dev *d,
 
 	ret = write_str(rs.override_path, VFIO_DRIVER);
 	if (ret) {
-		why_set(why, false, "cannot write %s: %s", rs.override_path, strerror(-ret));
+		/* Rebinding a device is root's (sysfs mode 0200): a missing
+		 * privilege, not a fault of the device. */
+		why_set(why, ret == -EACCES || ret == -EPERM, "cannot write %s: %s%s",
+			rs.override_path, strerror(-ret),
+			ret == -EACCES || ret == -EPERM ? " (rebinding edu to vfio-pci needs root)" : "");
 		return ret;
 	}
 	rs.override_set = true;
