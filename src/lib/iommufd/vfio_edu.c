@@ -371,8 +371,14 @@ static void install_handlers(void)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_fatal_signal;
 	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < NFATAL; i++)
-		sigaction(fatal_signals[i], &sa, &old_actions[i]);
+	for (i = 0; i < NFATAL; i++) {
+		sigaction(fatal_signals[i], NULL, &old_actions[i]);
+		/* A signal the caller ignores (a background job's SIGINT,
+		 * nohup's SIGHUP) stays ignored: it cannot end the run. */
+		if (old_actions[i].sa_handler == SIG_IGN)
+			continue;
+		sigaction(fatal_signals[i], &sa, NULL);
+	}
 	handlers_installed = true;
 }
 
