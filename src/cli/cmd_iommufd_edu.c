@@ -283,14 +283,17 @@ static int run_size(struct edu_run *x, uint64_t size)
 	for (p = 0; p < npages; p++) {
 		uint8_t *dp = dst + p * ODPT_EDU_PAGE;
 
-		f = 0;
+		size_t at = 0;
+
 		if (picked[p])
-			f = page_diff(dp, src + p * ODPT_EDU_PAGE, &first);
+			f = page_diff(dp, src + p * ODPT_EDU_PAGE, &at);
 		else
 			f = odpt_edu_pattern_diff(dp, ODPT_EDU_PAGE, seed_dst, p * ODPT_EDU_PAGE,
-						  &first);
-		if (f && !bad)
+						  &at);
+		if (f && !bad) {
 			first_page = p;
+			first = at;
+		}
 		bad += f;
 	}
 	bad_src = odpt_edu_pattern_diff(src, size, seed_src, 0, &f);
