@@ -58,6 +58,13 @@ extern const struct odpt_object odpt_obj_suite;
 extern const struct odpt_object odpt_obj_shim;
 extern const struct odpt_object odpt_obj_iommufd;
 
+/* `odpt iommufd edu` (cmd_iommufd_edu.c): its run function and options,
+ * for the iommufd object's verb table. */
+#define ODPT_IOMMUFD_EDU_SUMMARY \
+	"DMA from QEMU's edu through an iommufd mapping (VFIO cdev), byte for byte; map/unmap latency"
+int odpt_iommufd_edu_run(struct odpt_cli *cli, int argc, char **argv);
+extern const struct odpt_opt odpt_iommufd_edu_opts[];
+
 /*
  * Render r in the format the global options chose (table by default) to
  * stdout, or atomically to -o FILE. Returns an exit code.

@@ -242,12 +242,13 @@ static const struct odpt_verb iommufd_verbs[] = {
 	  iopf_opts },
 	{ "test", run_test, "exact errnos for bad maps, unmaps, ids, attach, fork/exit, RLIMIT_MEMLOCK",
 	  test_opts },
+	{ "edu", odpt_iommufd_edu_run, ODPT_IOMMUFD_EDU_SUMMARY, odpt_iommufd_edu_opts },
 	{ NULL, NULL, NULL, NULL },
 };
 
 const struct odpt_object odpt_obj_iommufd = {
 	.name = "iommufd",
-	.summary = "userspace DMA through /dev/iommu (iommufd) with the selftest mock device",
+	.summary = "userspace DMA through /dev/iommu (iommufd): the selftest mock, edu through VFIO",
 	.verbs = iommufd_verbs,
 	.default_verb = "probe",
 };
