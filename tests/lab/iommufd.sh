@@ -55,7 +55,8 @@ verbs=""
 has_verb() { case " $verbs " in *" $1 "*) return 0 ;; esac; return 1; }
 
 # odpt_json NAME VERB [ARGS...]: runs `odpt iommufd VERB` into NAME.json (raw
-# buckets for odpt compare) and folds its test results in as NAME.*.
+# buckets for odpt compare) and folds its test results in as NAME.* (with
+# J2T_ARGS, json2tap.py's --section form: a capability listing).
 # Exit 0/1 are results (1: a test failed, already a "not ok" line); 4 means
 # nothing could run (its SKIPs are in the report); anything else fails NAME.
 odpt_json() {
@@ -70,7 +71,7 @@ odpt_json() {
 		>>"$out/iommufd-tools.log" 2>&1
 	rc=$?
 	case $rc in
-	0 | 1 | 4) python3 "$json2tap" "$out/$name.json" "$name." >>"$tap" ;;
+	0 | 1 | 4) python3 "$json2tap" "$out/$name.json" "$name." ${J2T_ARGS:-} >>"$tap" ;;
 	*) diag "odpt iommufd $verb exited $rc (see iommufd-tools.log)"; add "not ok" "$name" ;;
 	esac
 	[ $rc = 1 ] && n_fail=$((n_fail + 1))
@@ -84,7 +85,10 @@ if [ ! -x "$ODPT_BIN" ]; then
 	diag "$ODPT_BIN not built"
 	add "not ok" odpt_built
 else
-	odpt_json probe probe
+	# What tools/lab/lab-kernel.config builds in must be there; the rest
+	# (a VFIO device for probe's hw_info) SKIPs with probe's reason.
+	J2T_ARGS="--section iommufd --require dev_iommu,ioas_alloc,iova_ranges,fault_queue,ioas_map_file,mock_domain,hw_info_mock,iopf_hwpt_mock" \
+		odpt_json probe probe
 	odpt_json test test
 	if [ "$mode" = run ]; then
 		odpt_json iopf iopf
@@ -132,7 +136,21 @@ else
 	if [ ${#bench_args[@]} = 0 ] && [ "$mode" = test ]; then
 		bench_args=(--sizes=4K,64K,2M --iters=20)
 	fi
-	odpt_json bench bench "${bench_args[@]}"
+	# hugetlb needs reserved 2 MiB pages (up to 1 GiB in run mode): reserved
+	# for its own run only, so that the other backings keep the memory.
+	case " ${bench_args[*]} " in
+	*--backing=*) odpt_json bench bench "${bench_args[@]}" ;;
+	*)
+		odpt_json bench bench "${bench_args[@]}" --backing=anon,thp,memfd
+		hp_old=$(cat /proc/sys/vm/nr_hugepages 2>/dev/null || echo 0)
+		want=16
+		[ "$mode" = run ] && want=528
+		echo "$want" >/proc/sys/vm/nr_hugepages 2>/dev/null
+		diag "nr_hugepages for the hugetlb bench: asked $want, got $(cat /proc/sys/vm/nr_hugepages 2>/dev/null)"
+		odpt_json bench_hugetlb bench "${bench_args[@]}" --backing=hugetlb
+		echo "$hp_old" >/proc/sys/vm/nr_hugepages 2>/dev/null
+		;;
+	esac
 fi
 
 # ---- peers: the kernel's selftests from the same source ----------------------

@@ -6,7 +6,13 @@ PREFIX, for a lab part that folds several odpt runs into its one TAP file.
 A missing or unreadable report prints one "not ok" line saying so: a tool
 that wrote nothing must not read as a pass.
 
-usage: json2tap.py REPORT.json PREFIX
+usage: json2tap.py REPORT.json PREFIX [--section NAME [--require CAP,...]]
+
+With --section, the report's section NAME (a capability listing such as
+`odpt iommufd probe`'s: {"cap": {"available": bool, "detail"|"skip_reason":
+...}}) becomes the results instead: an available capability is "ok", a
+missing one a SKIP with its reason, or "not ok" when --require names it
+(what the lab's kernel is built to offer).
 """
 import json
 import sys
@@ -25,11 +31,41 @@ def line(result, name, reason):
     return "not ok %s" % name
 
 
+def section_lines(doc, prefix, name, required):
+    sec = doc.get(name)
+    if not isinstance(sec, dict) or not sec:
+        print("# the report has no section %r" % name)
+        print("not ok %sreport" % prefix)
+        return
+    for cap, v in sec.items():
+        v = v if isinstance(v, dict) else {}
+        if v.get("available"):
+            print("# %s%s: %s" % (prefix, cap, " ".join(str(v.get("detail", "")).split())))
+            print("ok %s%s" % (prefix, cap))
+        elif cap in required:
+            print("# %s%s: %s" % (prefix, cap, " ".join(str(v.get("skip_reason", "")).split())))
+            print("not ok %s%s" % (prefix, cap))
+        else:
+            print(line("skip", prefix + cap, v.get("skip_reason")))
+    for cap in sorted(required - set(sec)):
+        print("# %s%s: not in the report" % (prefix, cap))
+        print("not ok %s%s" % (prefix, cap))
+
+
 def main():
     path, prefix = sys.argv[1], sys.argv[2]
+    args = sys.argv[3:]
+    section = args[args.index("--section") + 1] if "--section" in args else None
+    required = set()
+    if "--require" in args:
+        required = set(x for x in args[args.index("--require") + 1].split(",") if x)
     try:
         with open(path) as f:
-            tests = json.load(f).get("tests") or []
+            doc = json.load(f)
+        if section:
+            section_lines(doc, prefix, section, required)
+            return 0
+        tests = doc.get("tests") or []
     except (OSError, ValueError) as e:
         print("# no readable report %s: %s" % (path, e))
         print("not ok %sreport" % prefix)
