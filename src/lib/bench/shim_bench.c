@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "odpt/bench.h"
+#include "odpt/procfs.h"
 #include "odpt/log.h"
 #include "bench_int.h"
 
@@ -52,22 +53,6 @@ static void cmdline_iommu(char *out, size_t len)
 	}
 	if (!out[0])
 		snprintf(out, len, "(none)");
-}
-
-/* MemAvailable of /proc/meminfo in bytes; UINT64_MAX when unknown. */
-static uint64_t mem_available_bytes(void)
-{
-	char line[256];
-	unsigned long long kb = 0;
-	FILE *f = fopen("/proc/meminfo", "re");
-
-	if (!f)
-		return UINT64_MAX;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb ? kb * 1024 : UINT64_MAX;
 }
 
 /*
@@ -371,7 +356,7 @@ out_unmap:
  */
 static void prime_memory(const uint64_t *sizes, int n, bool numa_balancing)
 {
-	uint64_t max = 0, avail = mem_available_bytes();
+	uint64_t max = 0, avail = odpt_mem_available_bytes();
 	void *p;
 	int i;
 
@@ -459,7 +444,7 @@ int odpt_bench_shim(const struct odpt_bench_shim_cfg *cfg, struct odpt_report *r
 	for (i = 0; i < cfg->nsizes; i++) {
 		uint64_t size = cfg->sizes[i];
 
-		avail = mem_available_bytes();
+		avail = odpt_mem_available_bytes();
 		/* The pages plus the module's arrays must fit with room to spare. */
 		if (!bench_fits(size, avail)) {
 			struct odpt_test_record t = { 0 };

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "odpt/clock.h"
+#include "odpt/procfs.h"
 #include "odpt/log.h"
 #include "odpt/opts.h"
 #include "odpt/report.h"
@@ -125,7 +126,7 @@ static bool thp_enabled(char *mode, size_t len)
 static const char *cannot_run(const struct odpt_iommufd_bench_cfg *cfg, int b, uint64_t size,
 			      char *why, size_t len)
 {
-	uint64_t avail = ifd_mem_available();
+	uint64_t avail = odpt_mem_available_bytes();
 	struct rlimit rl;
 	char mode[32];
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "odpt/procfs.h"
 #include "iommufd_int.h"
 
 const char *ifd_unavailable(const char *dev, bool need_mock, char *why, size_t len)
@@ -82,54 +83,19 @@ void ifd_ctx_close(struct ifd_ctx *c)
 	c->fd = -1;
 }
 
-uint64_t ifd_mem_available(void)
-{
-	char line[256];
-	unsigned long long kb = 0;
-	FILE *f = fopen("/proc/meminfo", "re");
-
-	if (!f)
-		return UINT64_MAX;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb ? kb * 1024 : UINT64_MAX;
-}
-
 bool ifd_cap_ipc_lock(void)
 {
-	char line[256];
 	unsigned long long caps = 0;
-	FILE *f = fopen("/proc/self/status", "re");
 
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "CapEff: %llx", &caps) == 1)
-			break;
-	fclose(f);
-	return caps & (1ULL << 14);	/* CAP_IPC_LOCK */
+	return !odpt_proc_field("/proc/self/status", "CapEff", 16, &caps) &&
+	       (caps & (1ULL << 14));	/* CAP_IPC_LOCK */
 }
 
 uint64_t ifd_status_bytes(const char *key)
 {
-	char line[256];
-	size_t klen = strlen(key);
 	unsigned long long kb;
-	FILE *f = fopen("/proc/self/status", "re");
-	uint64_t v = UINT64_MAX;
 
-	if (!f)
-		return v;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, klen) && line[klen] == ':' &&
-		    sscanf(line + klen + 1, "%llu", &kb) == 1) {
-			v = kb * 1024;
-			break;
-		}
-	fclose(f);
-	return v;
+	return odpt_proc_field("/proc/self/status", key, 10, &kb) ? UINT64_MAX : kb * 1024;
 }
 
 size_t ifd_page_size(void)

@@ -35,7 +35,6 @@ const char *ifd_unavailable(const char *dev, bool need_mock, char *why, size_t l
 int ifd_ctx_open(const char *dev, bool mock, struct ifd_ctx *c, const char **stage);
 void ifd_ctx_close(struct ifd_ctx *c);
 
-uint64_t ifd_mem_available(void);
 /* CAP_IPC_LOCK in the effective set: pinned pages are then not charged. */
 bool ifd_cap_ipc_lock(void);
 /* /proc/self/status "VmPin:" / "VmLck:" in bytes (UINT64_MAX if absent). */
