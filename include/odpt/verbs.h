@@ -6,7 +6,7 @@
  * memory regions, posts every operation the suite needs and polls with a
  * timeout. Every function returns 0 or -errno: libibverbs' mixed
  * conventions (NULL + errno, positive errno, -1 + errno) are converted in
- * one place (verbs_err() in src/lib/verbs/verbs.c). Callers never see a
+ * one place (verbs_err() in src/lib/verbs/verbs_int.h). Callers never see a
  * libibverbs type.
  */
 #ifndef ODPT_VERBS_H
