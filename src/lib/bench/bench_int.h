@@ -17,6 +17,9 @@
 void *bench_map_buf(size_t len, size_t align);
 /* Keep automatic NUMA balancing's hinting scans off a buffer; -errno. */
 int bench_exclude_numa_balancing(void *buf, size_t len);
+/* The module's global counters, through a file opened for the query only
+ * (each run opens its own mirrors): 0 or -errno, logged. */
+int bench_shim_global(struct odpt_hmm_global *g);
 /* Which device and DMA path the results come from, as report meta. */
 int bench_report_device(struct odpt_report *r, struct odpt_hmm_dev_info *dev);
 

@@ -400,15 +400,10 @@ static int bench_no_leaks(struct odpt_report *r)
 {
 	struct odpt_test_record t = { .name = "bench_no_leaks", .result = ODPT_PASS };
 	struct odpt_hmm_global g;
-	struct odpt_shim *s;
 	char why[160];
 	int ret;
 
-	ret = odpt_bench_shim_open(&s);
-	if (ret)
-		return ret;
-	ret = odpt_shim_global(s, &g);
-	odpt_shim_close(s);
+	ret = bench_shim_global(&g);
 	if (ret)
 		return ret;
 	if (g.live_mappings || g.iova_reserved_bytes || g.sg_tables_live) {

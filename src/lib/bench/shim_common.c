@@ -33,6 +33,18 @@ int odpt_bench_shim_open(struct odpt_shim **s)
 	return ret;
 }
 
+int bench_shim_global(struct odpt_hmm_global *g)
+{
+	struct odpt_shim *s;
+	int ret = odpt_bench_shim_open(&s);
+
+	if (ret)
+		return ret;
+	ret = odpt_shim_global(s, g);
+	odpt_shim_close(s);
+	return ret;
+}
+
 /* The file is opened just for the query: each run opens its own mirrors. */
 int bench_report_device(struct odpt_report *r, struct odpt_hmm_dev_info *dev)
 {

@@ -240,17 +240,12 @@ static int verify_no_leaks(struct odpt_report *r)
 {
 	struct odpt_test_record t = { .name = "verify_no_leaks", .result = ODPT_PASS };
 	struct odpt_hmm_global g;
-	struct odpt_shim *s;
 	uint64_t t0 = odpt_now_ns();
 	char why[200];
 	bool others;
 	int ret;
 
-	ret = odpt_bench_shim_open(&s);
-	if (ret)
-		return ret;
-	ret = odpt_shim_global(s, &g);
-	odpt_shim_close(s);
+	ret = bench_shim_global(&g);
 	if (ret)
 		return ret;
 	others = g.mirrors > 1;
