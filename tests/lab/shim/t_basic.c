@@ -429,9 +429,11 @@ KT_TEST_MODES(invalidate_migrate)
 	 * first MAP and here (a lab run saw 5 of 16 pages go before the move:
 	 * the move then unmapped 11). Map again just before the move, so the
 	 * move is what unmaps every page, and judge it against what was mapped
-	 * when it started.
+	 * when it started. UNMAP first: mode sg refuses a MAP over a mapped
+	 * range (EBUSY).
 	 */
-	kt_stage("map again before the move");
+	kt_stage("unmap and map again before the move");
+	KT_ASSERT_OK(sd_unmap(fd, mem, N * sd_page, NULL));
 	KT_ASSERT_OK(sd_map(fd, mem, N * sd_page, ODPT_HMM_FAULT_WRITE, &m));
 	KT_ASSERT_OK(sd_flags(fd, mem, N * sd_page, 0, old_pfn, N, &f));
 	st0 = sd_stats_or_fail(fd);
