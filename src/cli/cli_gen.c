@@ -18,15 +18,27 @@
 
 /* ---- man(7) --------------------------------------------------------------- */
 
-/* Text for roff: backslashes escaped, a leading '.' or '\'' made literal. */
+/*
+ * Text for roff: backslashes escaped, a leading '.' or '\'' made literal,
+ * and long lines broken at a blank (roff fills them again; source lines
+ * over 80 bytes are a style warning of mandoc's lint).
+ */
 static void roff_text(const char *s)
 {
 	bool bol = true;
+	int col = 0;
 
 	for (; *s; s++) {
+		if (*s == ' ' && col >= 64) {
+			odpt_out("\n");
+			col = 0;
+			bol = true;
+			continue;
+		}
 		if (bol && (*s == '.' || *s == '\''))
 			odpt_out("\\&");
 		bol = *s == '\n';
+		col = bol ? 0 : col + 1;
 		if (*s == '\\')
 			odpt_out("\\e");
 		else
@@ -79,7 +91,7 @@ static void man_opts(const struct odpt_opt *table)
 		odpt_out("\n");
 		roff_text(o->help ? o->help : "");
 		if (o->type == ODPT_OPT_CHOICE && o->choices) {
-			odpt_out(" (one of:");
+			odpt_out("\n(one of:");
 			for (i = 0; o->choices[i]; i++) {
 				odpt_out(" ");
 				roff_word(o->choices[i]);
@@ -87,10 +99,10 @@ static void man_opts(const struct odpt_opt *table)
 			odpt_out(")");
 		}
 		if ((o->type == ODPT_OPT_U64 || o->type == ODPT_OPT_SIZE) && (o->min || o->max))
-			odpt_out(" (range %llu..%llu)", (unsigned long long)o->min,
+			odpt_out("\n(range %llu..%llu)", (unsigned long long)o->min,
 				 (unsigned long long)o->max);
 		if (o->def) {
-			odpt_out(" [default ");
+			odpt_out("\n[default ");
 			roff_word(o->def);
 			odpt_out("]");
 		}
@@ -225,6 +237,9 @@ static void sh_table(const char *key, const struct odpt_opt *table)
 
 	odpt_out("_odpt_opts[%s]='", key);
 	sh_words_opts(table, false);
+	/* every verb takes --help (the global table has it already) */
+	if (strcmp(key, "_"))
+		odpt_out("--help ");
 	odpt_out("'\n_odpt_takes[%s]='", key);
 	sh_words_opts(table, true);
 	odpt_out("'\n");
@@ -271,26 +286,26 @@ static const char bash_function[] =
 	"\tfor ((i = 1; i < ${#words[@]}; i++)); do\n"
 	"\t\tw=${words[i]}\n"
 	"\t\tif [[ $w == -* ]]; then\n"
-	"\t\t\t[[ -n $obj && -z $verb ]] && { verb=${_odpt_default[$obj]}; key=\"$obj $verb\"; }\n"
-	"\t\t\tif [[ $w != *=* && ${_odpt_takes[$key]} == *\" $w \"* ]]; then\n"
+	"\t\t\t[[ -n $obj && -z $verb ]] && { verb=${_odpt_default[$obj]-}; key=\"$obj $verb\"; }\n"
+	"\t\t\tif [[ $w != *=* && ${_odpt_takes[$key]-} == *\" $w \"* ]]; then\n"
 	"\t\t\t\t((i++))\n"
-	"\t\t\t\t[[ ${words[i]} == '=' ]] && ((i++))\n"
+	"\t\t\t\t[[ ${words[i]-} == '=' ]] && ((i++))\n"
 	"\t\t\tfi\n"
 	"\t\telif [[ -z $obj ]]; then\n"
 	"\t\t\tobj=$(_odpt_resolve \"$w\" $_odpt_objects)\n"
 	"\t\t\t[[ -z $obj ]] && return\n"
-	"\t\t\tverb=${_odpt_fixed[$obj]}\n"
+	"\t\t\tverb=${_odpt_fixed[$obj]-}\n"
 	"\t\t\t[[ -n $verb ]] && key=\"$obj $verb\"\n"
 	"\t\telif [[ -z $verb ]]; then\n"
 	"\t\t\tif [[ $obj == help ]]; then\n"
 	"\t\t\t\tverb=$(_odpt_resolve \"$w\" $_odpt_objects)\n"
 	"\t\t\telse\n"
-	"\t\t\t\tverb=$(_odpt_resolve \"$w\" ${_odpt_verbs[$obj]})\n"
+	"\t\t\t\tverb=$(_odpt_resolve \"$w\" ${_odpt_verbs[$obj]-})\n"
 	"\t\t\t\tkey=\"$obj $verb\"\n"
 	"\t\t\tfi\n"
 	"\t\t\t[[ -z $verb ]] && return\n"
 	"\t\telif [[ $obj == help ]]; then\n"
-	"\t\t\t[[ -n ${_odpt_verbs[$verb]} ]] || return\n"
+	"\t\t\t[[ -n ${_odpt_verbs[$verb]-} ]] || return\n"
 	"\t\t\tobj=$verb verb=done\n"
 	"\t\tfi\n"
 	"\tdone\n"
@@ -298,28 +313,28 @@ static const char bash_function[] =
 	"\tif [[ -z $opt ]]; then\n"
 	"\t\tprev=${words[-1]}\n"
 	"\t\tif [[ $prev == -* && $prev != *=* && $cur != -* ]]; then\n"
-	"\t\t\t[[ -n $obj && -z $verb ]] && key=\"$obj ${_odpt_default[$obj]}\"\n"
-	"\t\t\t[[ ${_odpt_takes[$key]} == *\" $prev \"* ]] && opt=$prev\n"
+	"\t\t\t[[ -n $obj && -z $verb ]] && key=\"$obj ${_odpt_default[$obj]-}\"\n"
+	"\t\t\t[[ ${_odpt_takes[$key]-} == *\" $prev \"* ]] && opt=$prev\n"
 	"\t\tfi\n"
 	"\tfi\n"
 	"\tif [[ -n $opt ]]; then\n"
-	"\t\t[[ -n $obj && -z $verb ]] && key=\"$obj ${_odpt_default[$obj]}\"\n"
-	"\t\t[[ -n ${_odpt_choices[$key $opt]} ]] &&\n"
-	"\t\t\tCOMPREPLY=($(compgen -W \"${_odpt_choices[$key $opt]}\" -- \"$cur\"))\n"
+	"\t\t[[ -n $obj && -z $verb ]] && key=\"$obj ${_odpt_default[$obj]-}\"\n"
+	"\t\t[[ -n ${_odpt_choices[$key $opt]-} ]] &&\n"
+	"\t\t\tCOMPREPLY=($(compgen -W \"${_odpt_choices[$key $opt]-}\" -- \"$cur\"))\n"
 	"\t\treturn\n"
 	"\tfi\n"
 	"\tif [[ $cur == -* ]]; then\n"
-	"\t\t[[ -n $obj && -z $verb ]] && key=\"$obj ${_odpt_default[$obj]}\"\n"
+	"\t\t[[ -n $obj && -z $verb ]] && key=\"$obj ${_odpt_default[$obj]-}\"\n"
 	"\t\t[[ $obj == help ]] && return\n"
-	"\t\tCOMPREPLY=($(compgen -W \"${_odpt_opts[$key]}\" -- \"$cur\"))\n"
+	"\t\tCOMPREPLY=($(compgen -W \"${_odpt_opts[$key]-}\" -- \"$cur\"))\n"
 	"\telif [[ -z $obj ]]; then\n"
 	"\t\tCOMPREPLY=($(compgen -W \"$_odpt_objects\" -- \"$cur\"))\n"
 	"\telif [[ $obj == help && -z $verb ]]; then\n"
 	"\t\tCOMPREPLY=($(compgen -W \"$_odpt_objects\" -- \"$cur\"))\n"
 	"\telif [[ $obj == help && $verb != done ]]; then\n"
-	"\t\tCOMPREPLY=($(compgen -W \"${_odpt_verbs[$verb]}\" -- \"$cur\"))\n"
+	"\t\tCOMPREPLY=($(compgen -W \"${_odpt_verbs[$verb]-}\" -- \"$cur\"))\n"
 	"\telif [[ -z $verb ]]; then\n"
-	"\t\tCOMPREPLY=($(compgen -W \"${_odpt_verbs[$obj]}\" -- \"$cur\"))\n"
+	"\t\tCOMPREPLY=($(compgen -W \"${_odpt_verbs[$obj]-}\" -- \"$cur\"))\n"
 	"\tfi\n"
 	"}\n"
 	"complete -o bashdefault -o default -F _odpt odpt\n";
