@@ -60,6 +60,7 @@ extern const struct odpt_object odpt_obj_compare;
 extern const struct odpt_object odpt_obj_suite;
 extern const struct odpt_object odpt_obj_shim;
 extern const struct odpt_object odpt_obj_iommufd;
+extern const struct odpt_object odpt_obj_merge;
 
 /* `odpt iommufd edu` (cmd_iommufd_edu.c): its run function and options,
  * for the iommufd object's verb table. */

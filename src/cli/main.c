@@ -21,6 +21,7 @@ static const struct odpt_object *const objects[] = {
 	&odpt_obj_devices,
 	&odpt_obj_hist,
 	&odpt_obj_iommufd,
+	&odpt_obj_merge,
 	&odpt_obj_shim,
 	&odpt_obj_suite,
 	NULL,
