@@ -8,9 +8,10 @@
 # its own against the installed tree; a C program built with nothing but
 # `pkg-config --cflags --libs libodpt` links the installed library and
 # prints the percentiles of 1..1000; the installed odpt runs.
-# usage: install_test.sh BUILD SOURCE WORK VERSION LIBDIR [CC]
+# usage: install_test.sh BUILD SOURCE WORK VERSION LIBDIR [CC [CFLAGS]]
+# (CFLAGS: e.g. the sanitizers the library was built with)
 set -u
-build=$1 src=$2 work=$3 version=$4 libdir=$5 cc=${6:-cc}
+build=$1 src=$2 work=$3 version=$4 libdir=$5 cc=${6:-cc} cflags=${7:-}
 prefix=$work/install-test
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
@@ -58,8 +59,8 @@ export PKG_CONFIG_PATH="$prefix/$libdir/pkgconfig"
 [ "$(pkg-config --modversion libodpt)" = "$version" ] || fail "libodpt.pc version"
 pkg-config --static --libs libodpt | grep -q -- '-ljson-c' || fail "Requires.private json-c missing"
 pkg-config --static --libs libodpt | grep -q -- '-lm' || fail "Libs.private -lm missing"
-# shellcheck disable=SC2046
-"$cc" -std=c11 -Wall -Werror -o "$work/install-client" "$src/tests/install/install_client.c" \
+# shellcheck disable=SC2046,SC2086
+"$cc" $cflags -std=c11 -Wall -Werror -o "$work/install-client" "$src/tests/install/install_client.c" \
 	$(pkg-config --cflags --libs libodpt) || fail "the client does not build with libodpt.pc"
 out=$(LD_LIBRARY_PATH="$prefix/$libdir" "$work/install-client")
 echo "$out" | head -1
