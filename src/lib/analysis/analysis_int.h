@@ -3,11 +3,20 @@
 #ifndef ODPT_ANALYSIS_INT_H
 #define ODPT_ANALYSIS_INT_H
 
+#include <stdbool.h>
+
+#include "odpt/compare.h"
+
 /*
  * A whole file into *out (malloc'd, NUL-terminated): 0, -EINVAL when it
  * holds a NUL byte (binary data, not a result), -ENOMEM, or -errno of
  * open/read.
  */
 int odpt_analysis_slurp(const char *path, char **out);
+
+/* Whether two series have the same name and labels (labels sorted by key,
+ * as odpt_result_parse() leaves them). */
+bool odpt_analysis_same_series(const struct odpt_result_series *a,
+			       const struct odpt_result_series *b);
 
 #endif

@@ -88,19 +88,6 @@ static bool has_label(const struct odpt_result_series *s, const char *key)
 	return false;
 }
 
-static bool same_key(const struct odpt_result_series *a, const struct odpt_result_series *b)
-{
-	int i;
-
-	if (strcmp(a->name, b->name) || a->nlabels != b->nlabels)
-		return false;
-	for (i = 0; i < a->nlabels; i++)
-		if (strcmp(a->labels[i].key, b->labels[i].key) ||
-		    strcmp(a->labels[i].value, b->labels[i].value))
-			return false;
-	return true;
-}
-
 /* ---- Reading ------------------------------------------------------------ */
 
 static int read_input(struct merge *m, struct input *in)
@@ -146,7 +133,7 @@ static int add_series(struct merge *m, const struct input *in)
 		const struct odpt_result_series *s = &in->res->series[i];
 
 		h = s->h;
-		for (j = 0; j < m->nser && !same_key(m->ser[j].s, s); j++)
+		for (j = 0; j < m->nser && !odpt_analysis_same_series(m->ser[j].s, s); j++)
 			;
 		if (j < m->nser) {
 			g = m->ser[j].sum;
@@ -212,7 +199,8 @@ static int put_series(struct merge *m, struct odpt_report *r)
 		for (k = 0; k < m->n && !ret; k++) {
 			const struct odpt_result *res = m->in[k].res;
 
-			for (j = 0; j < res->nseries && !same_key(&res->series[j], ms->s); j++)
+			for (j = 0; j < res->nseries &&
+				    !odpt_analysis_same_series(&res->series[j], ms->s); j++)
 				;
 			if (j == res->nseries)
 				continue;

@@ -268,8 +268,8 @@ static int read_hist(struct json_object *so, struct odpt_result_series *s,
 	return 0;
 }
 
-static bool same_series(const struct odpt_result_series *a,
-			const struct odpt_result_series *b)
+bool odpt_analysis_same_series(const struct odpt_result_series *a,
+			       const struct odpt_result_series *b)
 {
 	int i;
 
@@ -347,7 +347,7 @@ static int parse_tree(struct json_object *root, struct odpt_result *r, bool leni
 		if (ret)
 			return ret;
 		for (j = 0; j < (int)i; j++) {
-			if (same_series(&r->series[j], s)) {
+			if (odpt_analysis_same_series(&r->series[j], s)) {
 				char key[512];
 
 				odpt_result_series_key(s, key, sizeof(key));
