@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * odpt's entry point: global options, then OBJECT and VERB looked up in
- * the tables below (the iproute2 rdma style). Anything unknown prints
- * usage on stderr and exits 2; "odpt help", "odpt OBJECT help" and -h print
- * help on stdout and exit 0.
+ * the tables below (the iproute2 rdma style), each by its name or any
+ * unique prefix. Anything unknown prints one line (with the nearest name)
+ * and usage on stderr and exits 2; "odpt help [OBJECT [VERB]]", "odpt
+ * OBJECT help" and --help at any level print help on stdout and exit 0.
+ * Help, name lookup and the generated man page and completion live in
+ * cli_help.c and cli_gen.c.
  */
 #include <stdio.h>
 #include <string.h>
