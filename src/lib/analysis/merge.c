@@ -175,7 +175,8 @@ static int add_series(struct merge *m, const struct input *in)
 static int with_input(const struct odpt_label *labels, int n, const struct input *in,
 		      struct odpt_label *buf)
 {
-	memmove(buf, labels, (size_t)n * sizeof(*buf));
+	if (n)   /* labels is NULL for a series without labels */
+		memmove(buf, labels, (size_t)n * sizeof(*buf));
 	buf[n++] = (struct odpt_label){ ODPT_MERGE_INPUT_LABEL, in->path };
 	if (in->host)
 		buf[n++] = (struct odpt_label){ "host", in->host };
