@@ -24,14 +24,14 @@
  *  - Memory: sizeof(struct odpt_hist) + (counts_len + nblocks) * 8 bytes
  *    (nblocks block totals, see below), allocated once by
  *    odpt_hist_create(), whatever the sample count. 1 ns..1 h: S=3 -> B=32,
- *    33792 counters (264 KiB) + 264 blocks of 128 (2 KiB); S=2 -> B=35,
+ *    33792 counters (264 KiB) + 528 blocks of 64 (4 KiB); S=2 -> B=35,
  *    4608 counters (36 KiB, the kernel shim's layout in
  *    include/uapi/odpt_hmm_hist.h) + 72 blocks of 64.
  *  - Cost: odpt_hist_record() is O(1) (a clz, three shifts, three
  *    increments and the min/max update); it never allocates. A percentile
- *    reads at most 2 block sizes of counters and half the block totals
- *    (S=3: 256 + 132 entries), whatever the sample count. Merge, mean,
- *    stddev, iteration and reset visit only the non-empty blocks of
+ *    reads at most half the block totals and one block's counters (S=3:
+ *    264 + 64 entries), whatever the sample count. Merge, mean, stddev,
+ *    iteration and reset visit only the non-empty blocks of
  *    [index(min), index(max)]: an empty source merges in O(1).
  *  - Mean and standard deviation use each counter's median equivalent value
  *    (as HdrHistogram does), so they carry the same relative error bound.
@@ -41,17 +41,19 @@
  *
  * Query structure: counts[] (the HdrHistogram layout, unchanged) is followed
  * in the same allocation by block totals kept exact on every write: block k
- * holds the sum of counters [k << s, ((k + 1) << s) - 1], with the block
- * size 2^s near sqrt(counts_len / 2) (and at least 64), which balances the
- * two parts of a walk. A percentile walks from the min's counter up (or the
- * max's down, whichever end is nearer the rank): the rest of that block
- * counter by counter, then block totals until the rank is reached, then
- * the counters of that one block; eight entries are skipped at a time
- * while eight cannot reach the rank. A second level of totals would
- * shorten the walk but, hit by nearly every record, costs more at record
- * time (measured: +0.4 ns against +0.26 ns for the blocks alone). min and
- * max bound the populated counters (every write path keeps them so), which
- * merge and the other walks use. Write counts[] only through this API:
+ * holds the sum of counters [k << s, ((k + 1) << s) - 1], 2^s being about
+ * sqrt(counts_len) / 2 and at least 64 (S=3: 64), so that a walk reads
+ * about as many totals as counters. A percentile walks up from the min's
+ * block (or down from the max's, whichever end is nearer the rank; the
+ * counters beyond min and max are empty, so those blocks' totals count from
+ * there): block totals until the rank is reached, then that block's
+ * counters; eight entries are skipped at a time while eight cannot reach
+ * the rank. The batch query continues each walk from the block where the
+ * previous rank was found. A second level of totals would shorten the walk
+ * but, hit by nearly every record, costs more at record time (measured:
+ * +0.4 ns against +0.26 ns for the blocks alone). min and max bound the
+ * populated counters (every write path keeps them so), which merge and the
+ * other walks use. Write counts[] only through this API:
  * odpt_hist_consistent() checks the totals (the tests call it after every
  * mutating call).
  */

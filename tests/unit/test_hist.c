@@ -76,10 +76,10 @@ static void test_layout_and_memory(void **state)
 	assert_int_equal(h->sub_bucket_count, 2048);
 	assert_int_equal(h->bucket_count, 32);
 	assert_int_equal(h->counts_len, 33792);
-	/* 264 block totals of 128 counters follow the counters */
-	assert_int_equal(h->block_shift, 7);
-	assert_int_equal(h->nblocks, 264);
-	assert_int_equal(odpt_hist_bytes(h), sizeof(*h) + (33792 + 264) * 8);
+	/* 528 block totals of 64 counters follow the counters */
+	assert_int_equal(h->block_shift, 6);
+	assert_int_equal(h->nblocks, 528);
+	assert_int_equal(odpt_hist_bytes(h), sizeof(*h) + (33792 + 528) * 8);
 	assert_int_equal(33792 * 8, 270336);
 	odpt_hist_destroy(h);
 

@@ -96,9 +96,9 @@ int odpt_hist_create(uint64_t lowest, uint64_t highest, int sig_figs,
 	sub_count = (int32_t)1 << sub_count_mag;
 	bucket_count = buckets_to_cover(highest, sub_count, unit_mag);
 	counts_len = (bucket_count + 1) * (sub_count / 2);
-	/* ~sqrt(counts_len / 2) counters per block: a walk's blocks and
-	 * counters then weigh the same (hist.h); 64 at least. */
-	block_shift = (floor_log2_u64((uint64_t)counts_len / 2) + 1) / 2;
+	/* About sqrt(counts_len) / 2 counters per block, 64 at least: a walk
+	 * then reads about as many counters as block totals (hist.h). */
+	block_shift = floor_log2_u64((uint64_t)counts_len) / 2 - 1;
 	if (block_shift < 6)
 		block_shift = 6;
 	nblocks = (int32_t)(((uint64_t)counts_len + (1ULL << block_shift) - 1) >> block_shift);
@@ -351,19 +351,18 @@ double odpt_hist_stddev(const struct odpt_hist *h)
  */
 static uint64_t rank_at_percentile(uint64_t count, double p)
 {
-	double x = p / 100.0 * (double)count;
-	double r = nearbyint(x);
-	uint64_t rank;
+	double x = p / 100.0 * (double)count, eps = 1e-9 * (x > 1 ? x : 1), frac;
+	uint64_t whole;
 
-	if (fabs(x - r) <= 1e-9 * (x > 1 ? x : 1))
-		rank = (uint64_t)r;
-	else
-		rank = (uint64_t)ceil(x);
-	if (rank < 1)
-		rank = 1;
-	if (rank > count)
-		rank = count;
-	return rank;
+	/* By hand rather than nearbyint() and ceil(): without SSE4.1 those are
+	 * library calls that cost more than the rest of a query. */
+	if (!(x < (double)count))
+		return count;
+	whole = (uint64_t)x;
+	frac = x - (double)whole;
+	if (frac > eps)
+		whole++;   /* the ceiling, also when just below the next integer */
+	return whole < 1 ? 1 : whole;
 }
 
 /*
@@ -395,66 +394,70 @@ static inline int32_t scan(const uint64_t *a, int32_t i, int32_t end, int d,
 }
 
 /*
- * The counter at which the samples counted from counter i on, in direction
- * d (*seen of them already counted before i), reach need; *seen becomes the
- * count before that counter, so a later, larger need may start there again.
- * The rest of i's block, then block totals, then that block's counters
- * (hist.h). -1 when the totals do not reach need (not with consistent ones).
+ * Where a walk stands: block k, and the samples counted before it from the
+ * end it started at. The blocks of the min's and the max's counters start
+ * walks up and down: the counters beyond min and max are empty, so those
+ * blocks' totals count only from there.
  */
-static int32_t walk(const struct odpt_hist *h, int32_t i, int d, uint64_t *seen,
-		    uint64_t need)
-{
-	int32_t first = i & ~((1 << h->block_shift) - 1), last = block_last(h, i), end, k;
+struct cursor {
+	int32_t k;
+	uint64_t seen;
+	int32_t lo, hi;   /* the populated counters: none to read beyond */
+};
 
-	if (last >= h->counts_len)
-		last = h->counts_len - 1;
-	end = d > 0 ? last + 1 : first - 1;
-	i = scan(h->counts, i, end, d, seen, need);
-	if (i != end)
-		return i;
+/*
+ * The counter at which the samples counted in direction d reach need, from
+ * the cursor on: block totals, then that block's counters (hist.h). The
+ * cursor moves to that block, so a later, larger need may start there. -1
+ * when the totals do not reach need (not with consistent ones).
+ */
+static int32_t walk(const struct odpt_hist *h, struct cursor *c, int d, uint64_t need)
+{
+	int32_t first, last, end, k, i;
+	uint64_t seen;
+
 	end = d > 0 ? h->nblocks : -1;
-	k = scan(blocks(h), (first >> h->block_shift) + d, end, d, seen, need);
+	k = scan(blocks(h), c->k, end, d, &c->seen, need);
 	if (k == end)
 		return -1;
+	c->k = k;
+	seen = c->seen;
 	first = k << h->block_shift;
-	last = block_last(h, first) < h->counts_len ? block_last(h, first) : h->counts_len - 1;
+	last = block_last(h, first);
+	if (first < c->lo)
+		first = c->lo;
+	if (last > c->hi)
+		last = c->hi;
 	end = d > 0 ? last + 1 : first - 1;
-	i = scan(h->counts, d > 0 ? first : last, end, d, seen, need);
+	i = scan(h->counts, d > 0 ? first : last, end, d, &seen, need);
 	return i == end ? -1 : i;
 }
 
-/* The value at a rank in [1, count]: from the nearer end of the populated
- * range. *up and *down are cursors (counter, count before it) that a batch
- * of ascending ranks below and descending ranks above the middle reuses. */
-struct cursor {
-	int32_t i;
-	uint64_t seen;
-};
-
+/* The value at a rank in [1, count], from the nearer end of the populated
+ * range: up from the min below the middle, down from the max above it. */
 static uint64_t value_at_rank(const struct odpt_hist *h, uint64_t rank, struct cursor *up,
 			      struct cursor *down)
 {
 	int32_t i;
 
 	if (rank <= h->total_count / 2)
-		i = walk(h, up->i, 1, &up->seen, rank);
+		i = walk(h, up, 1, rank);
 	else
 		/* the rank-th sample is the (total - rank + 1)-th from the top */
-		i = walk(h, down->i, -1, &down->seen, h->total_count - rank + 1);
-	if (i < 0)
-		return odpt_hist_max(h);
-	if (rank <= h->total_count / 2)
-		up->i = i;
-	else
-		down->i = i;
-	return odpt_hist_highest_at_index(h, i);
+		i = walk(h, down, -1, h->total_count - rank + 1);
+	return i < 0 ? odpt_hist_max(h) : odpt_hist_highest_at_index(h, i);
 }
 
 static void cursors_init(const struct odpt_hist *h, struct cursor *up, struct cursor *down)
 {
+	int32_t lo = 0, hi = 0;
+
+	populated(h, &lo, &hi);
+	up->k = lo >> h->block_shift;
+	down->k = hi >> h->block_shift;
 	up->seen = down->seen = 0;
-	up->i = down->i = 0;
-	populated(h, &up->i, &down->i);
+	up->lo = down->lo = lo;
+	up->hi = down->hi = hi;
 }
 
 /* The rank of p, or 0 when p is answered without one (the min or the max). */
@@ -518,7 +521,19 @@ int odpt_hist_values_at_percentiles(const struct odpt_hist *h, const double *pct
 		if (rank)
 			r[m++] = (struct ranked){ .rank = rank, .pos = i };
 	}
-	qsort(r, m, sizeof(*r), ranked_cmp);
+	if (m > 16) {
+		qsort(r, m, sizeof(*r), ranked_cmp);
+	} else {
+		/* a few: insertion sort, cheaper than qsort's calls */
+		for (i = 1; i < m; i++) {
+			struct ranked t = r[i];
+			size_t j = i;
+
+			for (; j > 0 && r[j - 1].rank > t.rank; j--)
+				r[j] = r[j - 1];
+			r[j] = t;
+		}
+	}
 	cursors_init(h, &up, &down);
 	/* One climb through the ranks below the middle, one descent through
 	 * those above it: each walk starts where the previous one stopped. */
