@@ -548,7 +548,8 @@ static uint64_t slow_percentile(const struct odpt_hist *h, double p)
 
 static const double some_pcts[] = {
 	0, 1e-9, 0.001, 0.1, 1, 5, 10, 25, 33.3, 49.99, 50, 50.0001, 66.6, 75, 90, 95,
-	99, 99.5, 99.9, 99.99, 99.999, 99.9999, 100, -3, 250,
+	99, 99.5, 99.9, 99.99, 99.999, 99.99937, 99.9991, 99.99953, 99.9999, 99.99999,
+	100, -3, 250,
 };
 #define NPCTS (sizeof(some_pcts) / sizeof(some_pcts[0]))
 
@@ -621,7 +622,7 @@ static void check_walks(const struct odpt_hist *h)
 }
 
 /* Shapes that stress the walk: narrow, wide, bimodal, one value, block
- * edges, the lowest and the highest values. */
+ * edges, the lowest and the highest values, and counts in the billions. */
 static void fill(struct odpt_hist *h, int shape, int n)
 {
 	int i;
@@ -636,13 +637,17 @@ static void fill(struct odpt_hist *h, int shape, int n)
 		case 3: v = 123457; break;
 		case 4: v = odpt_hist_lowest_at_index(h, (int32_t)((rnd() % (uint64_t)h->nblocks)
 					<< h->block_shift)) + (rnd() & 1); break;
-		default: v = i & 1 ? h->lowest : h->highest; break;
+		case 5: v = i & 1 ? h->lowest : h->highest; break;
+		default: v = i ? rnd_log(2000, 1000000000) : 1000; break;
 		}
 		if (v < h->lowest)
 			v = h->lowest;
 		if (v > h->highest)
 			v = h->highest;
-		odpt_hist_record_n(h, v, 1 + rnd() % 3);
+		/* shape 6: 10^9 samples of one value, then single ones whose
+		 * ranks (above 5e8, where 1e-9 of a rank exceeds 1/2) fall in
+		 * different counters */
+		odpt_hist_record_n(h, v, shape != 6 ? 1 + rnd() % 3 : i ? 1 : 1000000000);
 	}
 }
 
@@ -651,7 +656,7 @@ static void test_queries_vs_scan(void **state)
 	int sig, shape;
 
 	for (sig = 1; sig <= 5; sig++) {
-		for (shape = 0; shape < 6; shape++) {
+		for (shape = 0; shape < 7; shape++) {
 			struct odpt_hist *h = mk(1, ODPT_HIST_HIGHEST_NS, sig);
 
 			check_queries(h);   /* empty */

@@ -352,7 +352,7 @@ double odpt_hist_stddev(const struct odpt_hist *h)
 static uint64_t rank_at_percentile(uint64_t count, double p)
 {
 	double x = p / 100.0 * (double)count, eps = 1e-9 * (x > 1 ? x : 1), frac;
-	uint64_t whole;
+	uint64_t whole, near;
 
 	/* By hand rather than nearbyint() and ceil(): without SSE4.1 those are
 	 * library calls that cost more than the rest of a query. */
@@ -360,8 +360,12 @@ static uint64_t rank_at_percentile(uint64_t count, double p)
 		return count;
 	whole = (uint64_t)x;
 	frac = x - (double)whole;
-	if (frac > eps)
-		whole++;   /* the ceiling, also when just below the next integer */
+	/* the nearest integer, ties to even as nearbyint() */
+	near = frac > 0.5 || (frac == 0.5 && (whole & 1)) ? whole + 1 : whole;
+	if ((near > whole ? 1 - frac : frac) <= eps)
+		whole = near;
+	else if (frac > 0)
+		whole++;   /* the ceiling */
 	return whole < 1 ? 1 : whole;
 }
 
