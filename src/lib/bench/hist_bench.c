@@ -219,11 +219,15 @@ static void time_merges(struct side *o, struct side *x, const struct hdr_api *a,
 	(void)unused;
 }
 
+/* v rounded to a multiple of unit; unit 0: to 3 significant figures (ratios
+ * span 0.0005 to 1). */
 static int scalar(struct odpt_report *r, const char *name, const char *k1, const char *v1,
 		  const char *k2, const char *v2, double v, double unit)
 {
 	struct odpt_label l[2] = { { k1, v1 }, { k2, v2 } };
 
+	if (!unit)
+		unit = v > 0 ? pow(10, floor(log10(v)) - 2) : 1;
 	return odpt_report_scalar(r, name, l, k2 ? 2 : k1 ? 1 : 0, round(v / unit) * unit);
 }
 
@@ -241,10 +245,10 @@ static int report_side(struct odpt_report *r, const char *prefix, const struct s
 #define FIG(field) (ratio_to ? s->field / ratio_to->field : s->field)
 #define NAME(base) (snprintf(name, sizeof(name), "%s%s%s", prefix, base, \
 			     ratio_to ? "_ratio" : "_ns"), name)
-	double unit = ratio_to ? 0.001 : 0.1;
+	double unit = ratio_to ? 0 : 0.1;
 
 	if (ratio_to)
-		ret = scalar(r, "record_ratio", NULL, NULL, NULL, NULL, FIG(rec_best_ns), 0.001);
+		ret = scalar(r, "record_ratio", NULL, NULL, NULL, NULL, FIG(rec_best_ns), 0);
 	else if (*prefix)
 		ret = scalar(r, "hdr_record_ns", NULL, NULL, NULL, NULL, s->rec_mean_ns, 0.001) ||
 		      scalar(r, "hdr_record_best_ns", NULL, NULL, NULL, NULL, s->rec_best_ns, 0.001);
