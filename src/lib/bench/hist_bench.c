@@ -138,32 +138,30 @@ static void time_records(struct side *o, struct side *x, const struct hdr_api *a
 		x->rec_mean_ns = (double)x_total / (double)n;
 }
 
+/* One round of n operations op: its ns per operation into best if lower. */
+#define TIME_ROUND(best, n, op) do {						\
+	uint64_t k_, t_ = odpt_now_ns();					\
+										\
+	for (k_ = 0; k_ < (n); k_++) {						\
+		op;								\
+	}									\
+	t_ = odpt_now_ns() - t_;						\
+	if ((double)t_ / (double)(n) < (best))					\
+		(best) = (double)t_ / (double)(n);				\
+} while (0)
+
 /*
  * Best ns per operation over ROUNDS rounds of n operations: odpt's (op_o)
  * and, when x is set, HdrHistogram_c's (op_x) in turn within each round.
  */
 #define TIME_PAIR(best_o, best_x, n, op_o, op_x) do {				\
 	int r_;									\
-	uint64_t k_, t0_, t1_;							\
 										\
 	(best_o) = (best_x) = 1e300;						\
 	for (r_ = 0; r_ < ROUNDS; r_++) {					\
-		t0_ = odpt_now_ns();						\
-		for (k_ = 0; k_ < (n); k_++) {					\
-			op_o;							\
-		}								\
-		t1_ = odpt_now_ns();						\
-		if ((double)(t1_ - t0_) / (double)(n) < (best_o))		\
-			(best_o) = (double)(t1_ - t0_) / (double)(n);		\
-		if (!x)								\
-			continue;						\
-		t0_ = odpt_now_ns();						\
-		for (k_ = 0; k_ < (n); k_++) {					\
-			op_x;							\
-		}								\
-		t1_ = odpt_now_ns();						\
-		if ((double)(t1_ - t0_) / (double)(n) < (best_x))		\
-			(best_x) = (double)(t1_ - t0_) / (double)(n);		\
+		TIME_ROUND(best_o, n, op_o);					\
+		if (x)								\
+			TIME_ROUND(best_x, n, op_x);				\
 	}									\
 } while (0)
 
