@@ -4,9 +4,9 @@
  * (see include/odpt/hist.h for the formulas and the guarantees), recording
  * in O(1) without allocation, merging across layouts, importing counter
  * arrays exported by the kernel shim, and the statistics every writer
- * reports (percentiles as highest equivalent values). The block totals
- * that make a percentile a short walk (hist.h) are kept here on every
- * write path but the inline record.
+ * reports (percentiles as highest equivalent values). Every write path here
+ * keeps the block totals that make a percentile a short walk (hist.h), as
+ * the inline record in hist.h does.
  */
 #include <errno.h>
 #include <math.h>
