@@ -108,10 +108,15 @@ struct odpt_bench_hist_cfg {
 	uint64_t count;      /* values to record */
 	uint64_t queries;    /* percentile queries to time */
 	uint64_t sig_figs;   /* of the histogram, 1..5 */
+	const char *hdr_lib; /* HdrHistogram_c shared library to compare, or NULL */
 };
 
-/* ns per record (mean and best chunk; a warning above the 3 ns target) and
- * per percentile query, and the recorded values as bench_values_ns. */
+/* ns per record (mean and best chunk; a warning above the 3 ns target),
+ * per single and batch percentile query on a wide and a narrow
+ * distribution, per merge of an empty, narrow and wide source, bytes, and
+ * the recorded values as bench_values_ns. With hdr_lib, the same figures
+ * of that library (hdr_*) and odpt's over them (*_ratio); -ELIBBAD after
+ * one error line when it does not load or lacks a symbol. */
 int odpt_bench_hist(const struct odpt_bench_hist_cfg *cfg, struct odpt_report *r);
 
 #endif

@@ -21,17 +21,42 @@
  *    sub_bucket_count (2048 at S=3, 256 at S=2) are exact.
  *    odpt_hist_value_at_percentile() and odpt_hist_max() return hi (an upper
  *    bound, never below the true sample).
- *  - Memory: sizeof(struct odpt_hist) + counts_len * 8 bytes, allocated once
- *    by odpt_hist_create(). 1 ns..1 h: S=3 -> B=32, 33792 counters
- *    (270336 bytes, 264 KiB); S=2 -> B=35, 4608 counters (36 KiB, the
- *    kernel shim's layout in include/uapi/odpt_hmm_hist.h).
- *  - Cost: odpt_hist_record() is O(1) (a clz, two shifts, an increment and
- *    the min/max update); it never allocates.
+ *  - Memory: sizeof(struct odpt_hist) + (counts_len + nblocks) * 8 bytes
+ *    (nblocks block totals, see below), allocated once by
+ *    odpt_hist_create(), whatever the sample count. 1 ns..1 h: S=3 -> B=32,
+ *    33792 counters (264 KiB) + 528 blocks of 64 (4 KiB); S=2 -> B=35,
+ *    4608 counters (36 KiB, the kernel shim's layout in
+ *    include/uapi/odpt_hmm_hist.h) + 72 blocks of 64.
+ *  - Cost: odpt_hist_record() is O(1) (a clz, three shifts, three
+ *    increments and the min/max update); it never allocates. A percentile
+ *    reads at most the block totals of the populated range and one block's
+ *    counters (S=3: 528 + 64 entries, tens for most data), whatever the
+ *    sample count. Merge, mean, stddev, iteration and reset visit only the
+ *    non-empty blocks of [index(min), index(max)]: an empty source merges
+ *    in O(1).
  *  - Mean and standard deviation use each counter's median equivalent value
  *    (as HdrHistogram does), so they carry the same relative error bound.
  *  - Empty histogram: count 0, min = max = mean = stddev = 0 and every
  *    percentile 0; never NaN.
  * Not thread safe: keep one per thread and merge.
+ *
+ * Query structure: counts[] (the HdrHistogram layout, unchanged) is followed
+ * in the same allocation by block totals kept exact on every write: block k
+ * holds the sum of counters [k << s, ((k + 1) << s) - 1], 2^s being about
+ * sqrt(counts_len) / 2 and at least 64 (S=3: 64), so that a walk reads
+ * about as many totals as counters. A percentile walks up from the min's
+ * block (or down from the max's, whichever end is nearer the rank; the
+ * counters beyond min and max are empty, so those blocks' totals count from
+ * there): block totals until the rank is reached, then that block's
+ * counters; eight entries are skipped at a time while eight cannot reach
+ * the rank. The batch query continues each walk from the block where the
+ * previous rank was found. A second level of totals would shorten the walk
+ * but, its few entries hit by nearly every record, costs more at record
+ * time (measured in isolation: +0.26 ns per record for the blocks, +0.67 ns
+ * with a second level of 64 blocks). min and max bound the populated
+ * counters (every write path keeps them so), which merge and the other
+ * walks use. Write counts[] only through this API: odpt_hist_consistent()
+ * checks the totals (the tests call it after every mutating call).
  */
 #ifndef ODPT_HIST_H
 #define ODPT_HIST_H
@@ -57,11 +82,14 @@ struct odpt_hist {
 	uint64_t sub_bucket_mask;
 	int32_t bucket_count;
 	int32_t counts_len;
+	int32_t block_shift;        /* 2^block_shift counters per block total */
+	int32_t nblocks;            /* ceil(counts_len / 2^block_shift) */
 	uint64_t total_count;
 	uint64_t overflow;          /* samples outside [lowest, highest] */
 	uint64_t min;               /* UINT64_MAX while empty */
 	uint64_t max;
-	uint64_t counts[];          /* counts_len entries */
+	/* counts_len counters, then the nblocks block totals */
+	uint64_t counts[];
 };
 
 /* 0 or -errno (-EINVAL for a bad range or sig_figs, -ENOMEM). */
@@ -95,11 +123,16 @@ ODPT_API uint64_t odpt_hist_highest_at_index(const struct odpt_hist *h, int32_t 
  * inline because it sits in every measurement loop. */
 static inline bool odpt_hist_record_n(struct odpt_hist *h, uint64_t v, uint64_t n)
 {
+	int32_t idx;
+
 	if (__builtin_expect(v < h->lowest || v > h->highest, 0)) {
 		h->overflow += n;
 		return false;
 	}
-	h->counts[odpt_hist_index(h, v)] += n;
+	idx = odpt_hist_index(h, v);
+	h->counts[idx] += n;
+	/* the block total a percentile query walks */
+	h->counts[h->counts_len + (idx >> h->block_shift)] += n;
 	h->total_count += n;
 	if (v < h->min)
 		h->min = v;
@@ -133,6 +166,16 @@ ODPT_API double odpt_hist_stddev(const struct odpt_hist *h);  /* 0 when empty */
 /* p in [0, 100]; highest equivalent value of the bucket holding the
  * ceil(p/100 * count)-th sample (p = 0: the min). 0 when empty. */
 ODPT_API uint64_t odpt_hist_value_at_percentile(const struct odpt_hist *h, double p);
+/*
+ * n percentiles in one pass, pcts in any order: out[i] is exactly what
+ * odpt_hist_value_at_percentile(h, pcts[i]) returns. 0, -EINVAL (NULL
+ * arrays with n > 0) or -ENOMEM (n above 64 needs a sort buffer).
+ */
+ODPT_API int odpt_hist_values_at_percentiles(const struct odpt_hist *h, const double *pcts,
+					     size_t n, uint64_t *out);
+/* True when the block totals, total_count and the populated range
+ * [index(min), index(max)] agree with counts[] (a full O(counts_len) check). */
+ODPT_API bool odpt_hist_consistent(const struct odpt_hist *h);
 
 /* Iterate non-empty counters in value order. */
 struct odpt_hist_bucket {

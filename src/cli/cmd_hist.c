@@ -5,9 +5,12 @@
  * overhead and resolution, the distribution of back-to-back timer reads and
  * the cost of one histogram record, and runs quick self-tests of clock and
  * histogram (exit 1 if one fails). `bench` records 10^8 values and reports
- * ns per record and per percentile query (target: <= 3 ns per record).
- * The engines are in src/lib/bench/selftest.c.
+ * ns per record (target: <= 3 ns), per single and batch percentile query
+ * and per merge, and with --hdr-lib the same on HdrHistogram_c with the
+ * ratios. The engines are in src/lib/bench/selftest.c and hist_bench.c.
  */
+#include <errno.h>
+
 #include "odpt/bench.h"
 #include "cli.h"
 
@@ -36,6 +39,9 @@ static const struct odpt_opt bench_opts[] = {
 	  .offset = offsetof(struct odpt_bench_hist_cfg, sig_figs), .def = "3",
 	  .min = 1, .max = 5, .metavar = "S",
 	  .help = "significant figures of the histogram" },
+	{ .name = "hdr-lib", .type = ODPT_OPT_STR,
+	  .offset = offsetof(struct odpt_bench_hist_cfg, hdr_lib), .metavar = "PATH",
+	  .help = "also time a user-built HdrHistogram_c shared library (dlopen)" },
 	ODPT_OPT_END,
 };
 
@@ -64,9 +70,14 @@ static int run_bench(struct odpt_cli *cli, int argc, char **argv)
 	if (!odpt_cli_parse_opts_only(&odpt_obj_hist.verbs[1], &cfg, argc, argv, &code))
 		return code;
 	code = ODPT_EXIT_FAIL;
-	if (!odpt_cli_clock_init() && !odpt_cli_report_start("hist bench", bench_opts, &cfg, &r) &&
-	    !odpt_bench_hist(&cfg, r))
-		code = odpt_cli_report_finish(cli, r);
+	if (!odpt_cli_clock_init() && !odpt_cli_report_start("hist bench", bench_opts, &cfg, &r)) {
+		int ret = odpt_bench_hist(&cfg, r);
+
+		if (!ret)
+			code = odpt_cli_report_finish(cli, r);
+		else if (ret == -ELIBBAD)   /* --hdr-lib did not load */
+			code = ODPT_EXIT_USAGE;
+	}
 	odpt_report_destroy(r);
 	return code;
 }
@@ -75,7 +86,7 @@ static const struct odpt_verb hist_verbs[] = {
 	{ .name = "check", .run = run_check, .opts = check_opts,
 	  .summary = "clock source, overhead and resolution; record cost; self-tests" },
 	{ .name = "bench", .run = run_bench, .opts = bench_opts,
-	  .summary = "record 10^8 values: ns per record and per percentile query" },
+	  .summary = "record 10^8 values: ns per record, percentile query and merge" },
 	{ .name = NULL },
 };
 

@@ -36,6 +36,9 @@ run(2 err "needs a file name" -o)
 run(2 err "needs a file name" --output=)
 run(2 err "unknown global option '--outputx'" --outputx hist)
 run(2 err "out of range 1..5" hist bench --sig-figs 6)
+# --hdr-lib: a missing file, and a library without HdrHistogram_c's symbols.
+run(2 err "--hdr-lib: cannot load" hist bench --count 1000 --hdr-lib=${WORK_DIR}/no-such-lib.so)
+run(2 err "no symbol hdr_init" hist bench --count 1000 --hdr-lib=libm.so.6)
 
 # Successful runs, every format, and -o FILE.
 run(0 out "timer_back_to_back_ns" hist ${quick})

@@ -3,8 +3,10 @@
  * The bench layer without the CLI: the clock and histogram self-check fills
  * a report with the series, figures and passing tests `odpt hist check`
  * promises (names pinned: tools/lab/summarize.py reads them), the histogram
- * benchmark records exactly the values asked for, and the shim engines
- * return -ENOENT without /dev/odpt_hmm rather than half a report.
+ * benchmark records exactly the values asked for and reports its query and
+ * merge figures (and -ELIBBAD for an --hdr-lib that is not HdrHistogram_c,
+ * before any figure), and the shim engines return -ENOENT without
+ * /dev/odpt_hmm rather than half a report.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -26,6 +28,15 @@ static const struct odpt_rscalar *find_scalar(const struct odpt_report *r, const
 		if (!strcmp(r->scalars[i].name, name))
 			return &r->scalars[i];
 	return NULL;
+}
+
+static int count_scalars(const struct odpt_report *r, const char *name)
+{
+	int i, n = 0;
+
+	for (i = 0; i < r->nscalars; i++)
+		n += !strcmp(r->scalars[i].name, name);
+	return n;
 }
 
 static const struct odpt_rseries *find_series(const struct odpt_report *r, const char *name)
@@ -87,6 +98,25 @@ static void hist_bench_records_count(void **state)
 	assert_int_equal(odpt_hist_count(s->h), 5000);
 	assert_true(odpt_hist_min(s->h) >= 100);   /* make_values(): 100 ns .. 10 ms */
 	assert_int_equal(r->ntests, 0);
+	/* 5 single queries and a batch on 2 distributions, 3 merges, no ratio */
+	assert_int_equal(count_scalars(r, "query_ns"), 10);
+	assert_int_equal(count_scalars(r, "batch_query_ns"), 2);
+	assert_int_equal(count_scalars(r, "merge_ns"), 3);
+	assert_int_equal(count_scalars(r, "query_ratio"), 0);
+	sc = find_scalar(r, "merge_ns");
+	assert_string_equal(sc->labels.v[0].value, "empty");
+	assert_true(sc->value > 0);
+	odpt_report_destroy(r);
+
+	/* Not an HdrHistogram_c library: an error, and nothing reported. */
+	cfg.hdr_lib = "libm.so.6";
+	assert_int_equal(odpt_report_create("hist bench", &r), 0);
+	assert_int_equal(odpt_bench_hist(&cfg, r), -ELIBBAD);
+	assert_int_equal(r->nscalars + r->nseries, 0);
+	odpt_report_destroy(r);
+	cfg.hdr_lib = "/nonexistent/libhdr_histogram.so";
+	assert_int_equal(odpt_report_create("hist bench", &r), 0);
+	assert_int_equal(odpt_bench_hist(&cfg, r), -ELIBBAD);
 	odpt_report_destroy(r);
 }
 

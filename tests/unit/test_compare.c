@@ -541,6 +541,8 @@ static void assert_same_hist(const struct odpt_hist *a, const struct odpt_hist *
 	assert_int_equal(odpt_hist_value_at_percentile(a, 99.9),
 			 odpt_hist_value_at_percentile(b, 99.9));
 	assert_true(odpt_hist_mean(a) == odpt_hist_mean(b));
+	/* a histogram read back keeps its query totals (hist.h) */
+	assert_true(odpt_hist_consistent(b));
 }
 
 /* Write report r as JSON (with or without raw buckets) to dir/rel. */

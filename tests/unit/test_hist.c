@@ -6,7 +6,10 @@
  * setting), out-of-range handling, percentiles against a sorted copy of the
  * data, empty and single-sample histograms, merge (same and different
  * layouts, dropped samples), import of counts, and equality with the kernel
- * shim's layout in include/uapi/odpt_hmm_hist.h.
+ * shim's layout in include/uapi/odpt_hmm_hist.h. The query structure: block
+ * totals consistent after every mutating call, every percentile (single and
+ * batch) equal to a plain scan of the counters, and merge, mean, stddev and
+ * iteration over the populated range equal to whole-array results.
  */
 #include <errno.h>
 #include <math.h>
@@ -73,13 +76,18 @@ static void test_layout_and_memory(void **state)
 	assert_int_equal(h->sub_bucket_count, 2048);
 	assert_int_equal(h->bucket_count, 32);
 	assert_int_equal(h->counts_len, 33792);
-	assert_int_equal(odpt_hist_bytes(h), sizeof(*h) + 33792 * 8);
+	/* 528 block totals of 64 counters follow the counters */
+	assert_int_equal(h->block_shift, 6);
+	assert_int_equal(h->nblocks, 528);
+	assert_int_equal(odpt_hist_bytes(h), sizeof(*h) + (33792 + 528) * 8);
 	assert_int_equal(33792 * 8, 270336);
 	odpt_hist_destroy(h);
 
 	h = mk(1, ODPT_HIST_HIGHEST_NS, 2);
 	assert_int_equal(h->counts_len, 4608);
 	assert_int_equal(h->counts_len * 8, 36 * 1024);
+	assert_int_equal(h->block_shift, 6);
+	assert_int_equal(h->nblocks, 72);
 	odpt_hist_destroy(h);
 
 	/* The formulas, for every S and a few ranges: B is the smallest that covers. */
@@ -111,6 +119,12 @@ static void test_layout_and_memory(void **state)
 						 (h->bucket_count + 1) * h->sub_bucket_half_count);
 				/* the highest value lands inside the array */
 				assert_true(odpt_hist_index(h, highs[j]) < h->counts_len);
+				/* the block totals cover the counters, 64 at least each */
+				assert_true(h->block_shift >= 6);
+				assert_true((int64_t)h->nblocks << h->block_shift >= h->counts_len);
+				assert_true((int64_t)(h->nblocks - 1) << h->block_shift < h->counts_len);
+				assert_int_equal(odpt_hist_bytes(h), sizeof(*h) +
+						 (size_t)(h->counts_len + h->nblocks) * 8);
 				odpt_hist_destroy(h);
 			}
 		}
@@ -500,6 +514,315 @@ static void test_reset_dup_iterate(void **state)
 	odpt_hist_destroy(c);
 }
 
+/* The rank hist.h states: ceil(p/100 * count), a product within 1e-9 of an
+ * integer being that integer, in [1, count]. */
+static uint64_t rank_of(uint64_t count, double p)
+{
+	double x = p / 100.0 * (double)count, r = nearbyint(x);
+	uint64_t rank = fabs(x - r) <= 1e-9 * (x > 1 ? x : 1) ? (uint64_t)r : (uint64_t)ceil(x);
+
+	return rank < 1 ? 1 : rank > count ? count : rank;
+}
+
+/* A percentile the plain way: every counter from the bottom. */
+static uint64_t slow_percentile(const struct odpt_hist *h, double p)
+{
+	uint64_t rank, seen = 0;
+	int32_t i;
+
+	if (!h->total_count)
+		return 0;
+	if (!(p > 0))
+		return odpt_hist_min(h);
+	if (p >= 100)
+		return odpt_hist_max(h);
+	rank = rank_of(h->total_count, p);
+	for (i = 0; i < h->counts_len; i++) {
+		seen += h->counts[i];
+		if (seen >= rank)
+			return odpt_hist_highest_at_index(h, i);
+	}
+	fail_msg("counters hold fewer than %llu samples", (unsigned long long)rank);
+	return 0;
+}
+
+static const double some_pcts[] = {
+	0, 1e-9, 0.001, 0.1, 1, 5, 10, 25, 33.3, 49.99, 50, 50.0001, 66.6, 75, 90, 95,
+	99, 99.5, 99.9, 99.99, 99.999, 99.99937, 99.9991, 99.99953, 99.9999, 99.99999,
+	100, -3, 250,
+};
+#define NPCTS (sizeof(some_pcts) / sizeof(some_pcts[0]))
+
+/* Single and batch queries (pcts shuffled, with repeats) equal the scan. */
+static void check_queries(const struct odpt_hist *h)
+{
+	double pcts[2 * NPCTS + 1];
+	uint64_t out[2 * NPCTS + 1];
+	size_t i, n = 0;
+
+	assert_true(odpt_hist_consistent(h));
+	for (i = 0; i < NPCTS; i++) {
+		uint64_t want = slow_percentile(h, some_pcts[i]);
+		uint64_t got = odpt_hist_value_at_percentile(h, some_pcts[i]);
+
+		if (got != want)
+			fail_msg("p%g: %llu, the scan says %llu", some_pcts[i],
+				 (unsigned long long)got, (unsigned long long)want);
+		pcts[n++] = some_pcts[i];
+		pcts[n++] = (double)(rnd() % 100000) / 1000.0;
+	}
+	pcts[n++] = NAN;
+	for (i = n - 1; i > 0; i--) {   /* any order */
+		size_t j = rnd() % (i + 1);
+		double t = pcts[i];
+
+		pcts[i] = pcts[j];
+		pcts[j] = t;
+	}
+	assert_int_equal(odpt_hist_values_at_percentiles(h, pcts, n, out), 0);
+	for (i = 0; i < n; i++)
+		if (out[i] != odpt_hist_value_at_percentile(h, pcts[i]))
+			fail_msg("batch p%g: %llu, single %llu", pcts[i], (unsigned long long)out[i],
+				 (unsigned long long)odpt_hist_value_at_percentile(h, pcts[i]));
+}
+
+/* Mean, stddev and iteration over the populated range equal whole-array
+ * results (same summation order, so bit for bit). */
+static void check_walks(const struct odpt_hist *h)
+{
+	struct odpt_hist_bucket b;
+	double sum = 0, dev = 0, mean;
+	int32_t i, idx = -1;
+
+	for (i = 0; i < h->counts_len; i++)
+		if (h->counts[i]) {
+			uint64_t lo = odpt_hist_lowest_at_index(h, i);
+			uint64_t w = odpt_hist_highest_at_index(h, i) - lo + 1;
+
+			sum += (double)(lo + w / 2) * (double)h->counts[i];
+			assert_true(odpt_hist_next_bucket(h, &idx, &b));
+			assert_int_equal(b.index, i);
+			assert_int_equal(b.count, h->counts[i]);
+		}
+	assert_false(odpt_hist_next_bucket(h, &idx, &b));
+	if (!h->total_count) {
+		assert_true(odpt_hist_mean(h) == 0 && odpt_hist_stddev(h) == 0);
+		return;
+	}
+	mean = sum / (double)h->total_count;
+	assert_true(odpt_hist_mean(h) == mean);
+	for (i = 0; i < h->counts_len; i++)
+		if (h->counts[i]) {
+			uint64_t lo = odpt_hist_lowest_at_index(h, i);
+			double d = (double)(lo + (odpt_hist_highest_at_index(h, i) - lo + 1) / 2) - mean;
+
+			dev += d * d * (double)h->counts[i];
+		}
+	assert_true(odpt_hist_stddev(h) == sqrt(dev / (double)h->total_count));
+}
+
+/* Shapes that stress the walk: narrow, wide, bimodal, one value, block
+ * edges, the lowest and the highest values, and counts in the billions. */
+static void fill(struct odpt_hist *h, int shape, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		uint64_t v;
+
+		switch (shape) {
+		case 0: v = rnd_log(45000, 55000); break;
+		case 1: v = rnd_log(100, 10000000); break;
+		case 2: v = i % 3 ? rnd_log(900, 1100) : rnd_log(9000000, 11000000); break;
+		case 3: v = 123457; break;
+		case 4: v = odpt_hist_lowest_at_index(h, (int32_t)((rnd() % (uint64_t)h->nblocks)
+					<< h->block_shift)) + (rnd() & 1); break;
+		case 5: v = i & 1 ? h->lowest : h->highest; break;
+		default: v = i ? rnd_log(2000, 1000000000) : 1000; break;
+		}
+		if (v < h->lowest)
+			v = h->lowest;
+		if (v > h->highest)
+			v = h->highest;
+		/* shape 6: 10^9 samples of one value, then single ones whose
+		 * ranks (above 5e8, where 1e-9 of a rank exceeds 1/2) fall in
+		 * different counters */
+		odpt_hist_record_n(h, v, shape != 6 ? 1 + rnd() % 3 : i ? 1 : 1000000000);
+	}
+}
+
+static void test_queries_vs_scan(void **state)
+{
+	int sig, shape;
+
+	for (sig = 1; sig <= 5; sig++) {
+		for (shape = 0; shape < 7; shape++) {
+			struct odpt_hist *h = mk(1, ODPT_HIST_HIGHEST_NS, sig);
+
+			check_queries(h);   /* empty */
+			fill(h, shape, sig == 5 ? 2000 : 20000);
+			check_queries(h);
+			check_walks(h);
+			odpt_hist_destroy(h);
+		}
+	}
+}
+
+/* The batch against a sorted copy of random data, in any order, on the
+ * stack path (n <= 64) and the allocated one. */
+static void test_batch_vs_sorted(void **state)
+{
+	enum { N = 50021, NP = 300 };
+	uint64_t *vals = malloc(N * sizeof(*vals)), out[NP];
+	struct odpt_hist *h = mk(1, ODPT_HIST_HIGHEST_NS, 3);
+	double pcts[NP];
+	size_t i, n;
+
+	assert_non_null(vals);
+	for (i = 0; i < N; i++) {
+		vals[i] = rnd_log(50, 50000000);
+		assert_true(odpt_hist_record(h, vals[i]));
+	}
+	qsort(vals, N, sizeof(*vals), cmp_u64);
+	for (n = 1; n <= NP; n = n * 3 + 2) {
+		for (i = 0; i < n; i++)
+			pcts[i] = (double)(rnd() % 1000001) / 10000.0;   /* 0..100 */
+		assert_int_equal(odpt_hist_values_at_percentiles(h, pcts, n, out), 0);
+		for (i = 0; i < n; i++) {
+			uint64_t want;
+
+			if (pcts[i] <= 0)
+				want = vals[0];
+			else
+				want = odpt_hist_highest_at_index(h, odpt_hist_index(h,
+						vals[rank_of(N, pcts[i]) - 1]));
+			if (out[i] != want)
+				fail_msg("n=%zu p%g: %llu, sorted copy says %llu", n, pcts[i],
+					 (unsigned long long)out[i], (unsigned long long)want);
+			assert_int_equal(out[i], odpt_hist_value_at_percentile(h, pcts[i]));
+		}
+	}
+	assert_int_equal(odpt_hist_values_at_percentiles(h, NULL, 0, NULL), 0);
+	assert_int_equal(odpt_hist_values_at_percentiles(h, NULL, 1, out), -EINVAL);
+	assert_int_equal(odpt_hist_values_at_percentiles(h, pcts, 1, NULL), -EINVAL);
+	assert_int_equal(odpt_hist_values_at_percentiles(NULL, pcts, 1, out), -EINVAL);
+	odpt_hist_reset(h);
+	out[0] = out[1] = 7;
+	assert_int_equal(odpt_hist_values_at_percentiles(h, pcts, 2, out), 0);
+	assert_int_equal(out[0], 0);
+	assert_int_equal(out[1], 0);
+	free(vals);
+	odpt_hist_destroy(h);
+}
+
+/* Every mutating call keeps the block totals, total and range consistent. */
+static void test_summary_after_every_write(void **state)
+{
+	struct odpt_hist *h = mk(1, ODPT_HIST_HIGHEST_NS, 3), *c = NULL;
+	struct odpt_hist *coarse = mk(1, ODPT_HIST_HIGHEST_NS, 2);
+	struct odpt_hist *kern = mk(ODPT_HMM_HIST_LOWEST, ODPT_HMM_HIST_HIGHEST,
+				    ODPT_HMM_HIST_SIG_FIGS);
+	uint64_t *counts = calloc(ODPT_HMM_HIST_COUNTS_LEN, sizeof(*counts));
+	int i;
+
+	assert_non_null(counts);
+	assert_true(odpt_hist_consistent(h));
+	odpt_hist_record(h, 777);
+	assert_true(odpt_hist_consistent(h));
+	odpt_hist_record_n(h, 5000000, 9);
+	assert_true(odpt_hist_consistent(h));
+	odpt_hist_record(h, 0);                         /* refused */
+	odpt_hist_record_n(h, UINT64_MAX, 3);
+	assert_true(odpt_hist_consistent(h));
+	assert_int_equal(odpt_hist_dup(h, &c), 0);
+	assert_true(odpt_hist_consistent(c));
+	assert_int_equal(odpt_hist_merge(h, c, NULL), 0);        /* same layout */
+	assert_true(odpt_hist_consistent(h));
+	assert_int_equal(odpt_hist_merge(coarse, h, NULL), 0);   /* across layouts */
+	assert_true(odpt_hist_consistent(coarse));
+	assert_int_equal(odpt_hist_merge(h, coarse, NULL), 0);
+	assert_true(odpt_hist_consistent(h));
+	check_queries(h);
+	odpt_hist_reset(h);
+	assert_true(odpt_hist_consistent(h));
+	assert_int_equal(odpt_hist_count(h), 0);
+	for (i = 0; i < h->counts_len + h->nblocks; i++)
+		assert_int_equal(h->counts[i], 0);
+	odpt_hist_record(h, 31);
+	assert_true(odpt_hist_consistent(h));
+	check_queries(h);
+	assert_true(odpt_hist_consistent(c));          /* the copy is untouched */
+
+	/* Counters exported by the kernel shim, in its layout. */
+	for (i = 0; i < 30000; i++)
+		counts[odpt_hmm_hist_index(rnd_log(300, 300000000))]++;
+	assert_int_equal(odpt_hist_import_counts(kern, counts, ODPT_HMM_HIST_COUNTS_LEN), 0);
+	assert_true(odpt_hist_consistent(kern));
+	check_queries(kern);
+	check_walks(kern);
+	assert_int_equal(odpt_hist_import_counts(kern, counts, ODPT_HMM_HIST_COUNTS_LEN), 0);
+	assert_true(odpt_hist_consistent(kern));
+	assert_int_equal(odpt_hist_count(kern), 60000);
+	check_queries(kern);
+	free(counts);
+	odpt_hist_destroy(kern);
+	odpt_hist_destroy(coarse);
+	odpt_hist_destroy(c);
+	odpt_hist_destroy(h);
+}
+
+/* Merging follows the source's populated range and equals the whole-array
+ * result: empty, narrow, wide and one-value sources, same and other layout. */
+static void test_merge_populated_range(void **state)
+{
+	int shape;
+
+	for (shape = -1; shape < 6; shape++) {
+		struct odpt_hist *dst = mk(1, ODPT_HIST_HIGHEST_NS, 3), *src = mk(1, ODPT_HIST_HIGHEST_NS, 3);
+		struct odpt_hist *before = NULL, *other = mk(1, ODPT_HIST_HIGHEST_NS, 2);
+		struct odpt_hist *ref = mk(1, ODPT_HIST_HIGHEST_NS, 2);
+		uint64_t dropped = 5;
+		int32_t i;
+
+		fill(dst, 1, 3000);
+		if (shape >= 0)
+			fill(src, shape, 3000);
+		odpt_hist_record(src, 0);   /* one overflow sample */
+		assert_int_equal(odpt_hist_dup(dst, &before), 0);
+		assert_int_equal(odpt_hist_merge(dst, src, &dropped), 0);
+		assert_int_equal(dropped, 0);
+		assert_true(odpt_hist_consistent(dst));
+		for (i = 0; i < dst->counts_len; i++)
+			assert_int_equal(dst->counts[i], before->counts[i] + src->counts[i]);
+		assert_int_equal(dst->total_count, before->total_count + src->total_count);
+		assert_int_equal(dst->overflow, before->overflow + 1);
+		assert_int_equal(odpt_hist_min(dst), shape < 0 ? odpt_hist_min(before) :
+				 (odpt_hist_min(src) < odpt_hist_min(before) ?
+				  odpt_hist_min(src) : odpt_hist_min(before)));
+		check_queries(dst);
+
+		/* Across layouts: each counter re-recorded at its lowest value,
+		 * clamped to the source's min and max, as the header says. */
+		assert_int_equal(odpt_hist_merge(other, src, NULL), 0);
+		assert_true(odpt_hist_consistent(other));
+		for (i = 0; i < src->counts_len; i++)
+			if (src->counts[i]) {
+				uint64_t v = odpt_hist_lowest_at_index(src, i);
+
+				v = v < src->min ? src->min : v > src->max ? src->max : v;
+				odpt_hist_record_n(ref, v, src->counts[i]);
+			}
+		assert_memory_equal(other->counts, ref->counts, (size_t)ref->counts_len * 8);
+		assert_int_equal(odpt_hist_count(other), odpt_hist_count(ref));
+		assert_int_equal(odpt_hist_min(other), odpt_hist_min(ref));
+		odpt_hist_destroy(ref);
+		odpt_hist_destroy(other);
+		odpt_hist_destroy(before);
+		odpt_hist_destroy(src);
+		odpt_hist_destroy(dst);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -517,6 +840,10 @@ int main(void)
 		cmocka_unit_test(test_import_counts),
 		cmocka_unit_test(test_uapi_layout_matches),
 		cmocka_unit_test(test_reset_dup_iterate),
+		cmocka_unit_test(test_queries_vs_scan),
+		cmocka_unit_test(test_batch_vs_sorted),
+		cmocka_unit_test(test_summary_after_every_write),
+		cmocka_unit_test(test_merge_populated_range),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -164,7 +164,7 @@ static int read_hist(struct json_object *so, struct odpt_result_series *s,
 {
 	struct json_object *lay, *bk, *x;
 	uint64_t lowest, highest, sig, counts_len, count, overflow = 0, v;
-	uint64_t total = 0, min_ns, max_ns;
+	uint64_t total = 0, min_ns, max_ns, *counts;
 	int32_t first = -1, last = -1;
 	size_t i, n;
 	int ret;
@@ -203,40 +203,49 @@ static int read_hist(struct json_object *so, struct odpt_result_series *s,
 			    "series '%s': counts_len %" PRIu64 " does not match the layout (%d)",
 			    s->name, counts_len, (int)s->h->counts_len);
 
+	/* The buckets go in through the import, which keeps the histogram's
+	 * query totals (hist.h) with the counters. */
+	counts = calloc((size_t)counts_len, sizeof(*counts));
+	if (!counts)
+		return -ENOMEM;
 	n = json_object_array_length(bk);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && !ret; i++) {
 		struct json_object *b = json_object_array_get_idx(bk, i);
 		uint64_t idx, lo, hi, c;
 
 		if (!json_object_is_type(b, json_type_object) || !get_u64(b, "index", &idx) ||
 		    !get_u64(b, "lowest_ns", &lo) || !get_u64(b, "highest_ns", &hi) ||
 		    !get_u64(b, "count", &c))
-			return fail(err, errlen, -EINVAL,
-				    "series '%s': bucket %zu lacks index/lowest_ns/highest_ns/count",
-				    s->name, i);
-		if (idx >= counts_len || (int32_t)idx <= last ||
-		    lo != odpt_hist_lowest_at_index(s->h, (int32_t)idx) ||
-		    hi != odpt_hist_highest_at_index(s->h, (int32_t)idx))
-			return fail(err, errlen, -EINVAL,
-				    "series '%s': bucket %zu (index %" PRIu64 ", %" PRIu64 "..%"
-				    PRIu64 " ns) does not fit the layout or is out of order",
-				    s->name, i, idx, lo, hi);
-		if (!c)
-			continue;
-		if (total + c < total)
-			return fail(err, errlen, -EINVAL, "series '%s': counts overflow",
-				    s->name);
-		total += c;
-		s->h->counts[idx] = c;
-		if (first < 0)
-			first = (int32_t)idx;
-		last = (int32_t)idx;
+			ret = fail(err, errlen, -EINVAL,
+				   "series '%s': bucket %zu lacks index/lowest_ns/highest_ns/count",
+				   s->name, i);
+		else if (idx >= counts_len || (int32_t)idx <= last ||
+			 lo != odpt_hist_lowest_at_index(s->h, (int32_t)idx) ||
+			 hi != odpt_hist_highest_at_index(s->h, (int32_t)idx))
+			ret = fail(err, errlen, -EINVAL,
+				   "series '%s': bucket %zu (index %" PRIu64 ", %" PRIu64 "..%"
+				   PRIu64 " ns) does not fit the layout or is out of order",
+				   s->name, i, idx, lo, hi);
+		else if (c && total + c < total)
+			ret = fail(err, errlen, -EINVAL, "series '%s': counts overflow",
+				   s->name);
+		else if (c) {
+			total += c;
+			counts[idx] = c;
+			if (first < 0)
+				first = (int32_t)idx;
+			last = (int32_t)idx;
+		}
 	}
-	if (total != count)
-		return fail(err, errlen, -EINVAL,
-			    "series '%s': buckets hold %" PRIu64 " samples, count says %" PRIu64,
-			    s->name, total, count);
-	s->h->total_count = total;
+	if (!ret && total != count)
+		ret = fail(err, errlen, -EINVAL,
+			   "series '%s': buckets hold %" PRIu64 " samples, count says %" PRIu64,
+			   s->name, total, count);
+	if (!ret)
+		ret = odpt_hist_import_counts(s->h, counts, (size_t)counts_len);
+	free(counts);
+	if (ret)
+		return ret;
 	s->h->overflow = overflow;
 	if (!total)
 		return 0;

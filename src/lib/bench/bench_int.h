@@ -2,13 +2,16 @@
 /*
  * What the shim engines of the bench layer share: page-aligned anonymous
  * buffers kept away from NUMA balancing, and the device facts every shim
- * report starts with. Internal to src/lib/bench.
+ * report starts with; and what `hist check` and `hist bench` share.
+ * Internal to src/lib/bench.
  */
 #ifndef ODPT_BENCH_INT_H
 #define ODPT_BENCH_INT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
+#include "odpt/hist.h"
 #include "odpt/report.h"
 #include "odpt/shim.h"
 
@@ -22,5 +25,13 @@ int bench_exclude_numa_balancing(void *buf, size_t len);
 int bench_shim_global(struct odpt_hmm_global *g);
 /* Which device and DMA path the results come from, as report meta. */
 int bench_report_device(struct odpt_report *r, struct odpt_hmm_dev_info *dev);
+
+/* n values spread log-uniformly over [lo, hi], the same sequence every
+ * run (selftest.c); NULL without memory. */
+uint64_t *bench_log_values(double lo, double hi, size_t n);
+/* The record and query cost figures both `hist` verbs report: record_ns,
+ * record_best_ns, record_target_ns, percentile_query_ns, hist_bytes. */
+int bench_hist_costs(struct odpt_report *r, const struct odpt_hist *h, double rec_ns,
+		     double best_ns, double query_ns);
 
 #endif

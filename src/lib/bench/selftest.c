@@ -6,7 +6,7 @@
  * the cost of one histogram record and one percentile query, and tests the
  * clock (monotonic, rate against CLOCK_MONOTONIC_RAW) and the histogram
  * (hist.h's error bound, percentiles as highest equivalent values). The
- * benchmark times many records of log-uniform values against a 3 ns target.
+ * benchmark (`hist bench`) is in hist_bench.c.
  */
 #include <errno.h>
 #include <math.h>
@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_int.h"
 #include "odpt/bench.h"
 #include "odpt/clock.h"
 #include "odpt/hist.h"
@@ -22,24 +23,29 @@
 #define RECORD_TARGET_NS 3.0
 #define NVALUES 65536   /* a power of two: indexed with a mask */
 
-/* Values spread log-uniformly over 100 ns .. 10 ms (typical latencies). */
-static uint64_t *make_values(void)
+uint64_t *bench_log_values(double lo, double hi, size_t n)
 {
-	uint64_t *v = malloc(NVALUES * sizeof(*v)), x = 0x9e3779b97f4a7c15ULL;
-	int i;
+	uint64_t *v = malloc(n * sizeof(*v)), x = 0x9e3779b97f4a7c15ULL;
+	size_t i;
 
 	if (!v)
 		return NULL;
-	for (i = 0; i < NVALUES; i++) {
+	for (i = 0; i < n; i++) {
 		double u;
 
 		x ^= x << 13;
 		x ^= x >> 7;
 		x ^= x << 17;
 		u = (double)(x >> 11) / (double)(1ULL << 53);
-		v[i] = (uint64_t)exp(log(100.0) + u * log(1e5));
+		v[i] = (uint64_t)exp(log(lo) + u * log(hi / lo));
 	}
 	return v;
+}
+
+/* Values spread log-uniformly over 100 ns .. 10 ms (typical latencies). */
+static uint64_t *make_values(void)
+{
+	return bench_log_values(100.0, 1e7, NVALUES);
 }
 
 #define CHUNK (1ULL << 20)
@@ -226,9 +232,7 @@ static int test_hist_percentiles(struct odpt_report *r)
 	return add_test(r, "hist_percentiles", ok, why, t0);
 }
 
-/* The figures both verbs report on a histogram's cost, mean and best chunk
- * per record rounded to ps, a query to ns. */
-static int add_costs(struct odpt_report *r, const struct odpt_hist *h, double rec_ns,
+int bench_hist_costs(struct odpt_report *r, const struct odpt_hist *h, double rec_ns,
 		     double best_ns, double query_ns)
 {
 	if (odpt_report_scalar(r, "record_ns", NULL, 0, round(rec_ns * 1000) / 1000) ||
@@ -280,7 +284,7 @@ int odpt_bench_hist_check(const struct odpt_bench_hist_check_cfg *cfg, struct od
 	}
 	rec_ns = time_records(rec, vals, cfg->records, &best_ns);
 	query_ns = time_queries(rec, 1000);
-	ret = add_costs(r, rec, rec_ns, best_ns, query_ns);
+	ret = bench_hist_costs(r, rec, rec_ns, best_ns, query_ns);
 	if (!ret)
 		ret = test_clock_monotonic(r);
 	if (!ret)
@@ -293,45 +297,5 @@ out:
 	free(vals);
 	odpt_hist_destroy(rec);
 	odpt_hist_destroy(timer);
-	return ret;
-}
-
-int odpt_bench_hist(const struct odpt_bench_hist_cfg *cfg, struct odpt_report *r)
-{
-	struct odpt_hist *h = NULL;
-	uint64_t *vals = NULL;
-	double rec_ns, best_ns = 0, query_ns;
-	int ret;
-
-	ret = odpt_hist_create(ODPT_HIST_LOWEST_NS, ODPT_HIST_HIGHEST_NS, (int)cfg->sig_figs, &h);
-	if (!ret) {
-		vals = make_values();
-		if (!vals)
-			ret = -ENOMEM;
-	}
-	if (ret) {
-		odpt_err("histogram of %d significant figures: %s", (int)cfg->sig_figs,
-			 strerror(-ret));
-		goto out;
-	}
-
-	rec_ns = time_records(h, vals, cfg->count, &best_ns);
-	query_ns = time_queries(h, cfg->queries);
-	ret = odpt_report_scalar(r, "records", NULL, 0, (double)odpt_hist_count(h)) ? -ENOMEM : 0;
-	if (!ret)
-		ret = add_costs(r, h, rec_ns, best_ns, query_ns);
-	if (!ret)
-		ret = odpt_report_hist(r, "bench_values_ns", NULL, 0, h);
-	if (ret)
-		goto out;
-	if (best_ns > RECORD_TARGET_NS)
-		odpt_warn("%.3f ns per record (best chunk) is above the %.0f ns target",
-			  best_ns, RECORD_TARGET_NS);
-	else if (rec_ns > RECORD_TARGET_NS)
-		odpt_warn("mean %.3f ns per record (best chunk %.3f ns): other load on this machine?",
-			  rec_ns, best_ns);
-out:
-	free(vals);
-	odpt_hist_destroy(h);
 	return ret;
 }
