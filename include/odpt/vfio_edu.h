@@ -115,6 +115,15 @@ int odpt_edu_unmap(struct odpt_edu *e, uint64_t iova, uint64_t len, uint64_t *ns
  */
 int odpt_edu_dma_to_dev(struct odpt_edu *e, uint64_t iova, uint64_t *ns);
 int odpt_edu_dma_to_ram(struct odpt_edu *e, uint64_t iova, uint64_t *ns);
+/*
+ * The same, split: start edu writing its buffer to @iova and return at
+ * once (-EBUSY while another transfer is out), so that the caller can act
+ * while the transfer is queued (QEMU's edu runs it ~100 ms later); is it
+ * still queued; wait for it as above (-EINVAL when none was started).
+ */
+int odpt_edu_dma_start_to_ram(struct odpt_edu *e, uint64_t iova);
+bool odpt_edu_dma_busy(struct odpt_edu *e);
+int odpt_edu_dma_wait(struct odpt_edu *e, uint64_t *ns);
 
 /*
  * The seeded byte pattern: 8-byte word i of the stream (byte offset 8i) is
