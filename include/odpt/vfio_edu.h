@@ -159,5 +159,11 @@ int odpt_kmsg_open_end(const struct odpt_edu_where *w, int *fd);
  */
 int odpt_kmsg_dmar_faults(int fd, unsigned wait_ms, uint64_t want,
 			  struct odpt_dmar_fault *f, int max, int *n);
+/*
+ * intel-iommu logs DMAR faults through a 5 s ratelimit: wait (*slept_ms)
+ * until the window the newest DMAR line of the kernel log opened is over,
+ * so that the next few faults are all logged. 0 or -errno (no /dev/kmsg).
+ */
+int odpt_kmsg_dmar_quiet(const struct odpt_edu_where *w, unsigned *slept_ms);
 
 #endif

@@ -357,6 +357,16 @@ static const char *describe_page(const uint8_t *c, uint64_t seed_a, uint64_t see
 	return i == ODPT_EDU_PAGE ? "zeros (the blocked read returned zeros)" : "other bytes";
 }
 
+/* Let intel-iommu's fault-log ratelimit start afresh before a step whose
+ * fault must be seen (odpt_kmsg_dmar_quiet()). */
+static void dmar_quiet(void)
+{
+	unsigned ms = 0;
+
+	if (!odpt_kmsg_dmar_quiet(NULL, &ms) && ms)
+		odpt_info("iommufd edu: waited %u ms for the kernel's DMAR fault ratelimit", ms);
+}
+
 /*
  * Test @name: a DMAR fault naming @iova is in the kernel log (@kfd from
  * odpt_kmsg_open_end(), which returned @kret). SKIP where the IOMMU is not
@@ -472,6 +482,7 @@ static int run_unmapped(struct edu_run *x)
 		goto out;
 	}
 	/* Records from here on only: the faults of these transfers. */
+	dmar_quiet();
 	kret = odpt_kmsg_open_end(NULL, &kfd);
 
 	/* 1. edu writes its buffer (a's bytes) to B. */
@@ -572,6 +583,8 @@ static int run_unmap_queued(struct edu_run *x)
 	if (ret)
 		snprintf(why, sizeof(why), "loading edu's buffer from IOVA 0x%" PRIx64 ": %s", A,
 			 strerror(-ret));
+	if (!ret)
+		dmar_quiet();
 	while (!ret && !queued && tries++ < EDU_QUEUED_TRIES) {
 		odpt_edu_pattern(pg + ODPT_EDU_PAGE, ODPT_EDU_PAGE, sq, 0);
 		ret = odpt_edu_map(x->e, pg + ODPT_EDU_PAGE, ODPT_EDU_PAGE, Q, NULL);
