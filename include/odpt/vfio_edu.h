@@ -56,8 +56,9 @@ bool odpt_edu_uapi_built(void);
 
 /*
  * Find edu (the one at @bdf, or the first when @bdf is NULL) and check,
- * without changing anything, that it can be used: no driver, vfio-pci or
- * odpt's own shim (odpt_hmm_edu) bound unless @force_bind, /dev/iommu and
+ * without changing anything, that it can be used: no driver or vfio-pci
+ * bound, or with @force_bind another driver that sysfs can unbind (never
+ * odpt's shim, odpt_hmm_edu, which holds edu until rmmod), /dev/iommu and
  * the vfio-pci driver present, the uAPI built in. 0, or -errno with @why.
  */
 int odpt_edu_find(const struct odpt_edu_where *w, const char *bdf, bool force_bind,

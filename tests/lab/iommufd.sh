@@ -117,20 +117,22 @@ else
 			diag "odpt shim bench failed (see iommufd-tools.log)"
 			add "not ok" shim_bench_same_guest
 		fi
-		# edu taken from odpt's own driver (odpt_hmm bound it at insmod)
-		# and given back to it, the shim still bound to it afterwards.
+		# edu held by odpt's shim (bound at insmod, no sysfs unbind): the
+		# edu verb must SKIP saying so and leave edu where it is.
 		d=$(edu_dev)
-		if [ -n "$d" ] && [ "$(edu_driver "$d")" = odpt_hmm_edu ]; then
-			odpt_json edu_from_shim edu --sizes=4K --iters=2 --dma-pages=1
-			if [ "$(edu_driver "$d")" = odpt_hmm_edu ] &&
-				[ "$(cat /sys/module/odpt_hmm/parameters/device_kind 2>/dev/null)" = edu ]; then
-				add ok edu_back_to_shim
+		if [ -n "$d" ] && [ "$(edu_driver "$d")" = odpt_hmm_edu ] && has_verb edu; then
+			"$ODPT_BIN" --format=tap iommufd edu --sizes=4K --iters=1 --dma-pages=1 \
+				>"$out/edu-shim.tap" 2>&1
+			rc=$?
+			if [ $rc = 4 ] && grep -q "held by odpt's shim" "$out/edu-shim.tap" &&
+				[ "$(edu_driver "$d")" = odpt_hmm_edu ]; then
+				add ok edu_while_shim_holds_it
 			else
-				diag "after odpt iommufd edu: edu bound to '$(edu_driver "$d")', shim device_kind '$(cat /sys/module/odpt_hmm/parameters/device_kind 2>/dev/null)'"
-				add "not ok" edu_back_to_shim
+				diag "odpt iommufd edu with the shim loaded: exit $rc (want 4), edu on '$(edu_driver "$d")': $(head -c 300 "$out/edu-shim.tap")"
+				add "not ok" edu_while_shim_holds_it
 			fi
 		else
-			add ok edu_from_shim "SKIP odpt_hmm did not bind edu (driver: '$(edu_driver "$d")')"
+			add ok edu_while_shim_holds_it "SKIP odpt_hmm did not bind edu (driver: '$(edu_driver "$d")')"
 		fi
 		rmmod odpt_hmm 2>>"$out/insmod.err" || { diag "rmmod odpt_hmm: $(cat "$out/insmod.err")"; add "not ok" shim_rmmod; }
 	else
