@@ -56,8 +56,9 @@ bool odpt_edu_uapi_built(void);
 
 /*
  * Find edu (the one at @bdf, or the first when @bdf is NULL) and check,
- * without changing anything, that it can be used: no driver, vfio-pci or
- * odpt's own shim (odpt_hmm_edu) bound unless @force_bind, /dev/iommu and
+ * without changing anything, that it can be used: no driver or vfio-pci
+ * bound, or with @force_bind another driver that sysfs can unbind (never
+ * odpt's shim, odpt_hmm_edu, which holds edu until rmmod), /dev/iommu and
  * the vfio-pci driver present, the uAPI built in. 0, or -errno with @why.
  */
 int odpt_edu_find(const struct odpt_edu_where *w, const char *bdf, bool force_bind,
@@ -115,6 +116,15 @@ int odpt_edu_unmap(struct odpt_edu *e, uint64_t iova, uint64_t len, uint64_t *ns
  */
 int odpt_edu_dma_to_dev(struct odpt_edu *e, uint64_t iova, uint64_t *ns);
 int odpt_edu_dma_to_ram(struct odpt_edu *e, uint64_t iova, uint64_t *ns);
+/*
+ * The same, split: start edu writing its buffer to @iova and return at
+ * once (-EBUSY while another transfer is out), so that the caller can act
+ * while the transfer is queued (QEMU's edu runs it ~100 ms later); is it
+ * still queued; wait for it as above (-EINVAL when none was started).
+ */
+int odpt_edu_dma_start_to_ram(struct odpt_edu *e, uint64_t iova);
+bool odpt_edu_dma_busy(struct odpt_edu *e);
+int odpt_edu_dma_wait(struct odpt_edu *e, uint64_t *ns);
 
 /*
  * The seeded byte pattern: 8-byte word i of the stream (byte offset 8i) is
@@ -150,5 +160,11 @@ int odpt_kmsg_open_end(const struct odpt_edu_where *w, int *fd);
  */
 int odpt_kmsg_dmar_faults(int fd, unsigned wait_ms, uint64_t want,
 			  struct odpt_dmar_fault *f, int max, int *n);
+/*
+ * intel-iommu logs DMAR faults through a 5 s ratelimit: wait (*slept_ms)
+ * until the window the newest DMAR line of the kernel log opened is over,
+ * so that the next few faults are all logged. 0 or -errno (no /dev/kmsg).
+ */
+int odpt_kmsg_dmar_quiet(const struct odpt_edu_where *w, unsigned *slept_ms);
 
 #endif

@@ -357,6 +357,64 @@ static const char *describe_page(const uint8_t *c, uint64_t seed_a, uint64_t see
 	return i == ODPT_EDU_PAGE ? "zeros (the blocked read returned zeros)" : "other bytes";
 }
 
+/* Let intel-iommu's fault-log ratelimit start afresh before a step whose
+ * fault must be seen (odpt_kmsg_dmar_quiet()). */
+static void dmar_quiet(void)
+{
+	unsigned ms = 0;
+
+	if (!odpt_kmsg_dmar_quiet(NULL, &ms) && ms)
+		odpt_info("iommufd edu: waited %u ms for the kernel's DMAR fault ratelimit", ms);
+}
+
+/*
+ * Test @name: a DMAR fault naming @iova is in the kernel log (@kfd from
+ * odpt_kmsg_open_end(), which returned @kret). SKIP where the IOMMU is not
+ * intel-iommu (odpt reads only its fault lines) or /dev/kmsg is unreadable.
+ */
+static int check_fault(struct edu_run *x, const char *name, int kret, int kfd, uint64_t iova)
+{
+	struct odpt_dmar_fault faults[8];
+	char why[320], diag[1024] = "";
+	uint64_t t0 = odpt_now_ns();
+	bool w = false, r = false;
+	size_t used = 0;
+	int i, nf = 0;
+
+	if (kret) {
+		snprintf(why, sizeof(why), "cannot read /dev/kmsg: %s", strerror(-kret));
+		return add_test(x->r, name, ODPT_SKIP, why, NULL, t0);
+	}
+	kret = odpt_kmsg_dmar_faults(kfd, EDU_FAULT_WAIT_MS, iova, faults, 8, &nf);
+	if (kret) {
+		snprintf(why, sizeof(why), "reading /dev/kmsg: %s", strerror(-kret));
+		return add_test(x->r, name, ODPT_FAIL, why, NULL, t0);
+	}
+	for (i = 0; i < nf && i < 8; i++) {
+		if ((faults[i].addr & ~(uint64_t)(ODPT_EDU_PAGE - 1)) == iova) {
+			w = w || faults[i].write;
+			r = r || !faults[i].write;
+		}
+		used += (size_t)snprintf(diag + used, used < sizeof(diag) ? sizeof(diag) - used : 0,
+					 "%s%s", used ? "\n" : "", faults[i].line);
+	}
+	if (used >= sizeof(diag))
+		used = sizeof(diag) - 1;
+	if (w || r) {
+		snprintf(diag + used, sizeof(diag) - used, "%sfault for IOVA 0x%" PRIx64 " logged: write %s, read %s",
+			 used ? "\n" : "", iova, w ? "yes" : "no", r ? "yes" : "no");
+		return add_test(x->r, name, ODPT_PASS, NULL, diag, t0);
+	}
+	if (strcmp(x->d->domain, "intel")) {
+		snprintf(why, sizeof(why), "IOMMU is %s (%s): odpt reads intel-iommu's DMAR fault lines only",
+			 x->d->domain, x->d->iommu);
+		return add_test(x->r, name, ODPT_SKIP, why, diag, t0);
+	}
+	snprintf(why, sizeof(why), "no DMAR fault line naming IOVA 0x%" PRIx64 " in /dev/kmsg within %u ms (%d other DMAR fault lines)",
+		 iova, EDU_FAULT_WAIT_MS, nf);
+	return add_test(x->r, name, ODPT_FAIL, why, diag, t0);
+}
+
 /*
  * Pages a, b, c at IOVAs A, A+4K, A+8K. edu takes a copy of a, then b is
  * unmapped: edu writing to B must leave b alone, edu reading B must not
@@ -371,10 +429,9 @@ static int run_unmapped(struct edu_run *x)
 	const uint64_t A = x->iova, B = A + ODPT_EDU_PAGE, C = B + ODPT_EDU_PAGE;
 	const uint64_t sa = x->cfg->seed + 2 * EDU_SEED_STEP, sb = sa + EDU_SEED_STEP,
 		       sc = sb + EDU_SEED_STEP;
-	struct odpt_dmar_fault faults[8];
 	char why[320] = "", diag[1024] = "";
 	uint64_t t0 = odpt_now_ns();
-	int ret = 0, kret, kfd = -1, nf = 0, i, mapped = 0;
+	int ret = 0, kret, kfd = -1, i, mapped = 0;
 	size_t bad_b = 0, f = 0;
 	uint8_t *pg;
 	bool ok_c;
@@ -425,6 +482,7 @@ static int run_unmapped(struct edu_run *x)
 		goto out;
 	}
 	/* Records from here on only: the faults of these transfers. */
+	dmar_quiet();
 	kret = odpt_kmsg_open_end(NULL, &kfd);
 
 	/* 1. edu writes its buffer (a's bytes) to B. */
@@ -474,47 +532,7 @@ static int run_unmapped(struct edu_run *x)
 		goto out;
 
 	/* 3. The IOMMU's fault for B in the kernel log. */
-	t0 = odpt_now_ns();
-	if (kret) {
-		snprintf(why, sizeof(why), "cannot read /dev/kmsg: %s", strerror(-kret));
-		ret = add_test(x->r, n_fault, ODPT_SKIP, why, NULL, t0);
-		goto out;
-	}
-	kret = odpt_kmsg_dmar_faults(kfd, EDU_FAULT_WAIT_MS, B, faults, 8, &nf);
-	if (kret) {
-		snprintf(why, sizeof(why), "reading /dev/kmsg: %s", strerror(-kret));
-		ret = add_test(x->r, n_fault, ODPT_FAIL, why, NULL, t0);
-		goto out;
-	}
-	{
-		bool w = false, r = false;
-		size_t used = 0;
-
-		diag[0] = '\0';
-		for (i = 0; i < nf && i < 8; i++) {
-			if ((faults[i].addr & ~(uint64_t)(ODPT_EDU_PAGE - 1)) == B) {
-				w = w || faults[i].write;
-				r = r || !faults[i].write;
-			}
-			used += (size_t)snprintf(diag + used, used < sizeof(diag) ? sizeof(diag) - used : 0,
-						 "%s%s", used ? "\n" : "", faults[i].line);
-		}
-		if (used >= sizeof(diag))
-			used = sizeof(diag) - 1;
-		if (w || r) {
-			snprintf(diag + used, sizeof(diag) - used, "%sfault for IOVA 0x%" PRIx64 " logged: write %s, read %s",
-				 used ? "\n" : "", B, w ? "yes" : "no", r ? "yes" : "no");
-			ret = add_test(x->r, n_fault, ODPT_PASS, NULL, diag, t0);
-		} else if (strcmp(x->d->domain, "intel")) {
-			snprintf(why, sizeof(why), "IOMMU is %s (%s): odpt reads intel-iommu's DMAR fault lines only",
-				 x->d->domain, x->d->iommu);
-			ret = add_test(x->r, n_fault, ODPT_SKIP, why, diag, t0);
-		} else {
-			snprintf(why, sizeof(why), "no DMAR fault line naming IOVA 0x%" PRIx64 " in /dev/kmsg within %u ms (%d other DMAR fault lines)",
-				 B, EDU_FAULT_WAIT_MS, nf);
-			ret = add_test(x->r, n_fault, ODPT_FAIL, why, diag, t0);
-		}
-	}
+	ret = check_fault(x, n_fault, kret, kfd, B);
 out:
 	if (kfd >= 0)
 		close(kfd);
@@ -522,6 +540,127 @@ out:
 		if (mapped & (1 << i))
 			odpt_edu_unmap(x->e, A + (uint64_t)i * ODPT_EDU_PAGE, ODPT_EDU_PAGE, NULL);
 	munmap(pg, 3 * ODPT_EDU_PAGE);
+	return ret;
+}
+
+/*
+ * IOMMU_IOAS_UNMAP while a DMA to the page is queued: edu is told to write
+ * its buffer (a copy of page a) to IOVA Q, and Q is unmapped before the
+ * transfer runs (QEMU's edu starts it ~100 ms later). The page once mapped
+ * at Q must keep its bytes and the IOMMU must log a fault for Q. Whether the
+ * transfer was still queued when the unmap returned is read off edu's
+ * command register; a transfer that had already run proves nothing, so the
+ * round is repeated, and a SKIP says so if it never was.
+ */
+#define EDU_QUEUED_TRIES 3
+static int run_unmap_queued(struct edu_run *x)
+{
+	const char *n_mem = "DMA queued across IOMMU_IOAS_UNMAP leaves memory unchanged";
+	const char *n_fault = "IOMMU fault logged for the DMA queued across unmap";
+	const uint64_t A = x->iova, Q = A + ODPT_EDU_PAGE;
+	const uint64_t sa = x->cfg->seed + 5 * EDU_SEED_STEP, sq = sa + EDU_SEED_STEP;
+	char why[320] = "", diag[768] = "";
+	uint64_t t0 = odpt_now_ns(), unmap_ns = 0, dma_ns = 0;
+	int ret = 0, kret = -ENOENT, kfd = -1, tries = 0, mapped = 0;
+	bool queued = false;
+	size_t bad = 0, f = 0;
+	uint8_t *pg;
+
+	if (x->dead) {
+		snprintf(why, sizeof(why), "edu's engine is off: an earlier transfer timed out");
+		ret = add_test(x->r, n_mem, ODPT_SKIP, why, NULL, t0);
+		return ret ? ret : add_test(x->r, n_fault, ODPT_SKIP, why, NULL, t0);
+	}
+	pg = map_pages(2 * ODPT_EDU_PAGE);
+	if (!pg)
+		return -ENOMEM;
+	odpt_edu_pattern(pg, ODPT_EDU_PAGE, sa, 0);
+	ret = odpt_edu_map(x->e, pg, ODPT_EDU_PAGE, A, NULL);
+	if (!ret) {
+		mapped |= 1;
+		ret = odpt_edu_dma_to_dev(x->e, A, NULL);
+	}
+	if (ret)
+		snprintf(why, sizeof(why), "loading edu's buffer from IOVA 0x%" PRIx64 ": %s", A,
+			 strerror(-ret));
+	if (!ret)
+		dmar_quiet();
+	while (!ret && !queued && tries++ < EDU_QUEUED_TRIES) {
+		odpt_edu_pattern(pg + ODPT_EDU_PAGE, ODPT_EDU_PAGE, sq, 0);
+		ret = odpt_edu_map(x->e, pg + ODPT_EDU_PAGE, ODPT_EDU_PAGE, Q, NULL);
+		if (ret) {
+			snprintf(why, sizeof(why), "IOMMU_IOAS_MAP of IOVA 0x%" PRIx64 ": %s", Q,
+				 strerror(-ret));
+			break;
+		}
+		mapped |= 2;
+		if (kfd >= 0)
+			close(kfd);
+		kfd = -1;
+		kret = odpt_kmsg_open_end(NULL, &kfd);
+		ret = odpt_edu_dma_start_to_ram(x->e, Q);
+		if (ret) {
+			snprintf(why, sizeof(why), "starting edu's write to IOVA 0x%" PRIx64 ": %s", Q,
+				 strerror(-ret));
+			break;
+		}
+		ret = odpt_edu_unmap(x->e, Q, ODPT_EDU_PAGE, &unmap_ns);
+		queued = odpt_edu_dma_busy(x->e);
+		if (!ret)
+			mapped &= ~2;
+		else
+			snprintf(why, sizeof(why), "IOMMU_IOAS_UNMAP of IOVA 0x%" PRIx64 " with a DMA queued: %s",
+				 Q, strerror(-ret));
+		/* Wait even after a failed unmap: the transfer is out. */
+		{
+			int w = odpt_edu_dma_wait(x->e, &dma_ns);
+
+			if (w && !ret) {
+				ret = w;
+				x->dead = w == -ETIMEDOUT;
+				snprintf(why, sizeof(why), "edu's write to unmapped IOVA 0x%" PRIx64 " never finished: %s",
+					 Q, strerror(-w));
+			}
+		}
+		if (ret)
+			break;
+		bad = odpt_edu_pattern_diff(pg + ODPT_EDU_PAGE, ODPT_EDU_PAGE, sq, 0, &f);
+		if (!queued && bad) {
+			/* It ran before the unmap: a legal write; restore and retry. */
+			bad = 0;
+		}
+	}
+	if (ret) {
+		ret = add_test(x->r, n_mem, ODPT_FAIL, why, NULL, t0);
+		if (!ret)
+			ret = add_test(x->r, n_fault, ODPT_SKIP, "no DMA was queued across an unmap", NULL, t0);
+		goto out;
+	}
+	if (!queued) {
+		snprintf(why, sizeof(why), "edu ran the transfer before IOMMU_IOAS_UNMAP returned, %d times (unmap took %" PRIu64 " ns): nothing was queued across it",
+			 EDU_QUEUED_TRIES, unmap_ns);
+		ret = add_test(x->r, n_mem, ODPT_SKIP, why, NULL, t0);
+		if (!ret)
+			ret = add_test(x->r, n_fault, ODPT_SKIP, why, NULL, t0);
+		goto out;
+	}
+	snprintf(diag, sizeof(diag),
+		 "edu was told to write a copy of IOVA 0x%" PRIx64 " to IOVA 0x%" PRIx64 "; IOMMU_IOAS_UNMAP of 0x%" PRIx64 " returned after %" PRIu64 " ns with the transfer still queued (try %d); the transfer finished %" PRIu64 " ns after its start; %zu of %u bytes of the page once mapped there changed%s",
+		 A, Q, Q, unmap_ns, tries, dma_ns, bad, ODPT_EDU_PAGE,
+		 bad && !odpt_edu_pattern_diff(pg + ODPT_EDU_PAGE, ODPT_EDU_PAGE, sa, 0, &f) ?
+		 " (it holds edu's data: the queued write went through the unmap)" : "");
+	snprintf(why, sizeof(why), "%zu bytes of the page unmapped under a queued DMA changed", bad);
+	ret = add_test(x->r, n_mem, bad ? ODPT_FAIL : ODPT_PASS, bad ? why : NULL, diag, t0);
+	if (!ret)
+		ret = check_fault(x, n_fault, kret, kfd, Q);
+out:
+	if (kfd >= 0)
+		close(kfd);
+	if (mapped & 1)
+		odpt_edu_unmap(x->e, A, ODPT_EDU_PAGE, NULL);
+	if (mapped & 2)
+		odpt_edu_unmap(x->e, Q, ODPT_EDU_PAGE, NULL);
+	munmap(pg, 2 * ODPT_EDU_PAGE);
 	return ret;
 }
 
@@ -702,7 +841,7 @@ int odpt_iommufd_edu_run(struct odpt_cli *cli, int argc, char **argv)
 		for (i = 0; i < nsizes; i++)
 			if (run_size(&x, sizes[i]))
 				goto close;
-		if (run_unmapped(&x))
+		if (run_unmapped(&x) || run_unmap_queued(&x))
 			goto close;
 	}
 	internal = false;

@@ -78,6 +78,16 @@ odpt_json() {
 	return 0
 }
 
+# edu's PCI address (the first one) and the driver bound to it ("" for none).
+edu_dev() {
+	local x
+	for x in /sys/bus/pci/devices/*; do
+		[ "$(cat "$x/vendor" 2>/dev/null):$(cat "$x/device" 2>/dev/null)" = 0x1234:0x11e8 ] &&
+			{ echo "${x##*/}"; return; }
+	done
+}
+edu_driver() { [ -n "$1" ] && basename "$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null)" 2>/dev/null; }
+
 modprobe vfio-pci 2>"$out/modprobe.err" || diag "modprobe vfio-pci: $(cat "$out/modprobe.err")"
 
 # ---- ours -------------------------------------------------------------------
@@ -107,13 +117,31 @@ else
 			diag "odpt shim bench failed (see iommufd-tools.log)"
 			add "not ok" shim_bench_same_guest
 		fi
+		# edu held by odpt's shim (bound at insmod, no sysfs unbind): the
+		# edu verb must SKIP saying so and leave edu where it is.
+		d=$(edu_dev)
+		if [ -n "$d" ] && [ "$(edu_driver "$d")" = odpt_hmm_edu ] && has_verb edu; then
+			"$ODPT_BIN" --format=tap iommufd edu --sizes=4K --iters=1 --dma-pages=1 \
+				>"$out/edu-shim.tap" 2>&1
+			rc=$?
+			if [ $rc = 4 ] && grep -q "held by odpt's shim" "$out/edu-shim.tap" &&
+				[ "$(edu_driver "$d")" = odpt_hmm_edu ]; then
+				add ok edu_while_shim_holds_it
+			else
+				diag "odpt iommufd edu with the shim loaded: exit $rc (want 4), edu on '$(edu_driver "$d")': $(head -c 300 "$out/edu-shim.tap")"
+				add "not ok" edu_while_shim_holds_it
+			fi
+		else
+			add ok edu_while_shim_holds_it "SKIP odpt_hmm did not bind edu (driver: '$(edu_driver "$d")')"
+		fi
 		rmmod odpt_hmm 2>>"$out/insmod.err" || { diag "rmmod odpt_hmm: $(cat "$out/insmod.err")"; add "not ok" shim_rmmod; }
 	else
 		add ok shim_bench_same_guest "SKIP odpt_hmm.ko not built or not loadable for this kernel: $(cat "$out/insmod.err" 2>/dev/null)"
 	fi
 
 	if [ "$mode" = run ]; then
-		odpt_json edu edu
+		# Up to 1 GiB: two buffers of each size (the vfio guest has 3 GiB).
+		odpt_json edu edu --sizes=4K,64K,1M,16M,256M,1G --dma-pages=32
 	else
 		odpt_json edu edu --sizes=4K,64K,1M
 	fi
@@ -131,6 +159,29 @@ else
 		fi
 	done
 	[ $local_edu = 1 ] || { diag "no edu (1234:11e8) in this guest"; add "not ok" edu_present; }
+
+	# edu bound to vfio-pci before odpt runs: probe's hw_info of a real
+	# device, and edu used where it is and left on vfio-pci (its driver).
+	d=$(edu_dev)
+	if [ -n "$d" ] && [ -z "$(edu_driver "$d")" ] &&
+		echo vfio-pci >"/sys/bus/pci/devices/$d/driver_override" &&
+		echo "$d" >/sys/bus/pci/drivers/vfio-pci/bind 2>>"$out/modprobe.err"; then
+		v=$(ls "/sys/bus/pci/devices/$d/vfio-dev/" 2>/dev/null | head -1)
+		J2T_ARGS="--section iommufd --require hw_info_vfio" \
+			odpt_json probe_vfio probe --vfio="/dev/vfio/devices/$v"
+		odpt_json edu_on_vfio edu --sizes=4K --iters=2 --dma-pages=1
+		if [ "$(edu_driver "$d")" = vfio-pci ]; then
+			add ok edu_left_on_vfio_pci
+		else
+			diag "edu was on vfio-pci before odpt iommufd edu, now on '$(edu_driver "$d")'"
+			add "not ok" edu_left_on_vfio_pci
+		fi
+		echo "$d" >/sys/bus/pci/drivers/vfio-pci/unbind 2>/dev/null
+		echo >"/sys/bus/pci/devices/$d/driver_override"
+	else
+		diag "cannot bind edu '$d' to vfio-pci by hand (driver '$(edu_driver "$d")'): see modprobe.err"
+		add "not ok" probe_vfio
+	fi
 
 	read -r -a bench_args <<<"${ODPT_IOMMUFD_BENCH_ARGS:-}"
 	if [ ${#bench_args[@]} = 0 ] && [ "$mode" = test ]; then

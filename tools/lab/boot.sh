@@ -64,13 +64,14 @@ lab_accel() {
 # socket: CPUs of one package on different nodes make the kernel WARN in
 # topology_sane(), which the kernel-log check would rightly fail.
 # On by default; ODPT_LAB_NUMA=0 gives one node (docs/lab.md). Appends to LAB_VNG_ARGS, sets LAB_NUMA_QO.
+# lab_numa_args MEM
 lab_numa_args() {
-	local mib n=$LAB_GUEST_CPUS i
+	local mib n=$LAB_GUEST_CPUS i mem=$1
 	LAB_NUMA_QO=""
 	[[ ${ODPT_LAB_NUMA:-1} == 1 ]] && ((n >= 2)) || return 0
-	case $LAB_GUEST_MEM in
-	*G) mib=$((${LAB_GUEST_MEM%G} * 1024)) ;;
-	*M) mib=${LAB_GUEST_MEM%M} ;;
+	case $mem in
+	*G) mib=$((${mem%G} * 1024)) ;;
+	*M) mib=${mem%M} ;;
 	*) return 0 ;;
 	esac
 	for ((i = 0; i < n; i++)); do
@@ -85,7 +86,9 @@ lab_numa_args() {
 # caching mode (QEMU needs it to shadow a userspace-owned domain). KERNEL: a
 # kernel tree in the image to boot instead of the run's kernel.
 lab_vng_args() {
-	local qo ap kernel=${2:-${LAB_BOOT_KERNEL:-$LAB_KVER}}
+	local qo ap kernel=${2:-${LAB_BOOT_KERNEL:-$LAB_KVER}} mem=$LAB_GUEST_MEM
+	# The iommufd guest maps two buffers of up to 1 GiB each for edu.
+	[[ $1 == vfio && -z ${ODPT_LAB_MEM:-} ]] && mem=3G
 	if [[ $1 == vfio ]]; then
 		qo="-machine q35,kernel-irqchip=split -device intel-iommu,intremap=on,caching-mode=on -device edu,dma_mask=0xffffffffffffffff"
 		ap="intel_iommu=on iommu.passthrough=0 iommu.strict=1"
@@ -105,8 +108,8 @@ lab_vng_args() {
 	# The run's kernel arguments (the debug kernel's) are not the lab kernel's.
 	[[ -n ${2:-} ]] || ap+="${LAB_KERNEL_APPEND:+ $LAB_KERNEL_APPEND}"
 	LAB_VNG_ARGS=(vng -r "$kernel" --disable-microvm --cpus "$LAB_GUEST_CPUS"
-		--memory "$LAB_GUEST_MEM" --rwdir "$LAB_MNT_RES")
-	lab_numa_args
+		--memory "$mem" --rwdir "$LAB_MNT_RES")
+	lab_numa_args "$mem"
 	LAB_VNG_ARGS+=(--qemu-opts="$qo$LAB_NUMA_QO" --append="$ap")
 	[[ $LAB_ACCEL == tcg ]] && LAB_VNG_ARGS+=(--disable-kvm)
 	return 0

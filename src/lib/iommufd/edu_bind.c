@@ -189,12 +189,28 @@ int odpt_edu_find(const struct odpt_edu_where *w, const char *bdf, bool force_bi
 	edu_link_name(path, d->iommu, sizeof(d->iommu));
 	snprintf(d->domain, sizeof(d->domain), "%s", iommu_domain(d->iommu));
 
-	if (d->driver[0] && strcmp(d->driver, VFIO_DRIVER) && strcmp(d->driver, SHIM_DRIVER) &&
-	    !force_bind) {
+	/* odpt_hmm holds edu from insmod to rmmod: its driver has no sysfs
+	 * unbind (suppress_bind_attrs), so edu cannot be borrowed from it. */
+	if (!strcmp(d->driver, SHIM_DRIVER)) {
 		edu_why_set(why, true,
-			"edu at %s is bound to %s: odpt takes it from a driver other than its shim (%s) only with --force-bind (and gives it back after the run)",
-			d->bdf, d->driver, SHIM_DRIVER);
+			"edu at %s is held by odpt's shim (%s, bound at insmod, no sysfs unbind): `odpt shim unload` (rmmod odpt_hmm) first",
+			d->bdf, SHIM_DRIVER);
 		return -EBUSY;
+	}
+	if (d->driver[0] && strcmp(d->driver, VFIO_DRIVER) && !force_bind) {
+		edu_why_set(why, true,
+			"edu at %s is bound to %s: odpt takes it from another driver only with --force-bind (and gives it back after the run)",
+			d->bdf, d->driver);
+		return -EBUSY;
+	}
+	if (d->driver[0] && strcmp(d->driver, VFIO_DRIVER)) {
+		snprintf(path, sizeof(path), "%s/bus/pci/drivers/%s/unbind", sysfs, d->driver);
+		if (access(path, F_OK)) {
+			edu_why_set(why, true,
+				"edu at %s is bound to %s, which cannot be unbound through sysfs (no %s)",
+				d->bdf, d->driver, path);
+			return -EBUSY;
+		}
 	}
 	if (!d->iommu[0]) {
 		edu_why_set(why, true,

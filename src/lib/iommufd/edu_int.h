@@ -34,6 +34,8 @@ struct odpt_edu {
 	volatile uint8_t *bar;
 	uint64_t cfg_off;         /* config space region's offset in the device fd */
 	bool broken;              /* a transfer timed out: bus mastering is off */
+	uint64_t dma_t0;          /* a transfer's start (odpt_now_ns), 0 when none is out */
+	uint64_t dma_deadline;    /* its timeout on the raw clock */
 	char driver_orig[64];
 	char devdir[256];
 };

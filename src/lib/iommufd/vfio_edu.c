@@ -70,26 +70,40 @@ void edu_sleep_us(unsigned us)
 	nanosleep(&ts, NULL);
 }
 
-static int edu_dma(struct odpt_edu *e, uint64_t src, uint64_t dst, uint64_t cmd, uint64_t *ns)
+static int edu_dma_start(struct odpt_edu *e, uint64_t src, uint64_t dst, uint64_t cmd)
 {
-	uint64_t t0, deadline;
-	unsigned polls = 0;
-
 	if (e->broken)
 		return -EIO;
+	if (e->dma_t0)
+		return -EBUSY;
 	/* The CPU's stores to the buffers must precede the device's reads. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	t0 = odpt_now_ns();
-	deadline = odpt_clock_raw_ns() + (uint64_t)ODPT_EDU_TIMEOUT_MS * 1000000u;
+	e->dma_t0 = odpt_now_ns();
+	e->dma_deadline = odpt_clock_raw_ns() + (uint64_t)ODPT_EDU_TIMEOUT_MS * 1000000u;
 	reg_write64(e, EDU_REG_DMA_SRC, src);
 	reg_write64(e, EDU_REG_DMA_DST, dst);
 	reg_write64(e, EDU_REG_DMA_CNT, ODPT_EDU_PAGE);
 	reg_write64(e, EDU_REG_DMA_CMD, cmd | EDU_CMD_START);
+	return 0;
+}
+
+bool odpt_edu_dma_busy(struct odpt_edu *e)
+{
+	return e->dma_t0 && !e->broken && (reg_read64(e, EDU_REG_DMA_CMD) & EDU_CMD_START);
+}
+
+int odpt_edu_dma_wait(struct odpt_edu *e, uint64_t *ns)
+{
+	unsigned polls = 0;
+
+	if (!e->dma_t0)
+		return -EINVAL;
 	while (reg_read64(e, EDU_REG_DMA_CMD) & EDU_CMD_START) {
-		if (odpt_clock_raw_ns() > deadline) {
+		if (odpt_clock_raw_ns() > e->dma_deadline) {
 			/* A stuck engine must not write into memory later. */
 			set_command(e, 0, PCI_CMD_MASTER);
 			e->broken = true;
+			e->dma_t0 = 0;
 			return -ETIMEDOUT;
 		}
 		/* Each poll is an exit into the device model: spin briefly,
@@ -98,9 +112,17 @@ static int edu_dma(struct odpt_edu *e, uint64_t src, uint64_t dst, uint64_t cmd,
 			edu_sleep_us(20);
 	}
 	if (ns)
-		*ns = odpt_now_ns() - t0;
+		*ns = odpt_now_ns() - e->dma_t0;
+	e->dma_t0 = 0;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	return 0;
+}
+
+static int edu_dma(struct odpt_edu *e, uint64_t src, uint64_t dst, uint64_t cmd, uint64_t *ns)
+{
+	int ret = edu_dma_start(e, src, dst, cmd);
+
+	return ret ? ret : odpt_edu_dma_wait(e, ns);
 }
 
 int odpt_edu_dma_to_dev(struct odpt_edu *e, uint64_t iova, uint64_t *ns)
@@ -111,6 +133,11 @@ int odpt_edu_dma_to_dev(struct odpt_edu *e, uint64_t iova, uint64_t *ns)
 int odpt_edu_dma_to_ram(struct odpt_edu *e, uint64_t iova, uint64_t *ns)
 {
 	return edu_dma(e, EDU_BUF_ADDR, iova, EDU_CMD_TO_RAM, ns);
+}
+
+int odpt_edu_dma_start_to_ram(struct odpt_edu *e, uint64_t iova)
+{
+	return edu_dma_start(e, EDU_BUF_ADDR, iova, EDU_CMD_TO_RAM);
 }
 
 /* ---- VFIO cdev and iommufd ------------------------------------------------ */
