@@ -14,6 +14,7 @@ LAB_IMAGE_PACKAGES=(
 	libcmocka-dev libjson-c-dev libnuma-dev numactl
 	virtme-ng qemu-system-x86 busybox-static
 	iproute2 procps util-linux pciutils gnuplot-nox ca-certificates
+	libcap-dev
 )
 LAB_IMAGE_KERNEL_PACKAGES=(linux-image-amd64 linux-headers-amd64)
 # A second userspace verbs stack, side by side with the system's (which the

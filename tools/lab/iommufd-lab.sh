@@ -80,12 +80,8 @@ lab_build_guest_labk() {
 # not a failed build: the peers are measured against, not ours.
 lab_build_kselftests() {
 	local log=$1 out=$2 k=$LAB_LABK_TREE
-	# selftests/iommu needs <sys/capability.h>. Installed into the cached
-	# image on first use, as debug-kernel.sh installs the kernel's build
-	# dependencies (the image's package list, hence its key, stays as is).
-	lab_in_image "$log" sh -c 'dpkg -s libcap-dev >/dev/null 2>&1 ||
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends libcap-dev' ||
-		lab_warn "installing libcap-dev in the image failed (see ${log#"$LAB_TREE"/}); selftests/iommu will not build"
+	# selftests/iommu needs <sys/capability.h>: libcap-dev is in the
+	# image's package list (tools/lab/image.sh).
 	mkdir -p "$LAB_IMG$out/iommu" "$LAB_IMG$out/mm"
 	# kselftests compile against the tree's exported uAPI headers (usr/include).
 	lab_in_image "$log" sh -ec "[ -f $k/usr/include/linux/iommufd.h ] || make -s -C $k headers" ||
