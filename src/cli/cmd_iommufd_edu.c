@@ -357,6 +357,17 @@ static const char *describe_page(const uint8_t *c, uint64_t seed_a, uint64_t see
 	return i == ODPT_EDU_PAGE ? "zeros (the blocked read returned zeros)" : "other bytes";
 }
 
+/* The tests @names (NULL-terminated) cannot run: edu's engine is off. */
+static int skip_dead(struct edu_run *x, uint64_t t0, const char *const *names)
+{
+	int ret = 0;
+
+	for (; *names && !ret; names++)
+		ret = add_test(x->r, *names, ODPT_SKIP,
+			       "edu's engine is off: an earlier transfer timed out", NULL, t0);
+	return ret;
+}
+
 /* Let intel-iommu's fault-log ratelimit start afresh before a step whose
  * fault must be seen (odpt_kmsg_dmar_quiet()). */
 static void dmar_quiet(void)
@@ -436,13 +447,8 @@ static int run_unmapped(struct edu_run *x)
 	uint8_t *pg;
 	bool ok_c;
 
-	if (x->dead) {
-		snprintf(why, sizeof(why), "edu's engine is off: an earlier transfer timed out");
-		ret = add_test(x->r, n_write, ODPT_SKIP, why, NULL, t0);
-		if (!ret)
-			ret = add_test(x->r, n_read, ODPT_SKIP, why, NULL, t0);
-		return ret ? ret : add_test(x->r, n_fault, ODPT_SKIP, why, NULL, t0);
-	}
+	if (x->dead)
+		return skip_dead(x, t0, (const char *const[]){ n_write, n_read, n_fault, NULL });
 	pg = map_pages(3 * ODPT_EDU_PAGE);
 	if (!pg)
 		return -ENOMEM;
@@ -566,11 +572,8 @@ static int run_unmap_queued(struct edu_run *x)
 	size_t bad = 0, f = 0;
 	uint8_t *pg;
 
-	if (x->dead) {
-		snprintf(why, sizeof(why), "edu's engine is off: an earlier transfer timed out");
-		ret = add_test(x->r, n_mem, ODPT_SKIP, why, NULL, t0);
-		return ret ? ret : add_test(x->r, n_fault, ODPT_SKIP, why, NULL, t0);
-	}
+	if (x->dead)
+		return skip_dead(x, t0, (const char *const[]){ n_mem, n_fault, NULL });
 	pg = map_pages(2 * ODPT_EDU_PAGE);
 	if (!pg)
 		return -ENOMEM;
