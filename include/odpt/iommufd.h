@@ -152,6 +152,9 @@ struct odpt_iommufd_bench_cfg {
 	uint64_t iters;          /* MAP + UNMAP rounds per run */
 	uint64_t max_bytes;      /* cap on bytes mapped per run: big sizes do fewer rounds */
 	bool mock;               /* true: the mock domain; false: an IOAS with no domain */
+	bool edu;                /* instead: QEMU's edu through VFIO, the platform IOMMU's domain */
+	const char *edu_device;  /* edu's PCI address, NULL for the first */
+	bool force_bind;         /* take edu from another driver (odpt_edu_find()) */
 	bool copy;               /* also time IOMMU_IOAS_COPY into a second IOAS */
 };
 

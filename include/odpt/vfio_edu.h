@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "odpt/iommufd.h"
+
 #define ODPT_EDU_VENDOR    0x1234
 #define ODPT_EDU_DEVICE    0x11e8
 /* edu copies at most its own 4 KiB buffer per transfer. */
@@ -93,10 +95,6 @@ const struct odpt_edu_info *odpt_edu_info(const struct odpt_edu *e);
  */
 int odpt_edu_close(struct odpt_edu *e, char *driver_now, size_t len);
 
-struct odpt_iova_range {
-	uint64_t start;
-	uint64_t last;     /* inclusive */
-};
 /* The IOAS's allowed IOVA ranges (IOMMU_IOAS_IOVA_RANGES) and alignment. */
 int odpt_edu_iova_ranges(struct odpt_edu *e, struct odpt_iova_range *r, int max,
 			 int *n, uint64_t *align);

@@ -20,7 +20,7 @@
 #include "odpt/log.h"
 #include "cli.h"
 
-static const char *const domain_choices[] = { "mock", "none", NULL };
+static const char *const domain_choices[] = { "mock", "none", "edu", NULL };
 
 struct probe_cfg {
 	const char *dev;
@@ -35,6 +35,8 @@ struct bench_cfg {
 	uint64_t iters;
 	uint64_t max_bytes;
 	bool no_copy;
+	const char *device;
+	bool force_bind;
 };
 
 struct iopf_cfg {
@@ -72,7 +74,7 @@ static const struct odpt_opt bench_opts[] = {
 	  .help = "memory behind the buffer: anon (4 KiB pages), thp, hugetlb (2 MiB), memfd (IOMMU_IOAS_MAP_FILE)" },
 	{ .name = "domain", .type = ODPT_OPT_CHOICE, .offset = offsetof(struct bench_cfg, domain),
 	  .def = "mock", .choices = domain_choices, .metavar = "D",
-	  .help = "mock: the selftest mock domain attached to the IOAS (pins and maps); none: an IOAS with no domain (records the range only)" },
+	  .help = "mock: the selftest mock domain attached to the IOAS (pins and maps); none: an IOAS with no domain (records the range only); edu: QEMU's edu bound to vfio-pci and attached, so maps go through the platform IOMMU (intel-iommu in the lab)" },
 	{ .name = "iters", .type = ODPT_OPT_U64, .offset = offsetof(struct bench_cfg, iters),
 	  .def = "50", .min = 1, .max = 1000000, .metavar = "N",
 	  .help = "MAP + UNMAP rounds per backing, size and run (cold, warm)" },
@@ -81,6 +83,10 @@ static const struct odpt_opt bench_opts[] = {
 	  .help = "bytes mapped per run at most: bigger sizes do fewer rounds (at least one)" },
 	{ .name = "no-copy", .type = ODPT_OPT_BOOL, .offset = offsetof(struct bench_cfg, no_copy),
 	  .help = "skip the IOMMU_IOAS_COPY rounds" },
+	{ .name = "device", .type = ODPT_OPT_STR, .offset = offsetof(struct bench_cfg, device),
+	  .metavar = "BDF", .help = "with --domain=edu: edu's PCI address (default: the first edu)" },
+	{ .name = "force-bind", .type = ODPT_OPT_BOOL, .offset = offsetof(struct bench_cfg, force_bind),
+	  .help = "with --domain=edu: take edu from another driver (given back after the run)" },
 	ODPT_OPT_END,
 };
 
@@ -171,6 +177,9 @@ static int run_bench(struct odpt_cli *cli, int argc, char **argv)
 	bc.iters = cfg.iters;
 	bc.max_bytes = cfg.max_bytes;
 	bc.mock = !strcmp(cfg.domain, "mock");
+	bc.edu = !strcmp(cfg.domain, "edu");
+	bc.edu_device = cfg.device;
+	bc.force_bind = cfg.force_bind;
 	bc.copy = !cfg.no_copy;
 	code = ODPT_EXIT_FAIL;
 	if (start_report("iommufd bench", bench_opts, &cfg, &r))

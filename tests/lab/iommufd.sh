@@ -199,7 +199,11 @@ else
 		echo "$want" >/proc/sys/vm/nr_hugepages 2>/dev/null
 		diag "nr_hugepages for the hugetlb bench: asked $want, got $(cat /proc/sys/vm/nr_hugepages 2>/dev/null)"
 		odpt_json bench_hugetlb bench "${bench_args[@]}" --backing=hugetlb
+		# The same through edu's intel-iommu domain (VFIO: a real IOMMU
+		# driver's page table instead of the mock's).
+		odpt_json bench_edu_hugetlb bench "${bench_args[@]}" --backing=hugetlb --domain=edu
 		echo "$hp_old" >/proc/sys/vm/nr_hugepages 2>/dev/null
+		odpt_json bench_edu bench "${bench_args[@]}" --backing=anon,thp,memfd --domain=edu
 		;;
 	esac
 fi

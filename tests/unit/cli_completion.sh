@@ -65,7 +65,7 @@ want "odpt shim load --device " "auto edu faux"
 want "odpt shim load --device = e" "edu"
 want "odpt shim load --device=f" "faux"
 want "odpt shim flags --touch r" "read"
-want "odpt iommufd bench --domain " "mock none"
+want "odpt iommufd bench --domain " "edu mock none"
 want "odpt compare --m" "--metric --min-samples"
 want "odpt -" "-j --json --format -o --output --raw-buckets --stable -v --verbose -V --version -h --help"
 # A value that is not a choice: nothing from us (the shell's file names).

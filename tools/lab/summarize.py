@@ -634,7 +634,8 @@ def iommufd_summary(R):
         return None
     out = {"kernel": read(os.path.join(R, "iommufd", "uname.txt")).strip() or None,
            "lab_kernel": kv_line(os.path.join(R, "lab-kernel.txt")) or None}
-    for name in ("bench", "bench_hugetlb", "iopf", "edu", "shim-bench"):
+    for name in ("bench", "bench_hugetlb", "bench_edu", "bench_edu_hugetlb", "iopf", "edu",
+                 "shim-bench"):
         out[name.replace("-", "_")] = series_rows(os.path.join(d, name + ".json"))
     try:
         with open(os.path.join(d, "probe.json")) as f:
@@ -670,6 +671,8 @@ def report_iommufd(L, s, parts):
             L.append("| %s | %s | %s |" % (t["name"], t["result"], (t["reason"] or "").replace("|", "/")))
     for key, title in (("bench", "IOAS map/unmap (odpt iommufd bench)"),
                        ("bench_hugetlb", "IOAS map/unmap of hugetlb pages (odpt iommufd bench --backing=hugetlb)"),
+                       ("bench_edu", "IOAS map/unmap through edu's intel-iommu domain (odpt iommufd bench --domain=edu)"),
+                       ("bench_edu_hugetlb", "the same, hugetlb pages (--domain=edu --backing=hugetlb)"),
                        ("iopf", "IO page faults answered in userspace (odpt iommufd iopf)"),
                        ("edu", "edu DMA through VFIO + iommufd (odpt iommufd edu)"),
                        ("shim_bench", "the shim's map modes in the same guest (odpt shim bench)")):

@@ -3,8 +3,9 @@
  * `odpt iommufd bench`: what pinning and mapping user memory into an IOAS
  * costs. Each round times one IOMMU_IOAS_MAP (IOMMU_IOAS_MAP_FILE for memfd)
  * from the ioctl's entry to its return, then one IOMMU_IOAS_UNMAP of the
- * same range, through the selftest mock domain attached to the IOAS (or an
- * IOAS with no domain, where MAP only records the range). "cold" rounds map
+ * same range, through the selftest mock domain attached to the IOAS, the
+ * platform IOMMU's domain of QEMU's edu attached through VFIO (intel-iommu
+ * in the lab), or an IOAS with no domain, where MAP only records the range. "cold" rounds map
  * a buffer nothing has touched, so the MAP faults and allocates every page;
  * "warm" rounds map the same resident buffer again and again. With --copy,
  * IOMMU_IOAS_COPY of the mapped range into a second IOAS (its own mock
@@ -28,6 +29,8 @@
 #include "odpt/log.h"
 #include "odpt/opts.h"
 #include "odpt/report.h"
+#include "odpt/vfio_edu.h"
+#include "edu_int.h"
 #include "iommufd_int.h"
 
 #define HUGE_2M (2ULL << 20)
@@ -264,6 +267,8 @@ struct bench_ctx {
 	struct ifd_ctx ic, dst;   /* dst: the second IOAS, for COPY */
 	struct series map, unmap, copy;
 	const char *domain;
+	struct odpt_edu *edu;     /* --domain=edu: owns ic.fd */
+	struct odpt_edu_dev edu_dev;
 };
 
 static int series_create(struct series *s)
@@ -455,31 +460,69 @@ out:
 	return ret;
 }
 
+/*
+ * --domain=edu: edu bound to vfio-pci, attached to a fresh IOAS of its own
+ * iommufd; the bench maps into that IOAS, so every MAP goes through the
+ * platform IOMMU's domain. -ENODEV with the SKIP reason when the machine
+ * cannot (no edu, no IOMMU, ...), another -errno when opening failed.
+ */
+static int edu_open(struct bench_ctx *c, char *why, size_t len)
+{
+	const struct odpt_edu_info *in;
+	struct odpt_edu_why w = { 0 };
+	int ret;
+
+	ret = odpt_edu_find(NULL, c->cfg->edu_device, c->cfg->force_bind, &c->edu_dev, &w);
+	if (!ret)
+		ret = odpt_edu_open(&c->edu_dev, &c->edu, &w);
+	if (ret) {
+		snprintf(why, len, "%s", w.text);
+		return w.skip ? -ENODEV : ret;
+	}
+	in = odpt_edu_info(c->edu);
+	c->ic.fd = edu_rs.iommufd;
+	c->ic.ioas_id = in->ioas_id;
+	c->domain = c->edu_dev.domain;
+	return 0;
+}
+
 int odpt_iommufd_bench(struct odpt_report *r, const struct odpt_iommufd_bench_cfg *cfg,
 		       bool *skipped)
 {
 	struct bench_ctx c = { .r = r, .cfg = cfg, .domain = cfg->mock ? "mock" : "none" };
 	const char *stage;
-	char why[256], name[96], mode[32];
+	char why[340], name[96], mode[32];
 	int ret, i, b;
 
 	c.ic.fd = c.dst.fd = -1;
 	if (skipped)
 		*skipped = false;
-	if (ifd_unavailable(cfg->dev, cfg->mock, why, sizeof(why))) {
+	if (cfg->edu)
+		ret = edu_open(&c, why, sizeof(why));
+	else if (ifd_unavailable(cfg->dev, cfg->mock, why, sizeof(why)))
+		ret = -ENODEV;
+	else
+		ret = 0;
+	if (ret == -ENODEV) {
 		if (skipped)
 			*skipped = true;
 		return odpt_report_skip_all(r, why);
 	}
-	/* COPY needs a second IOAS in the same file: one context holds both. */
-	ret = ifd_ctx_open(cfg->dev, cfg->mock, &c.ic, &stage);
 	if (ret) {
-		odpt_err("iommufd bench: %s: %s", stage, strerror(-ret));
+		odpt_err("iommufd bench: %s", why);
 		return ret;
+	}
+	/* COPY needs a second IOAS in the same file: one context holds both. */
+	if (!cfg->edu) {
+		ret = ifd_ctx_open(cfg->dev, cfg->mock, &c.ic, &stage);
+		if (ret) {
+			odpt_err("iommufd bench: %s: %s", stage, strerror(-ret));
+			return ret;
+		}
 	}
 	c.dst = c.ic;
 	ret = odpt_iommufd_ioas_alloc(c.ic.fd, &c.dst.ioas_id);
-	if (!ret && cfg->mock)
+	if (!ret && cfg->mock && !cfg->edu)
 		ret = odpt_iommufd_mock_domain(c.ic.fd, c.dst.ioas_id, &c.dst.mock);
 	if (ret) {
 		odpt_err("iommufd bench: the COPY destination IOAS: %s", strerror(-ret));
@@ -493,6 +536,10 @@ int odpt_iommufd_bench(struct odpt_report *r, const struct odpt_iommufd_bench_cf
 	thp_enabled(mode, sizeof(mode));
 	if (!ret)
 		ret = odpt_report_meta(r, "iommufd_domain", c.domain);
+	if (!ret && c.edu)
+		ret = odpt_report_meta(r, "edu_bdf", c.edu_dev.bdf);
+	if (!ret && c.edu)
+		ret = odpt_report_meta(r, "iommu", c.edu_dev.iommu);
 	if (!ret)
 		ret = odpt_report_meta(r, "thp_enabled", mode);
 	if (!ret)
@@ -523,6 +570,17 @@ out:
 	series_destroy(&c.map);
 	series_destroy(&c.unmap);
 	series_destroy(&c.copy);
-	ifd_ctx_close(&c.ic);
+	if (c.edu) {
+		char now[64];
+
+		/* The fd is edu's: closing edu frees both IOASes and gives it back. */
+		if (odpt_edu_close(c.edu, now, sizeof(now)) && !ret) {
+			odpt_err("iommufd bench: edu %s was not given back to its driver (now: %s)",
+				 c.edu_dev.bdf, now[0] ? now : "none");
+			ret = -EIO;
+		}
+	} else {
+		ifd_ctx_close(&c.ic);
+	}
 	return ret;
 }
