@@ -64,6 +64,12 @@ lab_guest_env() {
 		for v in ODPT_SEED ODPT_FUZZ_S ODPT_RACE_S ODPT_ROUNDS ${!ODPT_SHIM_@}; do
 			[[ -n ${!v:-} ]] && printf 'export %s=%q\n' "$v" "${!v}"
 		done
+		# --patch: the guests that run rxe work (suite parts, peer) swap in
+		# the patched modules after an unpatched pass (guest/kpatch.sh).
+		if [[ -n ${LAB_KPATCH_MODS:-} && $iommu != vfio && ($peer == 1 || " $* " == *" suite"*) ]]; then
+			printf 'LAB_KPATCH_DIR=%q\nLAB_KPATCH_MODS=%q\nLAB_KPATCH_FIXED=%q\n' \
+				"$LAB_MNT_KPATCH" "$LAB_KPATCH_MODS" "${LAB_KPATCH_FIXED:-}"
+		fi
 	} >"$LAB_RES/$name/guest.env"
 }
 
@@ -138,6 +144,7 @@ lab_cmd_run() {
 	local parts p
 	lab_results_new
 	lab_prepare
+	lab_kpatch_prepare
 	if [[ -n $LAB_OPT_PARTS ]]; then parts=${LAB_OPT_PARTS//,/ }; else parts=$(lab_parts_available | xargs); fi
 	for p in $parts; do
 		[[ -f $LAB_TREE/tests/lab/$p.sh ]] || lab_warn "part '$p': tests/lab/$p.sh does not exist"
@@ -246,6 +253,7 @@ lab_cmd_test() {
 		lab_warn "lab part(s) missing: ${missing[*]} (tests/lab/<part>.sh not in this tree); each counts as failed"
 	fi
 	lab_prepare
+	lab_kpatch_prepare
 	lab_labkernel_prepare
 	lab_build_guest
 	lab_build_guest_labk
