@@ -53,10 +53,10 @@ with tempfile.TemporaryDirectory() as R:
         "LAB_PARTS=suite\nLAB_PEER=0\nLAB_KPATCH_DIR=/mnt/odpt-kpatch\nLAB_KPATCH_MODS=rdma_rxe\n")
     put(os.path.join(R, "iommu", "baseline", "suite", "suite.tap"), BEFORE)
     put(os.path.join(R, "iommu", "suite", "suite.tap"), AFTER)
-    put(os.path.join(R, "iommu", "kpatch.txt"), "module=rdma_rxe loaded=patched srcversion=ABC\n")
+    put(os.path.join(R, "iommu", "kpatch.txt"), "module=rdma_rxe loaded=patched build_id=abc taint=O\n")
     put(os.path.join(R, "iommu", "kpatch.rc"), "0\n")
 
-    s, md, fails = run(R, "odpt-lab: patched module rdma_rxe loaded (srcversion ABC)\n")
+    s, md, fails = run(R, "odpt-lab: patched module rdma_rxe loaded (build-id abc)\n")
     assert fails == [], fails
     ch = {c["case"]: c for c in s["cases"]}
     assert ch["rc_write_multi_packet"]["change"] == "fixed", ch

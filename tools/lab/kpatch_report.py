@@ -77,7 +77,7 @@ def kpatch_summary(R, kv_file, read, parse_tap, lab_fail):
         dm = read(os.path.join(bdir, "dmesg.txt")) or read(os.path.join(bdir, "dmesg.live"))
         want = genv["LAB_KPATCH_MODS"].split()
         ok_mods = [m["module"] for m in loaded if m.get("loaded") == "patched"
-                   and "odpt-lab: patched module %s loaded (srcversion %s)" % (m["module"], m.get("srcversion")) in dm]
+                   and "odpt-lab: patched module %s loaded (build-id %s)" % (m["module"], m.get("build_id")) in dm]
         verified = swap_rc == "0" and sorted(ok_mods) == sorted(want)
         if not verified:
             lab_fail("patched modules loaded (%s)" % name,
@@ -119,8 +119,8 @@ def kpatch_summary(R, kv_file, read, parse_tap, lab_fail):
                 ", ".join(fixed_ids) or "none"))
     for b in boots:
         L.append("- guest %s: patched modules %s: %s" % (
-            b["boot"], "verified loaded (srcversion, kernel log)" if b["verified"] else "NOT verified",
-            "; ".join("%s %s %s" % (m.get("module"), m.get("loaded"), m.get("srcversion", "")) for m in b["modules"]) or "none"))
+            b["boot"], "verified loaded (GNU build ID, kernel log)" if b["verified"] else "NOT verified",
+            "; ".join("%s %s build-id %s" % (m.get("module"), m.get("loaded"), m.get("build_id", "-")) for m in b["modules"]) or "none"))
     L.append("")
     L.append("Same boot, unpatched pass first. %s; %d unchanged."
              % (", ".join("%d %s" % (counts[c], c) for c in CHANGE_ORDER), counts["unchanged"]))

@@ -5,8 +5,8 @@
 # --patch (tools/lab/kpatch.sh): removes the rxe devices, unloads the
 # packaged modules the patches replace (and whatever holds them), loads
 # the rebuilt ones from $LAB_KPATCH_DIR with their dependencies from the
-# packaged set, and proves it: each loaded module's srcversion must be the
-# rebuilt file's. Writes OUT.txt (one line per module) and a line per
+# packaged set, and proves it: each loaded module's GNU build ID must be
+# the rebuilt file's. Writes OUT.txt (one line per module) and a line per
 # module to the kernel log.
 #
 # usage: kpatch.sh OUT   (LAB_KPATCH_DIR, LAB_KPATCH_MODS in the environment)
@@ -67,13 +67,16 @@ for m in $mods; do
 		rc=1
 		continue
 	fi
-	want=$(modinfo -F srcversion "$dir/$m.ko")
-	got=$(cat "/sys/module/$m/srcversion" 2>/dev/null)
+	# Debian's modules carry no srcversion; the GNU build ID identifies
+	# the file (the sysfs note holds a 20-byte SHA-1 last).
+	want=$(readelf -n "$dir/$m.ko" | awk '/Build ID:/ { print $3 }')
+	got=$(od -An -tx1 -v "/sys/module/$m/notes/.note.gnu.build-id" 2>/dev/null | tr -d ' \n' | tail -c 40)
+	taint=$(cat "/sys/module/$m/taint" 2>/dev/null)
 	if [[ -n $want && $want == "$got" ]]; then
-		echo "module=$m loaded=patched srcversion=$got" >>"$out"
-		echo "odpt-lab: patched module $m loaded (srcversion $got)" >/dev/kmsg
+		echo "module=$m loaded=patched build_id=$got taint=${taint:-none}" >>"$out"
+		echo "odpt-lab: patched module $m loaded (build-id $got)" >/dev/kmsg
 	else
-		echo "module=$m loaded=other srcversion=$got want=$want" >>"$out"
+		echo "module=$m loaded=other build_id=${got:-none} want=$want" >>"$out"
 		rc=1
 	fi
 done
