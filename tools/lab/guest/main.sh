@@ -107,7 +107,8 @@ run_work() {
 if [[ -n ${LAB_KPATCH_MODS:-} ]]; then
 	run_work "$B/baseline" baseline: ""
 	stage kpatch-swap
-	bash "$LAB_SRC/tools/lab/guest/kpatch.sh" "$B/kpatch" >"$B/kpatch.log" 2>&1
+	LAB_KPATCH_DIR=$LAB_KPATCH_DIR LAB_KPATCH_MODS=$LAB_KPATCH_MODS \
+		bash "$LAB_SRC/tools/lab/guest/kpatch.sh" "$B/kpatch" >"$B/kpatch.log" 2>&1
 	echo $? >"$B/kpatch.rc"
 	[[ $(cat "$B/kpatch.rc") == 0 ]] || KPATCH_BROKEN=1
 	run_work "$B" "" "${LAB_KPATCH_FIXED:-}"
