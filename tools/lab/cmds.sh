@@ -181,6 +181,7 @@ lab_cmd_run() {
 		lab_boot "$LAB_OPT_IOMMU_NAME" "$LAB_OPT_IOMMU"
 		((iommufd == 0)) || lab_boot iommufd vfio "$LAB_LABK_TREE"
 	fi
+	lab_kpatch_compare
 	lab_summarize
 	lab_print_totals
 	[[ $(lab_totals_failed) == 0 ]]
@@ -264,6 +265,7 @@ lab_cmd_test() {
 	lab_guest_env_iommufd test
 	lab_boot_pair iommu on noiommu off
 	lab_boot_late
+	lab_kpatch_compare
 	lab_summarize
 	lab_print_totals
 	LAB_FINAL_LINE_DUE=0

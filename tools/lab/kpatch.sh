@@ -213,3 +213,19 @@ lab_kpatch_build() {
 	printf '%s\n' "${mods[@]}" | awk '!seen[$0]++' >"$work/../modules.txt"
 	cp "$work/../modules.txt" "$work/../ko/modules.txt"
 }
+
+# After the boots: odpt compare of each guest's unpatched and patched suite
+# results (latency series from --raw-buckets), for the report. Under TCG
+# latencies are QEMU's, so this informs and never fails the run.
+lab_kpatch_compare() {
+	local g
+	[[ -n ${LAB_KPATCH_MODS:-} && -n ${ODPT_BIN_G:-} ]] || return 0
+	for g in "$LAB_RES"/*/baseline; do
+		[[ -d $g ]] || continue
+		g=$(basename "$(dirname "$g")")
+		[[ -d $LAB_RES/$g/suite ]] || continue
+		chroot "$LAB_IMG" "$ODPT_BIN_G" compare "$LAB_MNT_RES/$g/baseline/suite" "$LAB_MNT_RES/$g/suite" \
+			>"$LAB_RES/$g/kpatch-compare.txt" 2>&1
+		echo "exit=$?" >>"$LAB_RES/$g/kpatch-compare.txt"
+	done
+}

@@ -133,6 +133,14 @@ def kpatch_summary(R, kv_file, read, parse_tap, lab_fail):
                 r["boot"], r["pass"], r["case"], (r["before"] or "absent").upper(),
                 (r["after"] or "absent").upper(), r["change"],
                 r["before_reason"].replace("|", "/"), r["after_reason"].replace("|", "/")))
+    for b in boots:
+        cmp = read(os.path.join(R, b["boot"], "kpatch-compare.txt")).strip()
+        if cmp:
+            lines = cmp.splitlines()
+            L += ["", "`odpt compare %s/baseline/suite %s/suite` (latencies; under TCG they are "
+                  "QEMU's, so this informs and fails nothing):" % (b["boot"], b["boot"]), "", "```"]
+            L += lines[:40] + (["... (%d more lines in %s/kpatch-compare.txt)" % (len(lines) - 40, b["boot"])]
+                               if len(lines) > 40 else []) + ["```"]
     with open(os.path.join(R, "before-after.md"), "w") as f:
         f.write("# Before and after the kernel patches\n" + "\n".join(L[2:]) + "\n")
     return summary, L
