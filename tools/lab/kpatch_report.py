@@ -137,8 +137,8 @@ def kpatch_summary(R, kv_file, read, parse_tap, lab_fail):
         cmp = read(os.path.join(R, b["boot"], "kpatch-compare.txt")).strip()
         if cmp:
             lines = cmp.splitlines()
-            L += ["", "`odpt compare %s/baseline/suite %s/suite` (latencies; under TCG they are "
-                  "QEMU's, so this informs and fails nothing):" % (b["boot"], b["boot"]), "", "```"]
+            L += ["", "Guest %s, `odpt compare` of each part's unpatched and patched latency series "
+                  "(under TCG they are QEMU's: this informs and fails nothing):" % b["boot"], "", "```"]
             L += lines[:40] + (["... (%d more lines in %s/kpatch-compare.txt)" % (len(lines) - 40, b["boot"])]
                                if len(lines) > 40 else []) + ["```"]
     with open(os.path.join(R, "before-after.md"), "w") as f:
