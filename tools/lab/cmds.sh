@@ -9,7 +9,8 @@ lab_lock() {
 	exec 9>"$LAB_CACHE/lock"
 	if ! flock -n 9; then
 		lab_stage "waiting for another odpt-lab using $LAB_CACHE"
-		flock 9
+		# flock killed while waiting must not count as holding the lock.
+		flock 9 || lab_die "could not take the lab lock $LAB_CACHE/lock (flock: status $?)"
 	fi
 }
 
