@@ -110,6 +110,15 @@ const struct odpt_known_bug *odpt_known_bug_find(const struct odpt_known_bug *ta
 						 const char *test);
 /* Whether a failure reason shows the bug's symptom. */
 bool odpt_known_bug_symptom(const struct odpt_known_bug *b, const char *reason);
+/*
+ * Copy into out (room for n; NULL: only count) the entries of tab whose
+ * pattern key is not one of ids (comma-separated; NULL or "" keeps all):
+ * a kernel carrying
+ * fixes for those bugs must pass their cases (kernel-patches/). Returns
+ * how many were kept, or -EINVAL with the first id no entry has in bad.
+ */
+int odpt_known_bugs_without(const struct odpt_known_bug *tab, int n, const char *ids,
+			    struct odpt_known_bug *out, char *bad, size_t badlen);
 /* Compare "7.3.4+deb13-amd64" style releases numerically: <0, 0, >0. */
 int odpt_kver_cmp(const char *a, const char *b);
 

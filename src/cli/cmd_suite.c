@@ -54,6 +54,7 @@ struct suite_cfg {
 	uint64_t timeout_s;
 	uint64_t stall_s;
 	uint64_t deadline_s;
+	const char *fixed;
 };
 
 static const struct odpt_opt run_opts[] = {
@@ -103,6 +104,9 @@ static const struct odpt_opt run_opts[] = {
 	  .offset = offsetof(struct suite_cfg, deadline_s), .def = "1800",
 	  .min = 0, .max = 604800, .metavar = "N",
 	  .help = "whole-run deadline: cases not started within N s are reported as not run (0: none)" },
+	{ .name = "fixed", .type = ODPT_OPT_STR,
+	  .offset = offsetof(struct suite_cfg, fixed), .metavar = "IDS",
+	  .help = "the kernel under test carries fixes for these known bugs (comma-separated ids, e.g. rxe-odp-copy-page-offset; docs/coverage.md): their cases must pass, a failure is a FAIL, not XFAIL" },
 	ODPT_OPT_END,
 };
 
@@ -379,7 +383,8 @@ static int run_suite(struct odpt_cli *cli, int argc, char **argv)
 	struct utsname u;
 	char wall[64], why[320];
 	uint64_t t0, wall_ns;
-	int code, gid, peer_gid = -1, ret, matched = 0;
+	int code, gid, peer_gid = -1, ret, matched = 0, nbugs;
+	struct odpt_known_bug *bugs = NULL;
 
 	if (!odpt_cli_parse_opts_only(&odpt_obj_suite.verbs[0], &c, argc, argv, &code))
 		return code;
@@ -391,6 +396,12 @@ static int run_suite(struct odpt_cli *cli, int argc, char **argv)
 	}
 	if (c.list)
 		return list_cases(c.filter);
+	nbugs = odpt_known_bugs_without(odpt_known_bugs, odpt_nknown_bugs, c.fixed, NULL,
+					why, sizeof(why));
+	if (nbugs < 0) {
+		odpt_err("suite: --fixed: '%s' is not a known-bug id (see docs/coverage.md)", why);
+		return ODPT_EXIT_USAGE;
+	}
 	gid = parse_gid("--gid", c.gid);
 	if (gid < -1)
 		return ODPT_EXIT_USAGE;
@@ -463,8 +474,14 @@ static int run_suite(struct odpt_cli *cli, int argc, char **argv)
 	env.driver = d.caps.driver;
 	env.dev_name = d.name;
 	env.krelease = u.release;
-	env.bugs = odpt_known_bugs;
-	env.nbugs = odpt_nknown_bugs;
+	bugs = calloc((size_t)nbugs + 1, sizeof(*bugs));
+	if (!bugs) {
+		odpt_err("out of memory");
+		goto destroy_report;
+	}
+	env.bugs = bugs;
+	env.nbugs = odpt_known_bugs_without(odpt_known_bugs, odpt_nknown_bugs, c.fixed, bugs,
+					    why, sizeof(why));
 	scfg.stall_s = c.stall_s;
 	scfg.deadline_s = c.deadline_s;
 	/* Plain TAP on stdout streams; other formats come at the end. */
@@ -530,6 +547,7 @@ static int run_suite(struct odpt_cli *cli, int argc, char **argv)
 		code = ODPT_EXIT_FAIL;
 destroy_report:
 	odpt_report_destroy(r);
+	free(bugs);
 	return code;
 }
 

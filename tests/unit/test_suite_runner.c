@@ -228,6 +228,32 @@ static void test_filter(void **state)
 	odpt_report_destroy(r);
 }
 
+/* --fixed: the listed bugs leave the table, unknown ids are refused. */
+static void test_fixed(void **state)
+{
+	static const struct odpt_known_bug tab[] = {
+		{ .driver = "fake", .tests = "a", .pattern = "bug-one" },
+		{ .driver = "fake", .tests = "b", .pattern = "bug-two" },
+		{ .driver = "fake", .tests = "c", .symptom = "x" },
+	};
+	struct odpt_known_bug out[3];
+	char bad[32] = "";
+
+	(void)state;
+	assert_int_equal(odpt_known_bugs_without(tab, 3, NULL, out, bad, sizeof(bad)), 3);
+	assert_int_equal(odpt_known_bugs_without(tab, 3, "", NULL, bad, sizeof(bad)), 3);
+	assert_int_equal(odpt_known_bugs_without(tab, 3, "bug-two", out, bad, sizeof(bad)), 2);
+	assert_string_equal(out[0].pattern, "bug-one");
+	assert_null(out[1].pattern);
+	assert_int_equal(odpt_known_bugs_without(tab, 3, "bug-one,bug-two", out, bad, sizeof(bad)), 1);
+	assert_string_equal(out[0].tests, "c");
+	assert_int_equal(odpt_known_bugs_without(tab, 3, "bug-one,bug-tw", out, bad, sizeof(bad)),
+			 -EINVAL);
+	assert_string_equal(bad, "bug-tw");
+	/* A fixed bug's failing case is then an ordinary FAIL. */
+	assert_null(odpt_known_bug_find(out, 0, "fake", "7.3.4", "a"));
+}
+
 static void test_kver(void **state)
 {
 	assert_true(odpt_kver_cmp("7.3.4+deb13-amd64", "7.3") > 0);
@@ -548,6 +574,7 @@ int main(void)
 		cmocka_unit_test(test_odp_counters),
 		cmocka_unit_test(test_filter),
 		cmocka_unit_test(test_kver),
+		cmocka_unit_test(test_fixed),
 		cmocka_unit_test(test_two_devices),
 		cmocka_unit_test(test_catalogue),
 		cmocka_unit_test(test_patterns),

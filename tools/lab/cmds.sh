@@ -9,7 +9,8 @@ lab_lock() {
 	exec 9>"$LAB_CACHE/lock"
 	if ! flock -n 9; then
 		lab_stage "waiting for another odpt-lab using $LAB_CACHE"
-		flock 9
+		# flock killed while waiting must not count as holding the lock.
+		flock 9 || lab_die "could not take the lab lock $LAB_CACHE/lock (flock: status $?)"
 	fi
 }
 
@@ -64,6 +65,12 @@ lab_guest_env() {
 		for v in ODPT_SEED ODPT_FUZZ_S ODPT_RACE_S ODPT_ROUNDS ${!ODPT_SHIM_@}; do
 			[[ -n ${!v:-} ]] && printf 'export %s=%q\n' "$v" "${!v}"
 		done
+		# --patch: the guests that run rxe work (suite parts, peer) swap in
+		# the patched modules after an unpatched pass (guest/kpatch.sh).
+		if [[ -n ${LAB_KPATCH_MODS:-} && $iommu != vfio && ($peer == 1 || " $* " == *" suite"*) ]]; then
+			printf 'LAB_KPATCH_DIR=%q\nLAB_KPATCH_MODS=%q\nLAB_KPATCH_FIXED=%q\n' \
+				"$LAB_MNT_KPATCH" "$LAB_KPATCH_MODS" "${LAB_KPATCH_FIXED:-}"
+		fi
 	} >"$LAB_RES/$name/guest.env"
 }
 
@@ -138,6 +145,7 @@ lab_cmd_run() {
 	local parts p
 	lab_results_new
 	lab_prepare
+	lab_kpatch_prepare
 	if [[ -n $LAB_OPT_PARTS ]]; then parts=${LAB_OPT_PARTS//,/ }; else parts=$(lab_parts_available | xargs); fi
 	for p in $parts; do
 		[[ -f $LAB_TREE/tests/lab/$p.sh ]] || lab_warn "part '$p': tests/lab/$p.sh does not exist"
@@ -174,6 +182,7 @@ lab_cmd_run() {
 		lab_boot "$LAB_OPT_IOMMU_NAME" "$LAB_OPT_IOMMU"
 		((iommufd == 0)) || lab_boot iommufd vfio "$LAB_LABK_TREE"
 	fi
+	lab_kpatch_compare
 	lab_summarize
 	lab_print_totals
 	[[ $(lab_totals_failed) == 0 ]]
@@ -246,6 +255,7 @@ lab_cmd_test() {
 		lab_warn "lab part(s) missing: ${missing[*]} (tests/lab/<part>.sh not in this tree); each counts as failed"
 	fi
 	lab_prepare
+	lab_kpatch_prepare
 	lab_labkernel_prepare
 	lab_build_guest
 	lab_build_guest_labk
@@ -256,6 +266,7 @@ lab_cmd_test() {
 	lab_guest_env_iommufd test
 	lab_boot_pair iommu on noiommu off
 	lab_boot_late
+	lab_kpatch_compare
 	lab_summarize
 	lab_print_totals
 	LAB_FINAL_LINE_DUE=0

@@ -20,6 +20,8 @@ import sys
 import xml.etree.ElementTree as ET
 from xml.sax.saxutils import escape, quoteattr
 
+from kpatch_report import kpatch_summary
+
 SCHEMA_VERSION = 1
 # A kernel log line matching this fails the run (and is shown).
 KERNEL_BAD = re.compile(
@@ -451,6 +453,8 @@ def main():
                 hist[k] = None
         if kv_line(os.path.join(hdir, "hist.status")).get("rc") != "0":
             lab_fail("odpt hist", "odpt hist check/bench failed (see hist/*.err)")
+    # --patch: before/after of the unpatched and patched passes.
+    kpatch, kpatch_md = kpatch_summary(R, kv_file, read, parse_tap, lab_fail)
     # Every lab check is known now: they form the part "lab".
     if lab_checks:
         add_part("lab", lab_checks, {"boot": None, "kind": "lab checks"})
@@ -496,6 +500,7 @@ def main():
         "peer_kernel_selftests": kernel_peers(R, parts),
         "iommufd": iommufd_summary(R),
         "hist": hist,
+        "kernel_patch": kpatch,
     }
     write(os.path.join(R, "summary.json"), json.dumps(summary, indent=2) + "\n")
 
@@ -521,7 +526,7 @@ def main():
         if t["result"] in ("fail", "xpass"):
             with_lines.append("fail_test=%s: %s -- %s" % (t["part"], t["name"], t["reason"] or t["result"]))
     write(os.path.join(R, "totals.txt"), "\n".join(with_lines) + "\n")
-    write(os.path.join(R, "report.md"), report(R, summary, parts, boots, peer, timings))
+    write(os.path.join(R, "report.md"), report(R, summary, parts, boots, peer, timings, kpatch_md))
     return 0
 
 
@@ -708,7 +713,7 @@ def report_iommufd(L, s, parts):
                 tag, c["pass"], c["fail"] + c["xpass"], c["skip"], c["xfail"], fmt(k.get("wall_s"), "")))
 
 
-def report(R, s, parts, boots, peer, timings):
+def report(R, s, parts, boots, peer, timings, kpatch_md=()):
     # (report text only; every figure also sits in summary.json)
     L = []
     t = s["totals"]
@@ -749,6 +754,8 @@ def report(R, s, parts, boots, peer, timings):
     L.append("| host build + unit tests | %s |" % fmt(timings.get("host_unit_s"), ""))
     L.append("| host ASan+UBSan build + unit tests | %s |" % fmt(timings.get("host_asan_unit_s"), ""))
     L.append("| odpt build in the image | %s |" % fmt(timings.get("build_guest_s"), ""))
+    if "kpatch_build_s" in timings:
+        L.append("| patched kernel modules build (--patch; recorded when built) | %s |" % fmt(timings.get("kpatch_build_s"), ""))
     if "lab_kernel_s" in timings:
         L.append("| lab kernel (iommufd guest): build or cache lookup | %s |" % fmt(timings.get("lab_kernel_s"), ""))
         L.append("| odpt, module and kernel selftests against the lab kernel | %s |" % fmt(timings.get("build_labk_s"), ""))
@@ -779,6 +786,7 @@ def report(R, s, parts, boots, peer, timings):
         L.append("")
         for x in fails:
             L.append("- **%s** %s: %s" % (x["part"], x["name"], x["reason"] or x["result"]))
+    L.extend(kpatch_md)
     xf = xfail_groups([x for p in parts.values() for x in p["tests"]])
     if xf:
         L.append("")

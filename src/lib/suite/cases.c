@@ -264,7 +264,7 @@ const struct odpt_known_bug odpt_known_bugs[] = {
 		.pattern = BUG_RXE_ODP_COPY,
 		.control = "*_pinned",
 		.what = "rxe ODP copies crossing a page boundary are wrong: __rxe_odp_mr_copy() does not add the in-page offset to the kmapped address and does not advance the caller's buffer per page",
-		.evidence = "drivers/infiniband/sw/rxe/rxe_odp.c; shown on 7.3.4+deb13-amd64 with a standalone verbs program (300-byte WRITE at page offset 3996 completes but lands wrong), passes with both lines corrected; docs/coverage.md",
+		.evidence = "drivers/infiniband/sw/rxe/rxe_odp.c; shown on 7.3.4+deb13-amd64 with a standalone verbs program (300-byte WRITE at page offset 3996 completes but lands wrong), passes with both lines corrected (fix: kernel-patches/0001-*.patch); docs/coverage.md",
 	},
 	{
 		.driver = "rxe",
@@ -274,7 +274,7 @@ const struct odpt_known_bug odpt_known_bugs[] = {
 		.pattern = BUG_RXE_ODP_NO_DIRTY,
 		.control = "inval_madv_free_cpu_control",
 		.what = "rxe ODP never marks the pages it writes dirty: its pfns are never HMM_PFN_DMA_MAPPED (virtual DMA), so ib_umem_odp_unmap_dma_pages() skips set_page_dirty() on invalidation and reclaim discards MADV_FREE pages holding device-written data",
-		.evidence = "drivers/infiniband/core/umem_odp.c ib_umem_odp_unmap_dma_pages(); on 7.3.4+deb13-amd64 the written bytes read back as zeros while inval_madv_free_cpu_control (same steps, CPU write) keeps them",
+		.evidence = "drivers/infiniband/core/umem_odp.c ib_umem_odp_unmap_dma_pages(); on 7.3.4+deb13-amd64 the written bytes read back as zeros while inval_madv_free_cpu_control (same steps, CPU write) keeps them; fix: kernel-patches/0003-*.patch",
 	},
 	{
 		.driver = "rxe",
@@ -283,7 +283,7 @@ const struct odpt_known_bug odpt_known_bugs[] = {
 		.tests = "rc_write_sparse_gt_ram",
 		.pattern = BUG_RXE_ODP_INT_LEN,
 		.what = "rxe cannot register an explicit ODP MR whose length mod 4 GiB is 2 GiB or more although max_mr_size is larger: rxe_odp_init_pages() hands the 64-bit MR length to rxe_odp_do_pagefault_and_lock() as an int byte count",
-		.evidence = "drivers/infiniband/sw/rxe/rxe_odp.c; on 7.3.4+deb13-amd64 2^31 - 4096 bytes register, 2^31 and 2^32 - 4096 fail with EINVAL, 2^32 + 4096 registers (the int wraps); see the case's diagnostics",
+		.evidence = "drivers/infiniband/sw/rxe/rxe_odp.c; on 7.3.4+deb13-amd64 2^31 - 4096 bytes register, 2^31 and 2^32 - 4096 fail with EINVAL, 2^32 + 4096 registers (the int wraps); see the case's diagnostics; fix: kernel-patches/0002-*.patch",
 	},
 };
 const int odpt_nknown_bugs = sizeof(odpt_known_bugs) / sizeof(odpt_known_bugs[0]);

@@ -253,6 +253,38 @@ bool odpt_known_bug_symptom(const struct odpt_known_bug *b, const char *reason)
 	return false;
 }
 
+int odpt_known_bugs_without(const struct odpt_known_bug *tab, int n, const char *ids,
+			    struct odpt_known_bug *out, char *bad, size_t badlen)
+{
+	int kept = 0;
+	const char *p;
+
+	ids = ids ? ids : "";
+	p = ids;
+
+	/* Every id must name an entry: a typo must not silently keep an XFAIL. */
+	while (*p) {
+		size_t len = strcspn(p, ",");
+		bool found = false;
+
+		for (int i = 0; i < n && len; i++)
+			found |= tab[i].pattern && strlen(tab[i].pattern) == len &&
+				 !strncmp(tab[i].pattern, p, len);
+		if (len && !found) {
+			snprintf(bad, badlen, "%.*s", (int)len, p);
+			return -EINVAL;
+		}
+		p += len + (p[len] == ',');
+	}
+	for (int i = 0; i < n; i++)
+		if (!tab[i].pattern || !*ids || !odpt_suite_filter_match(ids, tab[i].pattern)) {
+			if (out)
+				out[kept] = tab[i];
+			kept++;
+		}
+	return kept;
+}
+
 /* ---- the runner --------------------------------------------------------------- */
 
 static void run_child(const struct odpt_case *c, const struct odpt_suite_cfg *cfg,
