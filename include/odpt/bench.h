@@ -206,6 +206,24 @@ struct odpt_ob_diff {
 int odpt_ob_diff(const struct odpt_hist *fault, const struct odpt_hist *warm,
 		 struct odpt_ob_diff *out);
 
+/* "local", "remote"; "none" for 0 (a warm series: nothing dropped). */
+const char *odpt_ob_side_name(unsigned side);
+/* The labels of a fault/warm series: op, size_bytes and (side != 0) side. */
+struct odpt_ob_key {
+	char op[16], size[24];
+	struct odpt_label l[3];
+	int nl;
+};
+void odpt_ob_key_init(struct odpt_ob_key *k, enum odpt_vop op, uint64_t size, unsigned side);
+/*
+ * The fault - warm row of one op, size and side as scalars labelled like
+ * the series: fault_minus_warm_p50_ns, fault_minus_warm_mean_ns,
+ * fault_over_warm_p50. Nothing when either histogram is empty. 0 or
+ * -ENOMEM.
+ */
+int odpt_ob_report_diff(struct odpt_report *r, enum odpt_vop op, uint64_t size, unsigned side,
+			const struct odpt_hist *fault, const struct odpt_hist *warm);
+
 /*
  * Run c->scenario on the device and add to r: device facts as meta, one
  * series per (op, size, side) or per the scenario's own keys, the timer

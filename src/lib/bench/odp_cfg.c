@@ -279,3 +279,34 @@ int odpt_ob_diff(const struct odpt_hist *fault, const struct odpt_hist *warm,
 	out->p50_ratio = wp ? (double)fp / (double)wp : 0;
 	return 0;
 }
+
+const char *odpt_ob_side_name(unsigned side)
+{
+	return side == ODPT_OB_SIDE_LOCAL ? "local" : side == ODPT_OB_SIDE_REMOTE ? "remote" : "none";
+}
+
+void odpt_ob_key_init(struct odpt_ob_key *k, enum odpt_vop op, uint64_t size, unsigned side)
+{
+	snprintf(k->op, sizeof(k->op), "%s", odpt_ob_op_name(op));
+	snprintf(k->size, sizeof(k->size), "%" PRIu64, size);
+	k->l[0] = (struct odpt_label){ "op", k->op };
+	k->l[1] = (struct odpt_label){ "size_bytes", k->size };
+	k->l[2] = (struct odpt_label){ "side", odpt_ob_side_name(side) };
+	k->nl = side ? 3 : 2;
+}
+
+int odpt_ob_report_diff(struct odpt_report *r, enum odpt_vop op, uint64_t size, unsigned side,
+			const struct odpt_hist *fault, const struct odpt_hist *warm)
+{
+	struct odpt_ob_diff d;
+	struct odpt_ob_key k;
+
+	if (odpt_ob_diff(fault, warm, &d))
+		return 0;   /* a series failed: its test says why */
+	odpt_ob_key_init(&k, op, size, side);
+	if (odpt_report_scalar(r, "fault_minus_warm_p50_ns", k.l, k.nl, (double)d.p50_ns) ||
+	    odpt_report_scalar(r, "fault_minus_warm_mean_ns", k.l, k.nl, d.mean_ns) ||
+	    odpt_report_scalar(r, "fault_over_warm_p50", k.l, k.nl, d.p50_ratio))
+		return -ENOMEM;
+	return 0;
+}

@@ -15,11 +15,6 @@
 #include "odpt/log.h"
 #include "odp_int.h"
 
-static const char *side_name(unsigned side)
-{
-	return side == ODPT_OB_SIDE_LOCAL ? "local" : side == ODPT_OB_SIDE_REMOTE ? "remote" : "none";
-}
-
 /*
  * Time warmup + iters operations into h (warm-up not recorded), dropping
  * drop_side's target pages before each when it is not 0. 0, 1 with why
@@ -36,7 +31,7 @@ static int lat_series(struct ob_rig *g, enum odpt_vop op, size_t size, unsigned 
 	int ret;
 
 	snprintf(label, sizeof(label), "%s %zu B %s", odpt_ob_op_name(op), size,
-		 drop_side ? side_name(drop_side) : "warm");
+		 drop_side ? odpt_ob_side_name(drop_side) : "warm");
 	ob_stage(g, "%s: %s", odpt_ob_scenario_name(c->scenario), label);
 	g->series_k++;
 	for (uint64_t i = 0; i < total; i++) {
@@ -54,35 +49,19 @@ static int lat_series(struct ob_rig *g, enum odpt_vop op, size_t size, unsigned 
 	return 0;
 }
 
-struct lat_key {
-	char op[16], size[24];
-	struct odpt_label l[3];
-	int nl;
-};
-
-static void key_init(struct lat_key *k, enum odpt_vop op, size_t size, unsigned side)
-{
-	snprintf(k->op, sizeof(k->op), "%s", odpt_ob_op_name(op));
-	snprintf(k->size, sizeof(k->size), "%zu", size);
-	k->l[0] = (struct odpt_label){ "op", k->op };
-	k->l[1] = (struct odpt_label){ "size_bytes", k->size };
-	k->l[2] = (struct odpt_label){ "side", side_name(side) };
-	k->nl = side ? 3 : 2;
-}
-
 /* One series measured and reported, with its test; h is reset first. */
 static int lat_report(struct ob_rig *g, const char *kind, enum odpt_vop op, size_t size,
 		      unsigned side, struct odpt_hist *h)
 {
 	char name[96], series[32], why[192];
-	struct lat_key k;
+	struct odpt_ob_key k;
 	uint64_t t0 = odpt_clock_raw_ns();
 	int ret;
 
 	odpt_hist_reset(h);
-	key_init(&k, op, size, side);
+	odpt_ob_key_init(&k, op, size, side);
 	snprintf(name, sizeof(name), "%s_%s_%zu%s%s", kind, k.op, size, side ? "_" : "",
-		 side ? side_name(side) : "");
+		 side ? odpt_ob_side_name(side) : "");
 	snprintf(series, sizeof(series), "%s_lat_ns", kind);
 	ret = lat_series(g, op, size, side, h, why, sizeof(why));
 	if (ret < 0) {
@@ -94,22 +73,6 @@ static int lat_report(struct ob_rig *g, const char *kind, enum odpt_vop op, size
 			       odpt_clock_raw_ns() - t0) ? -ENOMEM : 1;
 	if (ob_series(g, series, k.l, k.nl, h) ||
 	    ob_test(g, name, ODPT_PASS, NULL, odpt_hist_count(h), odpt_clock_raw_ns() - t0))
-		return -ENOMEM;
-	return 0;
-}
-
-static int diff_report(struct ob_rig *g, enum odpt_vop op, size_t size, unsigned side,
-		       const struct odpt_hist *fault, const struct odpt_hist *warm)
-{
-	struct odpt_ob_diff d;
-	struct lat_key k;
-
-	if (odpt_ob_diff(fault, warm, &d))
-		return 0;   /* a side failed: its test says why */
-	key_init(&k, op, size, side);
-	if (odpt_report_scalar(g->r, "fault_minus_warm_p50_ns", k.l, k.nl, (double)d.p50_ns) ||
-	    odpt_report_scalar(g->r, "fault_minus_warm_mean_ns", k.l, k.nl, d.mean_ns) ||
-	    odpt_report_scalar(g->r, "fault_over_warm_p50", k.l, k.nl, d.p50_ratio))
 		return -ENOMEM;
 	return 0;
 }
@@ -181,7 +144,7 @@ int ob_run_lat(struct ob_rig *g)
 				}
 				ret = lat_report(g, "fault", op, size, side, hf);
 				if (!ret && warm_ok)
-					ret = diff_report(g, op, size, side, hf, hw);
+					ret = odpt_ob_report_diff(g->r, op, size, side, hf, hw);
 				if (ret > 0)
 					ret = 0;
 			}
