@@ -101,6 +101,22 @@ int odpt_cli_report_start(const char *command, const struct odpt_opt *opts, cons
 /* odpt_cli_emit(), then ODPT_EXIT_FAIL if a test failed or passed
  * unexpectedly (XPASS): the exit code of a command whose report has tests. */
 int odpt_cli_report_finish(const struct odpt_cli *cli, const struct odpt_report *r);
+/*
+ * The --dev/--port/--gid options of a command that opens one RDMA device,
+ * for its option table; cfg_type has members dev (const char *), port
+ * (uint64_t) and gid (const char *, parsed by odpt_cli_parse_gid()).
+ */
+#define ODPT_CLI_DEVICE_OPTS(cfg_type) \
+	{ .name = "dev", .short_name = 'd', .type = ODPT_OPT_STR, \
+	  .offset = offsetof(cfg_type, dev), .metavar = "DEV", \
+	  .help = "RDMA device (default: the first)" }, \
+	{ .name = "port", .short_name = 'p', .type = ODPT_OPT_U64, \
+	  .offset = offsetof(cfg_type, port), .def = "1", \
+	  .min = 1, .max = 255, .metavar = "P", .help = "port number" }, \
+	{ .name = "gid", .short_name = 'g', .type = ODPT_OPT_STR, \
+	  .offset = offsetof(cfg_type, gid), .metavar = "G", \
+	  .help = "GID index (default: first RoCE v2 IPv4 GID on Ethernet)" }
+
 /* What a command learnt about its RDMA device by opening it once. */
 struct odpt_cli_dev {
 	struct odpt_vcaps caps;

@@ -39,15 +39,7 @@ struct bench_cfg {
 static const char *const side_choices[] = { "local", "remote", "both", NULL };
 
 static const struct odpt_opt bench_opts[] = {
-	{ .name = "dev", .short_name = 'd', .type = ODPT_OPT_STR,
-	  .offset = offsetof(struct bench_cfg, dev), .metavar = "DEV",
-	  .help = "RDMA device (default: the first)" },
-	{ .name = "port", .short_name = 'p', .type = ODPT_OPT_U64,
-	  .offset = offsetof(struct bench_cfg, port), .def = "1",
-	  .min = 1, .max = 255, .metavar = "P", .help = "port number" },
-	{ .name = "gid", .short_name = 'g', .type = ODPT_OPT_STR,
-	  .offset = offsetof(struct bench_cfg, gid), .metavar = "G",
-	  .help = "GID index (default: first RoCE v2 IPv4 GID on Ethernet)" },
+	ODPT_CLI_DEVICE_OPTS(struct bench_cfg),
 	{ .name = "ops", .type = ODPT_OPT_STR,
 	  .offset = offsetof(struct bench_cfg, ops), .metavar = "LIST",
 	  .help = "ops to time: SEND,WRITE,READ,CAS,FAA,ATOMIC_WRITE,FLUSH or all (default: fault/warm WRITE,READ,SEND; refault/prefetch/storm WRITE; atomics at 8 B only)" },
