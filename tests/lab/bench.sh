@@ -6,7 +6,8 @@
 # the same sizes and iterations in the same boot.
 #   - warm (which also times fault: the fault - warm table) for WRITE, READ,
 #     SEND at 8 B, 64 B, 4 KiB, 64 KiB, 1 MiB, both sides; reg; refault;
-#     prefetch (rxe on rdma-core 56.1 has no advise_mr: a SKIP, exit 4);
+#     prefetch (rxe on rdma-core 56.1 has no advise_mr: a SKIP, exit 4;
+#     again with odpt built against the image's rdma-core-next, which has);
 #     storm. Each result is <scenario>.json (raw buckets), its tests folded
 #     into bench.tap as <scenario>.*;
 #   - perftest: perftest-{write,read}-<size>.txt, and bench-perftest.txt
@@ -24,6 +25,7 @@ test | run) ;;
 esac
 : "${ODPT_OUT:?ODPT_OUT must name the results directory}"
 : "${ODPT_BIN:?ODPT_BIN must name the odpt binary}"
+ODPT_BUILD=${ODPT_BUILD:-}
 dev=${ODPT_DEV:-rxe0} port=${ODPT_PORT:-1} gid=${ODPT_GID:-1}
 out=$ODPT_OUT
 here=$(cd "$(dirname "$0")" && pwd)
@@ -34,11 +36,14 @@ tap=$out/bench.lines
 : >"$out/bench-tools.log"
 n_fail=0
 
-sizes=8,64,4K,64K,1M
+# The lab's default set: fault and warm at these sizes (1 MiB, some 80 ms an
+# op under TCG, with fewer iterations in a file of its own), perftest at the
+# same sizes with the same iterations.
+sizes=8,64,4K,64K big=1M
 if [ "$mode" = run ]; then
-	lat_iters=300 reg_iters=5 refault_iters=100 storm_iters=200 warmup=20
+	lat_iters=200 big_iters=20 reg_iters=5 refault_iters=100 storm_iters=100 warmup=20
 else
-	lat_iters=60 reg_iters=2 refault_iters=20 storm_iters=40 warmup=5
+	lat_iters=50 big_iters=5 reg_iters=2 refault_iters=20 storm_iters=20 warmup=5
 fi
 
 add() { # add "ok"|"not ok" NAME [DIRECTIVE]
@@ -50,19 +55,20 @@ add() { # add "ok"|"not ok" NAME [DIRECTIVE]
 }
 diag() { echo "# $*" >>"$tap"; }
 
-# bench SCENARIO WANT_RC ARGS...: odpt bench SCENARIO into SCENARIO.json,
-# its tests folded in; an exit code other than WANT_RC (0, or 4 for a
-# scenario that must SKIP here) fails SCENARIO.exit.
+# [name=FILE] bench SCENARIO WANT_RC ARGS...: odpt bench SCENARIO into
+# FILE.json (default SCENARIO.json), its tests folded in as FILE.*; an exit
+# code other than WANT_RC (0, or 4 for a scenario that must SKIP here)
+# fails FILE.exit.
 bench() {
-	local s=$1 want=$2 rc t0 t1
+	local scen=$1 want=$2 s=${name:-$1} rc t0 t1
 	shift 2
-	echo "+ odpt -j -o $s.json bench $s --dev $dev --port $port --gid $gid $*" >>"$out/bench-tools.log"
+	echo "+ odpt -j -o $s.json bench $scen --dev $dev --port $port --gid $gid $*" >>"$out/bench-tools.log"
 	t0=$(date +%s%N)
-	timeout -k 30 900 "$ODPT_BIN" -j -o "$out/$s.json" bench "$s" --dev "$dev" --port "$port" \
+	timeout -k 30 900 "${bin:-$ODPT_BIN}" -j -o "$out/$s.json" bench "$scen" --dev "$dev" --port "$port" \
 		--gid "$gid" "$@" >>"$out/bench-tools.log" 2>&1
 	rc=$?
 	t1=$(date +%s%N)
-	diag "bench $s: exit $rc in $(((t1 - t0) / 1000000)) ms"
+	diag "bench $s ($scen): exit $rc in $(((t1 - t0) / 1000000)) ms"
 	if [ "$rc" = 4 ]; then
 		# Nothing could run: the report's summary says why.
 		add ok "$s" "SKIP $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["summary"]["text"])' \
@@ -80,22 +86,38 @@ bench() {
 
 t_part=$(date +%s%N)
 bench warm 0 --ops WRITE,READ,SEND --sizes "$sizes" --iters "$lat_iters" --warmup "$warmup"
+name=warm-1m bench warm 0 --ops WRITE,READ,SEND --sizes "$big" --iters "$big_iters" --warmup 3
 bench reg 0 --iters "$reg_iters"
 bench refault 0 --ops WRITE,READ --iters "$refault_iters" --warmup "$warmup"
 bench prefetch 4 --iters "$lat_iters"
+# rdma-core 56.1 has no advise_mr for rxe; the image's second rdma-core
+# (tests/lab/suite-rdma-next.sh) has: prefetch again with odpt built for it.
+pfx=/opt/odpt-lab/rdma-core-next
+if [ -f "$pfx/odpt-lab.env" ] && [ -x "$ODPT_BUILD/rdma-next/src/cli/odpt" ]; then
+	bin=$ODPT_BUILD/rdma-next/src/cli/odpt name=prefetch-rdma-next \
+		LD_LIBRARY_PATH=$(sed -n 's/^ld_library_path=//p' "$pfx/odpt-lab.env") \
+		bench prefetch 0 --iters "$lat_iters"
+else
+	add ok prefetch-rdma-next "SKIP no second rdma-core or no odpt built for it in this image"
+fi
 bench storm 0 --threads 4 --iters "$storm_iters" --warmup "$warmup"
 
 # perftest at the same sizes and iterations, loopback on $dev: a server in
-# the background, the client against 127.0.0.1 (both ODP, --odp).
-perftest() { # perftest write|read SIZE_BYTES
-	local kind=$1 size=$2 f=$out/perftest-$1-$2.txt spid rc=1
-	timeout -k 5 120 "ib_${kind}_lat" -d "$dev" -i "$port" -x "$gid" --odp -n "$lat_iters" -s "$size" \
+# the background, the client against 127.0.0.1 (both ODP, --odp). The
+# client is retried only when it failed at once (the server not listening
+# yet), never after a timeout.
+mtu=$(ibv_devinfo -d "$dev" -i "$port" 2>/dev/null | sed -n 's/.*active_mtu:[[:space:]]*\([0-9]*\).*/\1/p')
+perftest() { # perftest write|read SIZE_BYTES ITERS
+	local kind=$1 size=$2 iters=$3 f=$out/perftest-$1-$2.txt spid rc=1
+	timeout -k 5 40 "ib_${kind}_lat" -d "$dev" -i "$port" -x "$gid" --odp -n "$iters" -s "$size" \
 		>"$f.server" 2>&1 &
 	spid=$!
 	for _ in 1 2 3 4 5; do
 		sleep 1
-		timeout -k 5 120 "ib_${kind}_lat" -d "$dev" -i "$port" -x "$gid" --odp -n "$lat_iters" \
-			-s "$size" 127.0.0.1 >"$f" 2>&1 && { rc=0; break; }
+		timeout -k 5 30 "ib_${kind}_lat" -d "$dev" -i "$port" -x "$gid" --odp -n "$iters" \
+			-s "$size" 127.0.0.1 >"$f" 2>&1
+		rc=$?
+		[ $rc = 0 ] || [ $rc = 124 ] || [ $rc = 137 ] && break
 		kill -0 "$spid" 2>/dev/null || break
 	done
 	kill "$spid" 2>/dev/null
@@ -105,10 +127,26 @@ perftest() { # perftest write|read SIZE_BYTES
 if command -v ib_write_lat >/dev/null; then
 	for kind in write read; do
 		for s in 8 64 4096 65536 1048576; do
-			if perftest "$kind" "$s"; then
+			iters=$lat_iters
+			[ "$s" -gt 65536 ] && iters=$big_iters
+			# ib_write_lat learns of the WRITE by polling the buffer's last
+			# byte; see the hang note below.
+			if [ $kind = write ] && [ "$mode" = test ] && [ -n "$mtu" ] && [ "$s" -gt "$mtu" ]; then
+				add ok "perftest.${kind}_lat_$s" "SKIP test mode: ib_write_lat --odp hangs on rxe above the path MTU ($mtu); run mode tries it"
+				continue
+			fi
+			perftest "$kind" "$s" "$iters"
+			rc=$?
+			if [ $rc = 0 ]; then
 				add ok "perftest.${kind}_lat_$s"
+			elif [ $kind = write ] && [ $rc = 124 ] && [ -n "$mtu" ] && [ "$s" -gt "$mtu" ]; then
+				# Every byte of a message up to the MTU arrives; above it the
+				# last byte, at an in-page offset other than 0 in a later
+				# packet, never does: as the rxe ODP page-offset copy bug
+				# predicts (docs/coverage.md), the poller waits for ever.
+				add "not ok" "perftest.${kind}_lat_$s" "TODO ib_write_lat --odp hung (30 s) above the path MTU ($mtu): its last byte never arrived, as the rxe ODP page-offset copy bug predicts"
 			else
-				diag "ib_${kind}_lat -s $s failed: $(tail -n 2 "$out/perftest-$kind-$s.txt" | tr '\n' ' ')"
+				diag "ib_${kind}_lat -s $s: exit $rc: $(tail -n 2 "$out/perftest-$kind-$s.txt" | tr '\n' ' ')"
 				add "not ok" "perftest.${kind}_lat_$s"
 			fi
 		done
@@ -119,7 +157,7 @@ fi
 
 # The checks on the results: recording cost, the fault - warm table, the
 # side-by-side table with perftest (bench-perftest.txt).
-python3 - "$out" "$sizes" >>"$tap" 2>>"$out/bench-tools.log" <<'PY'
+python3 - "$out" "$sizes,$big" >>"$tap" 2>>"$out/bench-tools.log" <<'PY'
 import glob, json, os, re, sys
 out = sys.argv[1]
 units = {"K": 1 << 10, "M": 1 << 20}
@@ -139,8 +177,12 @@ def scal(doc, name):
     return [s for s in doc.get("scalars", []) if s["name"] == name]
 
 warm = load("warm")
+big = load("warm-1m")
+if warm and big:
+    warm["series"] += big["series"]
+    warm["scalars"] += big["scalars"]
 worst = 0.0
-for n in ("warm", "reg", "refault", "storm"):
+for n in ("warm", "warm-1m", "reg", "refault", "prefetch-rdma-next", "storm"):
     d = load(n)
     if not d:
         continue
@@ -234,5 +276,6 @@ diag "bench part wall time: $((($(date +%s%N) - t_part) / 1000000)) ms (mode $mo
 } >"$out/bench.tap"
 grep -E '^(not ok|# bench|# recording|# odpt)' "$out/bench.tap"
 cat "$out/bench-fault-warm.txt" "$out/bench-perftest.txt" 2>/dev/null
-grep -q '^not ok' "$out/bench.tap" && exit 1
+# A "# TODO" line is a known failure (TAP), not one of ours.
+grep '^not ok' "$out/bench.tap" | grep -qv '# TODO' && exit 1
 exit 0
