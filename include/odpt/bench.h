@@ -168,6 +168,7 @@ struct odpt_ob_cfg {
 	unsigned sides;           /* enum odpt_ob_side bits */
 	unsigned threads;         /* storm */
 	uint64_t stall_ns;        /* one completion may take at most this */
+	bool busy_poll;           /* never sleep on the CQ (as perftest) */
 	struct odpt_fr_page *page;   /* the watchdog's stage; may be NULL */
 	void (*progress)(void *arg, const struct odpt_ob_progress *p);
 	void *progress_arg;

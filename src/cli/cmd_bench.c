@@ -34,9 +34,11 @@ struct bench_cfg {
 	uint64_t threads;
 	uint64_t timeout_s;
 	uint64_t stall_s;
+	const char *poll;
 };
 
 static const char *const side_choices[] = { "local", "remote", "both", NULL };
+static const char *const poll_choices[] = { "event", "busy", NULL };
 
 static const struct odpt_opt bench_opts[] = {
 	ODPT_CLI_DEVICE_OPTS(struct bench_cfg),
@@ -64,6 +66,9 @@ static const struct odpt_opt bench_opts[] = {
 	{ .name = "stall-s", .type = ODPT_OPT_U64,
 	  .offset = offsetof(struct bench_cfg, stall_s), .def = "10", .min = 1, .max = 86400,
 	  .metavar = "N", .help = "a work request without a completion for N s fails its series" },
+	{ .name = "poll", .type = ODPT_OPT_CHOICE,
+	  .offset = offsetof(struct bench_cfg, poll), .def = "event", .choices = poll_choices,
+	  .metavar = "HOW", .help = "completions: event (spin 256 polls, then sleep on the CQ's channel) or busy (poll without sleeping, as perftest)" },
 	ODPT_OPT_END,
 };
 
@@ -82,6 +87,7 @@ static int to_engine_cfg(const struct bench_cfg *b, enum odpt_ob_scenario s,
 	c->iters = b->iters;
 	c->threads = (unsigned)b->threads;
 	c->stall_ns = b->stall_s * 1000000000ULL;
+	c->busy_poll = !strcmp(b->poll, "busy");
 	c->warmup = UINT64_MAX;
 	if (b->warmup) {
 		errno = 0;

@@ -87,6 +87,9 @@ bench() {
 t_part=$(date +%s%N)
 bench warm 0 --ops WRITE,READ,SEND --sizes "$sizes" --iters "$lat_iters" --warmup "$warmup"
 name=warm-1m bench warm 0 --ops WRITE,READ,SEND --sizes "$big" --iters "$big_iters" --warmup 3
+# Busy polling, as perftest polls: the odpt side of bench-perftest.txt.
+name=warm-busy bench warm 0 --ops WRITE,READ --sizes "$sizes" --poll busy --side remote \
+	--iters "$lat_iters" --warmup "$warmup"
 bench reg 0 --iters "$reg_iters"
 bench refault 0 --ops WRITE,READ --iters "$refault_iters" --warmup "$warmup"
 bench prefetch 4 --iters "$lat_iters"
@@ -163,12 +166,15 @@ out = sys.argv[1]
 units = {"K": 1 << 10, "M": 1 << 20}
 sizes = [int(s[:-1]) * units[s[-1]] if s[-1] in units else int(s) for s in sys.argv[2].split(",")]
 
+loaded = {}
 def load(name):
-    try:
-        return json.load(open(os.path.join(out, name + ".json")))
-    except Exception as e:
-        print("# %s.json: %s" % (name, e))
-        return None
+    if name not in loaded:
+        try:
+            loaded[name] = json.load(open(os.path.join(out, name + ".json")))
+        except Exception as e:
+            print("# %s.json: %s" % (name, e))
+            loaded[name] = None
+    return loaded[name]
 
 def series(doc, name):
     return {tuple(sorted(s["labels"].items())): s for s in doc.get("series", []) if s["name"] == name}
@@ -179,10 +185,10 @@ def scal(doc, name):
 warm = load("warm")
 big = load("warm-1m")
 if warm and big:
-    warm["series"] += big["series"]
-    warm["scalars"] += big["scalars"]
+    warm = dict(warm, series=warm["series"] + big["series"],
+                scalars=warm["scalars"] + big["scalars"])
 worst = 0.0
-for n in ("warm", "warm-1m", "reg", "refault", "prefetch-rdma-next", "storm"):
+for n in ("warm", "warm-1m", "warm-busy", "reg", "refault", "prefetch-rdma-next", "storm"):
     d = load(n)
     if not d:
         continue
@@ -229,15 +235,25 @@ def typical(kind, size):
     except OSError:
         pass
     return None
+busy = load("warm-busy")
+def busy_p50(op, size):
+    for x in (busy or {}).get("series", []):
+        l = x["labels"]
+        if x["name"] == "warm_lat_ns" and l["op"] == op and int(l["size_bytes"]) == size:
+            return next(e["ns"] for e in x["percentiles"] if float(e["p"]) == 50.0)
+    return None
 if warm:
     with open(os.path.join(out, "bench-perftest.txt"), "w") as f:
-        f.write("%-6s %9s %14s %18s %8s\n" % ("op", "size_B", "odpt_warm_p50_us",
-                "perftest_typical_us", "ratio"))
+        f.write("# us; odpt: post to completion polled (event: sleeps on the CQ channel, busy: polls);\n"
+                "# ib_read_lat: post to completion, busy; ib_write_lat: half a ping-pong round trip\n")
+        f.write("%-6s %9s %12s %12s %12s %10s\n" % ("op", "size_B", "odpt_event", "odpt_busy",
+                "perftest", "busy/perf"))
         for op, kind in (("WRITE", "write"), ("READ", "read")):
             for sz in sizes:
-                o, p = p50("warm_lat_ns", op, sz), typical(kind, sz)
-                f.write("%-6s %9d %14s %18s %8s\n" % (op, sz, "%.2f" % (o / 1e3) if o else "-",
-                        "%.2f" % p if p else "-", "%.2f" % (o / 1e3 / p) if o and p else "-"))
+                o, b, p = p50("warm_lat_ns", op, sz), busy_p50(op, sz), typical(kind, sz)
+                fmt = lambda v, d=1e3: "%.2f" % (v / d) if v else "-"
+                f.write("%-6s %9d %12s %12s %12s %10s\n" % (op, sz, fmt(o), fmt(b), fmt(p, 1),
+                        "%.2f" % (b / 1e3 / p) if b and p else "-"))
 PY
 
 # odpt compare on bench results: a result against itself is no change

@@ -96,6 +96,7 @@ static int add_device_meta(struct ob_rig *g)
 	ret |= odpt_report_meta_int(g->r, "port", odpt_vctx_port(g->v));
 	ret |= odpt_report_meta_int(g->r, "gid_index", odpt_vctx_gid_index(g->v));
 	ret |= odpt_report_meta(g->r, "libibverbs_build", odpt_verbs_lib_version());
+	ret |= odpt_report_meta(g->r, "poll", g->c->busy_poll ? "busy" : "event");
 	return ret ? -ENOMEM : 0;
 }
 
@@ -283,7 +284,8 @@ int ob_timed_op(struct ob_rig *g, const struct odpt_vwr *wr, uint64_t *ns,
 	ret = odpt_vpair_post(g->p, 0, wr);
 	if (ret)
 		return ret;
-	ret = odpt_vpair_poll(g->p, 0, ODPT_CQ_SEND, g->c->stall_ns, &wc);
+	ret = (g->c->busy_poll ? odpt_vpair_poll_busy : odpt_vpair_poll)(g->p, 0, ODPT_CQ_SEND,
+									 g->c->stall_ns, &wc);
 	t1 = odpt_now_ns();
 	if (ret == -ETIMEDOUT) {
 		snprintf(why, whylen, "%s: no completion within %" PRIu64 " s",
