@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,11 +190,12 @@ static int skip_report(const struct odpt_cli *cli, const char *command,
 	return code == ODPT_EXIT_OK ? ODPT_EXIT_SKIP : code;
 }
 
-/* The watchdog fired or the child died: a report with one FAIL saying so. */
+/* The watchdog fired, the child died or was stopped: a report with one
+ * FAIL test (name) saying so. */
 static int dead_report(const struct odpt_cli *cli, const char *command,
-		       const struct bench_cfg *b, const char *why)
+		       const struct bench_cfg *b, const char *name, const char *why)
 {
-	struct odpt_test_record t = { .name = "watchdog", .result = ODPT_FAIL, .reason = why };
+	struct odpt_test_record t = { .name = name, .result = ODPT_FAIL, .reason = why };
 	struct odpt_report *r = NULL;
 
 	odpt_err("%s: %s", command, why);
@@ -203,9 +205,20 @@ static int dead_report(const struct odpt_cli *cli, const char *command,
 	return ODPT_EXIT_FAIL;
 }
 
+/* Set by SIGINT/SIGTERM: the child runs in its own process group, which a
+ * terminal's ^C does not reach, so the parent stops it. */
+static volatile int stop_signal;
+
+static void on_stop_signal(int sig)
+{
+	stop_signal = sig;
+}
+
 static int run_scenario(struct odpt_cli *cli, enum odpt_ob_scenario s, int argc, char **argv)
 {
-	struct odpt_fr fr = { .kill_wait_ns = 5ULL * 1000000000ULL };
+	struct sigaction sa = { .sa_handler = on_stop_signal }, old_int, old_term;
+	struct odpt_fr fr = { .kill_wait_ns = 5ULL * 1000000000ULL, .stop = &stop_signal };
+	int fork_ret;
 	char command[32], why[400];
 	struct odpt_fr_page *page;
 	struct odpt_cli_dev d;
@@ -247,19 +260,29 @@ static int run_scenario(struct odpt_cli *cli, enum odpt_ob_scenario s, int argc,
 	fr.timeout_ns = b.timeout_s * 1000000000ULL;
 	a = (struct child_arg){ .cli = cli, .b = &b, .c = &c, .command = command };
 	fflush(NULL);
-	if (odpt_fr_run(&fr, child_main, &a)) {
-		odpt_err("%s: cannot fork: %s", command, strerror(errno));
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	fork_ret = odpt_fr_run(&fr, child_main, &a);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	if (fork_ret) {
+		odpt_err("%s: cannot fork: %s", command, strerror(-fork_ret));
 		odpt_fr_shared_free(mem, sizeof(*page));
 		return ODPT_EXIT_FAIL;
 	}
-	if (fr.end != ODPT_FR_EXITED) {
+	if (fr.end == ODPT_FR_STOPPED) {
+		snprintf(why, sizeof(why), "interrupted by %s in stage '%s': no result",
+			 stop_signal == SIGTERM ? "SIGTERM" : "SIGINT", page->stage);
+		code = dead_report(cli, command, &b, "interrupted", why);
+	} else if (fr.end != ODPT_FR_EXITED) {
 		snprintf(why, sizeof(why), "watchdog: no result after %" PRIu64 " s (--timeout-s), killed in stage '%s'%s",
 			 b.timeout_s, page->stage, fr.reaped ? "" : " and still alive (stuck in the kernel)");
-		code = dead_report(cli, command, &b, why);
+		code = dead_report(cli, command, &b, "watchdog", why);
 	} else if (WIFSIGNALED(fr.status)) {
 		snprintf(why, sizeof(why), "killed by signal %d in stage '%s'", WTERMSIG(fr.status),
 			 page->stage);
-		code = dead_report(cli, command, &b, why);
+		code = dead_report(cli, command, &b, "died", why);
 	} else {
 		code = WEXITSTATUS(fr.status);
 	}
