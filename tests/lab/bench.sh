@@ -261,7 +261,7 @@ PY
 if [ -f "$out/warm.json" ] && [ -f "$out/reg.json" ]; then
 	"$ODPT_BIN" compare "$out/warm.json" "$out/warm.json" >"$out/compare-self.txt" 2>&1
 	rc=$?
-	if [ $rc = 0 ] && grep -q 'no_regression' "$out/compare-self.txt"; then
+	if [ $rc = 0 ] && grep -q 'summary: no regression' "$out/compare-self.txt"; then
 		add ok check.compare_self_no_change
 	else
 		diag "odpt compare warm.json warm.json: exit $rc: $(tail -n 1 "$out/compare-self.txt")"
