@@ -16,8 +16,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "odpt/forkrun.h"
 #include "odpt/report.h"
 #include "odpt/shim.h"
+#include "odpt/verbs.h"
 
 #define ODPT_BENCH_MAX_SIZES 16
 #define ODPT_BENCH_MAX_MODES 3   /* hmm, page, sg */
@@ -118,5 +120,125 @@ struct odpt_bench_hist_cfg {
  * of that library (hdr_*) and odpt's over them (*_ratio); -ELIBBAD after
  * one error line when it does not load or lacks a symbol. */
 int odpt_bench_hist(const struct odpt_bench_hist_cfg *cfg, struct odpt_report *r);
+
+/* ---- `odpt bench SCENARIO`: what an RDMA user pays for ODP ------------
+ * The scenarios are defined in docs/metrics.md ("odpt bench"): what is
+ * timed from which call to which event, which side faults, what is
+ * excluded. All run an RC QP pair in loopback on one port.
+ */
+enum odpt_ob_scenario {
+	ODPT_OB_FAULT,      /* op latency, target pages dropped every iteration */
+	ODPT_OB_WARM,       /* the same on resident pages, with fault - warm */
+	ODPT_OB_REG,        /* ibv_reg_mr / ibv_dereg_mr per MR kind and size */
+	ODPT_OB_REFAULT,    /* first good completion after an invalidation */
+	ODPT_OB_PREFETCH,   /* ibv_advise_mr cost and the op right after it */
+	ODPT_OB_STORM,      /* threads faulting ranges of one MR at once */
+	ODPT_OB_NSCENARIOS,
+};
+const char *odpt_ob_scenario_name(enum odpt_ob_scenario s);
+/* -EINVAL for an unknown name. */
+int odpt_ob_scenario_parse(const char *name, enum odpt_ob_scenario *out);
+
+/* Which MR is ODP-dropped: the requester's (local) or the responder's. */
+enum odpt_ob_side { ODPT_OB_SIDE_LOCAL = 1, ODPT_OB_SIDE_REMOTE = 2, ODPT_OB_SIDE_BOTH = 3 };
+
+#define ODPT_OB_MAX_OPS 7
+#define ODPT_OB_MAX_SIZES 24
+#define ODPT_OB_MAX_ITERS 1000000000ULL
+#define ODPT_OB_MAX_OP_BYTES (16ULL << 20)     /* fault, warm, prefetch, storm */
+#define ODPT_OB_MAX_REG_BYTES (64ULL << 30)    /* reg */
+#define ODPT_OB_MAX_THREADS 64
+
+/* Where a run is, for a progress line (the CLI prints it on a terminal). */
+struct odpt_ob_progress {
+	const char *scenario;
+	const char *series;       /* "WRITE 4096 B remote" */
+	uint64_t done, total;     /* iterations of this series */
+	int series_k, nseries;    /* 1-based index of the series, of how many */
+	uint64_t elapsed_ns;      /* since the scenario started */
+	uint64_t eta_ns;          /* estimate for the rest of the scenario */
+};
+
+struct odpt_ob_cfg {
+	enum odpt_ob_scenario scenario;
+	const char *dev;          /* NULL: the first device */
+	int port;
+	int gid;                  /* < 0: automatic */
+	enum odpt_vop ops[ODPT_OB_MAX_OPS];
+	int nops;
+	uint64_t sizes[ODPT_OB_MAX_SIZES];
+	int nsizes;
+	uint64_t iters;           /* recorded iterations per series */
+	uint64_t warmup;          /* iterations run first, not recorded */
+	unsigned sides;           /* enum odpt_ob_side bits */
+	unsigned threads;         /* storm */
+	uint64_t stall_ns;        /* one completion may take at most this */
+	bool busy_poll;           /* never sleep on the CQ (as perftest) */
+	struct odpt_fr_page *page;   /* the watchdog's stage; may be NULL */
+	void (*progress)(void *arg, const struct odpt_ob_progress *p);
+	void *progress_arg;
+};
+
+/*
+ * Fill what the user left unset (nops 0, nsizes 0, iters 0, warmup
+ * UINT64_MAX, threads 0) with the scenario's defaults, then check the lot:
+ * 0, or -EINVAL with one line in err (sizes 0 or above the scenario's
+ * limit, atomics at a size other than 8, an op the scenario cannot time,
+ * iterations 0 or above 10^9).
+ */
+int odpt_ob_cfg_finish(struct odpt_ob_cfg *c, char *err, size_t errlen);
+/* "WRITE,READ,send,cas" -> ops (odpt_ob_op_name() or odpt_vop_name(), any
+ * case, "all"):
+ * 0 or -EINVAL with the bad word in err. */
+int odpt_ob_parse_ops(const char *list, struct odpt_ob_cfg *c, char *err, size_t errlen);
+/* "8,64,4K,1M" (units K/M/G, binary) -> sizes: 0 or -EINVAL / -ERANGE. */
+int odpt_ob_parse_sizes(const char *list, struct odpt_ob_cfg *c, char *err, size_t errlen);
+/* "local", "remote", "both" -> bits; -EINVAL otherwise. */
+int odpt_ob_parse_side(const char *name, unsigned *out);
+
+/* Short op names in labels and lists: SEND, WRITE, READ, CAS, FAA,
+ * ATOMIC_WRITE, FLUSH. */
+const char *odpt_ob_op_name(enum odpt_vop op);
+/* Whether op is timed at size: the atomics only at 8 bytes. */
+bool odpt_ob_op_size_ok(enum odpt_vop op, uint64_t size);
+
+/* fault - warm for one op, size and side (docs/metrics.md). */
+struct odpt_ob_diff {
+	int64_t p50_ns;           /* fault p50 - warm p50 */
+	double mean_ns;           /* fault mean - warm mean */
+	double p50_ratio;         /* fault p50 / warm p50 (0 when warm is empty) */
+};
+/* 0, or -ENODATA when either histogram is empty. */
+int odpt_ob_diff(const struct odpt_hist *fault, const struct odpt_hist *warm,
+		 struct odpt_ob_diff *out);
+
+/* "local", "remote"; "none" for 0 (a warm series: nothing dropped). */
+const char *odpt_ob_side_name(unsigned side);
+/* The labels of a fault/warm series: op, size_bytes and (side != 0) side. */
+struct odpt_ob_key {
+	char op[16], size[24];
+	struct odpt_label l[3];
+	int nl;
+};
+void odpt_ob_key_init(struct odpt_ob_key *k, enum odpt_vop op, uint64_t size, unsigned side);
+/*
+ * The fault - warm row of one op, size and side as scalars labelled like
+ * the series: fault_minus_warm_p50_ns, fault_minus_warm_mean_ns,
+ * fault_over_warm_p50. Nothing when either histogram is empty. 0 or
+ * -ENOMEM.
+ */
+int odpt_ob_report_diff(struct odpt_report *r, enum odpt_vop op, uint64_t size, unsigned side,
+			const struct odpt_hist *fault, const struct odpt_hist *warm);
+
+/*
+ * Run c->scenario on the device and add to r: device facts as meta, one
+ * series per (op, size, side) or per the scenario's own keys, the timer
+ * overhead and the recording cost, and one test per series (PASS, FAIL
+ * with the completion error or stall, SKIP with the missing capability).
+ * The clock must be initialised. 0, -ENODEV when there is no device at all
+ * (the caller reports a SKIP), -EOPNOTSUPP when the device has no ODP
+ * (why in r's summary), or another -errno, logged.
+ */
+int odpt_ob_run(const struct odpt_ob_cfg *c, struct odpt_report *r);
 
 #endif

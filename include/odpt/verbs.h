@@ -223,6 +223,10 @@ struct odpt_vwc {
  * A completion with an error status is still 0 (check wc->status). */
 int odpt_vpair_poll(struct odpt_vpair *p, int side, enum odpt_cq_which cq,
 		    uint64_t timeout_ns, struct odpt_vwc *wc);
+/* The same without ever sleeping: ibv_poll_cq in a loop, as perftest's
+ * latency tests poll (one CPU busy for the whole wait). */
+int odpt_vpair_poll_busy(struct odpt_vpair *p, int side, enum odpt_cq_which cq,
+			 uint64_t timeout_ns, struct odpt_vwc *wc);
 /* Name of a completion status (IBV_WC_REM_ACCESS_ERR -> "remote access
  * error"); the numeric values stay libibverbs' own. */
 #define ODPT_WC_SUCCESS 0

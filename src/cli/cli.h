@@ -15,6 +15,7 @@
 
 #include "odpt/opts.h"
 #include "odpt/report.h"
+#include "odpt/verbs.h"
 
 enum { ODPT_EXIT_OK = 0, ODPT_EXIT_FAIL = 1, ODPT_EXIT_USAGE = 2, ODPT_EXIT_SKIP = 4 };
 
@@ -54,6 +55,7 @@ struct odpt_object {
 	const char *description;
 };
 
+extern const struct odpt_object odpt_obj_bench;
 extern const struct odpt_object odpt_obj_devices;
 extern const struct odpt_object odpt_obj_hist;
 extern const struct odpt_object odpt_obj_compare;
@@ -138,6 +140,42 @@ int odpt_cli_report_start(const char *command, const struct odpt_opt *opts, cons
 /* odpt_cli_emit(), then ODPT_EXIT_FAIL if a test failed or passed
  * unexpectedly (XPASS): the exit code of a command whose report has tests. */
 int odpt_cli_report_finish(const struct odpt_cli *cli, const struct odpt_report *r);
+/*
+ * The --dev/--port/--gid options of a command that opens one RDMA device,
+ * for its option table; cfg_type has members dev (const char *), port
+ * (uint64_t) and gid (const char *, parsed by odpt_cli_parse_gid()).
+ */
+#define ODPT_CLI_DEVICE_OPTS(cfg_type) \
+	{ .name = "dev", .short_name = 'd', .type = ODPT_OPT_STR, \
+	  .offset = offsetof(cfg_type, dev), .metavar = "DEV", \
+	  .help = "RDMA device (default: the first)" }, \
+	{ .name = "port", .short_name = 'p', .type = ODPT_OPT_U64, \
+	  .offset = offsetof(cfg_type, port), .def = "1", \
+	  .min = 1, .max = 255, .metavar = "P", .help = "port number" }, \
+	{ .name = "gid", .short_name = 'g', .type = ODPT_OPT_STR, \
+	  .offset = offsetof(cfg_type, gid), .metavar = "G", \
+	  .help = "GID index (default: first RoCE v2 IPv4 GID on Ethernet)" }
+
+/* What a command learnt about its RDMA device by opening it once. */
+struct odpt_cli_dev {
+	struct odpt_vcaps caps;
+	char name[64];
+	int port;
+	int gid;
+};
+/*
+ * Open dev (NULL: the first) on port with GID index gid (< 0: automatic)
+ * once and close it: ODPT_EXIT_OK with *out filled; ODPT_EXIT_USAGE after
+ * one line naming the bad --dev/--port/--gid or a missing permission
+ * (errors start "who: opt"); ODPT_EXIT_SKIP with the reason in why when
+ * there is no RDMA device at all or no usable GID was found automatically;
+ * ODPT_EXIT_FAIL on another error (logged).
+ */
+int odpt_cli_probe_device(const char *who, const char *opt, const char *dev, uint64_t port,
+			  int gid, struct odpt_cli_dev *out, char *why, size_t why_len);
+/* "--gid"-style text to an index: -1 for NULL (automatic), -2 (after one
+ * line "who: opt 'text' is not a GID index") if bad. */
+int odpt_cli_parse_gid(const char *who, const char *opt, const char *text);
 /* Set by main() from --stable; odpt_cli_meta() applies it to reports. */
 void odpt_cli_set_stable(bool stable);
 /* Set by main(): the object being run, for usage messages. */

@@ -141,6 +141,34 @@ static int read_side(const char *list, struct odpt_result **res, int *n, int *di
 	return ret;
 }
 
+/*
+ * Bench results of two scenarios share series names (fault_lat_ns is in
+ * both fault and warm) but not what they time: comparing them is a usage
+ * error, not a series-by-series verdict. The same for runs of one side.
+ */
+static bool scenario_mismatch(struct odpt_result *const *a, int na,
+			      struct odpt_result *const *b, int nb)
+{
+	const char *first = a[0]->command ? a[0]->command : "";
+	bool bench = false;
+
+	for (int i = 0; i < na + nb; i++) {
+		const char *c = i < na ? a[i]->command : b[i - na]->command;
+
+		bench |= c && !strncmp(c, "bench ", 6);
+	}
+	for (int i = 0; bench && i < na + nb; i++) {
+		const char *c = i < na ? a[i]->command : b[i - na]->command;
+
+		if (strcmp(c ? c : "", first)) {
+			odpt_usage_err("odpt: compare: '%s' and '%s' are results of different commands; compare results of one bench scenario\n",
+				       first, c ? c : "(none)");
+			return true;
+		}
+	}
+	return false;
+}
+
 static int run_compare(struct odpt_cli *cli, int argc, char **argv)
 {
 	struct odpt_result *base[MAX_RUNS] = { NULL }, *new_r[MAX_RUNS] = { NULL };
@@ -183,6 +211,8 @@ static int run_compare(struct odpt_cli *cli, int argc, char **argv)
 			       dbase ? "a directory" : "a file", dnew ? "a directory" : "a file");
 		code = ODPT_EXIT_USAGE;
 	}
+	if (!code && !dbase && scenario_mismatch(base, nbase, new_r, nnew))
+		code = ODPT_EXIT_USAGE;
 	if (code)
 		goto out_results;
 

@@ -68,15 +68,7 @@ static const struct odpt_opt run_opts[] = {
 	  .offset = offsetof(struct suite_cfg, iters), .def = "100",
 	  .min = 1, .max = 1000000, .metavar = "N",
 	  .help = "iterations per case (faults forced in each)" },
-	{ .name = "dev", .short_name = 'd', .type = ODPT_OPT_STR,
-	  .offset = offsetof(struct suite_cfg, dev), .metavar = "DEV",
-	  .help = "RDMA device (default: the first)" },
-	{ .name = "port", .short_name = 'p', .type = ODPT_OPT_U64,
-	  .offset = offsetof(struct suite_cfg, port), .def = "1",
-	  .min = 1, .max = 255, .metavar = "P", .help = "port number" },
-	{ .name = "gid", .short_name = 'g', .type = ODPT_OPT_STR,
-	  .offset = offsetof(struct suite_cfg, gid), .metavar = "G",
-	  .help = "GID index (default: first RoCE v2 IPv4 GID on Ethernet)" },
+	ODPT_CLI_DEVICE_OPTS(struct suite_cfg),
 	{ .name = "peer-dev", .type = ODPT_OPT_STR,
 	  .offset = offsetof(struct suite_cfg, peer_dev), .metavar = "DEV2",
 	  .help = "two-device mode: responder QPs, CQs and MRs on DEV2, requester on --dev (default: loopback on --dev)" },
@@ -130,78 +122,9 @@ static bool memlock_ok(void)
 	return rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= SUITE_MEMLOCK_BYTES;
 }
 
-/* What the parent learnt about one device from opening it. */
-struct probed {
-	struct odpt_vcaps caps;
-	char name[64];
-	int port;
-	int gid;
-};
-
-/* How to get a device, for the skip reason. */
-#define GET_A_DEVICE "make one with 'rdma link add rxe0 type rxe netdev IF' (soft-RoCE, module rdma_rxe) or run the suite in the lab (tools/odpt-lab run)"
-
-/*
- * Open a device once in the parent to validate the input and read the
- * capabilities the preconditions need; the children open their own. opt
- * names the option in errors ("" for --dev, "--peer-dev " for the peer).
- * ODPT_EXIT_SKIP, with the reason in why, when there is nothing to run
- * on: no RDMA device at all, or no usable GID where none was asked for.
- */
-static int probe_device(const char *opt, const char *dev, uint64_t port, int gid,
-			struct probed *out, char *why, size_t why_len)
-{
-	const char *shown = dev ? dev : "(first)";
-	struct odpt_vctx *v;
-	char names[256];
-	int ret;
-
-	ret = odpt_vctx_open(dev, (int)port, gid, &v);
-	switch (ret) {
-	case 0:
-		break;
-	case -ENODEV:
-		odpt_verbs_names(names, sizeof(names));
-		if (!names[0]) {
-			snprintf(why, why_len, "no RDMA devices: %s", GET_A_DEVICE);
-			return ODPT_EXIT_SKIP;
-		}
-		odpt_err("suite: %sunknown RDMA device '%s' (have: %s)", opt,
-				 dev ? dev : "", names);
-		return ODPT_EXIT_USAGE;
-	case -ERANGE:
-		odpt_err("suite: %sdevice %s has no port %" PRIu64, opt, shown, port);
-		return ODPT_EXIT_USAGE;
-	case -EINVAL:
-		if (gid >= 0) {
-			odpt_err("suite: %sGID index %d is not valid on %s port %" PRIu64,
-				 opt, gid, shown, port);
-			return ODPT_EXIT_USAGE;
-		}
-		snprintf(why, why_len,
-			 "%s%s port %" PRIu64 " has no usable GID (RoCE needs an IPv4 address on the port's netdev; or choose one with --%sgid)",
-			 opt, shown, port, *opt ? "peer-" : "");
-		return ODPT_EXIT_SKIP;
-	case -EACCES:
-	case -EPERM:
-		odpt_err("suite: %sno permission to open RDMA device %s (/dev/infiniband): %s",
-			 opt, shown, strerror(-ret));
-		return ODPT_EXIT_USAGE;
-	default:
-		odpt_err("suite: %sopening RDMA device %s: %s", opt, shown, strerror(-ret));
-		return ODPT_EXIT_FAIL;
-	}
-	out->caps = *odpt_vctx_caps(v);
-	snprintf(out->name, sizeof(out->name), "%s", odpt_vctx_name(v));
-	out->port = odpt_vctx_port(v);
-	out->gid = odpt_vctx_gid_index(v);
-	odpt_vctx_close(v);
-	return ODPT_EXIT_OK;
-}
-
 /* Whether the device has per-MR ODP counters: register a page and read it
  * back over RDMA netlink (see odpt_odp_counters_probe()). */
-static bool probe_odp_counters(const struct probed *d, char *why, size_t why_len)
+static bool probe_odp_counters(const struct odpt_cli_dev *d, char *why, size_t why_len)
 {
 	struct odpt_vctx *v;
 	int ret;
@@ -216,23 +139,7 @@ static bool probe_odp_counters(const struct probed *d, char *why, size_t why_len
 	return ret > 0;
 }
 
-/* "--gid"-style text to an index; -1 for NULL (automatic), -2 if bad. */
-static int parse_gid(const char *opt, const char *text)
-{
-	char *end;
-	long g;
-
-	if (!text)
-		return -1;
-	g = strtol(text, &end, 10);
-	if (*end || end == text || g < 0 || g > 65535) {
-		odpt_err("suite: %s '%s' is not a GID index", opt, text);
-		return -2;
-	}
-	return (int)g;
-}
-
-static int add_meta(struct odpt_report *r, const struct probed *d, const struct probed *peer)
+static int add_meta(struct odpt_report *r, const struct odpt_cli_dev *d, const struct odpt_cli_dev *peer)
 {
 	const struct odpt_vcaps *caps = &d->caps;
 	struct json_object *ctr;
@@ -378,7 +285,7 @@ static int run_suite(struct odpt_cli *cli, int argc, char **argv)
 	struct odpt_report *r = NULL;
 	struct odpt_test_counts tc;
 	struct odpt_suite_env env = { 0 };
-	struct probed d, peer;
+	struct odpt_cli_dev d, peer;
 	struct suite_cfg c;
 	struct utsname u;
 	char wall[64], why[320];
@@ -402,7 +309,7 @@ static int run_suite(struct odpt_cli *cli, int argc, char **argv)
 		odpt_err("suite: --fixed: '%s' is not a known-bug id (see docs/coverage.md)", why);
 		return ODPT_EXIT_USAGE;
 	}
-	gid = parse_gid("--gid", c.gid);
+	gid = odpt_cli_parse_gid("suite", "--gid", c.gid);
 	if (gid < -1)
 		return ODPT_EXIT_USAGE;
 	if (!c.peer_dev && (c.peer_port || c.peer_gid)) {
@@ -411,7 +318,7 @@ static int run_suite(struct odpt_cli *cli, int argc, char **argv)
 		return ODPT_EXIT_USAGE;
 	}
 	if (c.peer_dev) {
-		peer_gid = parse_gid("--peer-gid", c.peer_gid);
+		peer_gid = odpt_cli_parse_gid("suite", "--peer-gid", c.peer_gid);
 		if (peer_gid < -1)
 			return ODPT_EXIT_USAGE;
 		if (!c.peer_port)
@@ -428,13 +335,13 @@ static int run_suite(struct odpt_cli *cli, int argc, char **argv)
 			 SUITE_MEMLOCK_BYTES >> 10);
 		return ODPT_EXIT_USAGE;
 	}
-	code = probe_device("", c.dev, c.port, gid, &d, why, sizeof(why));
+	code = odpt_cli_probe_device("suite", "", c.dev, c.port, gid, &d, why, sizeof(why));
 	if (code == ODPT_EXIT_SKIP)
 		return skip_suite(cli, &c, why);
 	if (code != ODPT_EXIT_OK)
 		return code;
 	if (c.peer_dev) {
-		code = probe_device("--peer-dev: ", c.peer_dev, c.peer_port, peer_gid, &peer,
+		code = odpt_cli_probe_device("suite", "--peer-dev: ", c.peer_dev, c.peer_port, peer_gid, &peer,
 				    why, sizeof(why));
 		if (code == ODPT_EXIT_SKIP)
 			return skip_suite(cli, &c, why);

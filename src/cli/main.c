@@ -20,6 +20,7 @@
  * struct odpt_object and add one line here (the declarations are in cli.h).
  */
 static const struct odpt_object *const objects[] = {
+	&odpt_obj_bench,
 	&odpt_obj_compare,
 	&odpt_obj_devices,
 	&odpt_obj_hist,

@@ -151,6 +151,15 @@ int odpt_vpair_post_recv(struct odpt_vpair *p, int side, uint64_t wr_id,
 	return verbs_err(ibv_post_recv(p->qp[side], &w, &bad));
 }
 
+static void fill_wc(const struct ibv_wc *w, struct odpt_vwc *wc)
+{
+	wc->wr_id = w->wr_id;
+	wc->status = w->status;
+	wc->status_str = ibv_wc_status_str(w->status);
+	wc->byte_len = w->byte_len;
+	wc->opcode = w->opcode;
+}
+
 /*
  * Spin briefly, then sleep on the CQ's completion channel: a busy poller
  * would take the CPU from the kernel work items of a software provider
@@ -199,10 +208,30 @@ int odpt_vpair_poll(struct odpt_vpair *p, int side, enum odpt_cq_which which,
 				ibv_ack_cq_events(ev_cq, 1);
 		}
 	}
-	wc->wr_id = w.wr_id;
-	wc->status = w.status;
-	wc->status_str = ibv_wc_status_str(w.status);
-	wc->byte_len = w.byte_len;
-	wc->opcode = w.opcode;
+	fill_wc(&w, wc);
+	return 0;
+}
+
+/* Checking the clock costs more than a poll: every this many polls. */
+#define BUSY_CLOCK_EVERY 1024
+
+int odpt_vpair_poll_busy(struct odpt_vpair *p, int side, enum odpt_cq_which which,
+			 uint64_t timeout_ns, struct odpt_vwc *wc)
+{
+	struct ibv_cq *cq = which == ODPT_CQ_SEND ? p->scq[side] : p->rcq[side];
+	uint64_t deadline = odpt_clock_raw_ns() + timeout_ns;
+	struct ibv_wc w;
+
+	for (unsigned spins = 1;; spins++) {
+		int n = ibv_poll_cq(cq, 1, &w);
+
+		if (n < 0)
+			return -EIO;
+		if (n == 1)
+			break;
+		if (!(spins % BUSY_CLOCK_EVERY) && odpt_clock_raw_ns() > deadline)
+			return -ETIMEDOUT;
+	}
+	fill_wc(&w, wc);
 	return 0;
 }
