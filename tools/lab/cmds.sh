@@ -172,8 +172,14 @@ lab_cmd_run() {
 	# software device (no DMA through the IOMMU), so the peer suite goes to
 	# that second guest: it balances the two guests' time.
 	if [[ $LAB_OPT_IOMMU == on && " $parts " == *" shim "* ]]; then
+		# bench (rxe; perftest) balances the second guest too.
+		local nparts=shim
+		if [[ " $parts " == *" bench "* ]]; then
+			parts=$(printf '%s\n' $parts | grep -vx bench | xargs)
+			nparts="shim bench"
+		fi
 		lab_guest_env iommu on run 0 1 $parts
-		lab_guest_env noiommu off run 1 0 shim
+		lab_guest_env noiommu off run 1 0 $nparts
 		lab_guest_env_nomask run
 		lab_boot_pair iommu on noiommu off
 		lab_boot_late
@@ -241,7 +247,7 @@ lab_cmd_shell() {
 # failed, so one run shows everything that is wrong; the last stdout line
 # is the totals line.
 LAB_TEST_PARTS_IOMMU=(suite suite-rdma-next shim)
-LAB_TEST_PARTS_NOIOMMU=(shim)
+LAB_TEST_PARTS_NOIOMMU=(shim bench)
 lab_cmd_test() {
 	local p missing=()
 	LAB_FINAL_LINE_DUE=1

@@ -21,6 +21,7 @@ import xml.etree.ElementTree as ET
 from xml.sax.saxutils import escape, quoteattr
 
 from kpatch_report import kpatch_summary
+from bench_report import bench_summary, report_bench
 
 SCHEMA_VERSION = 1
 # A kernel log line matching this fails the run (and is shown).
@@ -499,6 +500,7 @@ def main():
         # kernel source), and the iommufd part's measurements.
         "peer_kernel_selftests": kernel_peers(R, parts),
         "iommufd": iommufd_summary(R),
+        "bench": bench_summary(R),
         "hist": hist,
         "kernel_patch": kpatch,
     }
@@ -815,6 +817,7 @@ def report(R, s, parts, boots, peer, timings, kpatch_md=()):
             L.append("| %s | %s | %s | %s |" % (x["name"].split(".")[-1], x["result"],
                                                 (x["reason"] or "").replace("|", "/"), fmt(x["duration_s"], "")))
     report_iommufd(L, s, parts)
+    report_bench(L, s, R)
     btxt = read(os.path.join(R, "hist", "bench.txt"))
     if btxt:
         L.append("")

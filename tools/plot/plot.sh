@@ -70,4 +70,6 @@ while IFS= read -r -d '' f; do
 	gnuplot -e "infile='$f'; outfile='$out'; title='$rel'; xcol=$xcol; ycol=$ycol" \
 		"$here/csv-percentiles.gp" || rc=1
 done < <(find "$R" -path "$R/plots" -prune -o -name '*.csv' -print0)
+# odpt bench results: percentile plots from their raw buckets, one line per size.
+python3 "$here/../lab/bench_report.py" --plots "$R" || rc=1
 exit $rc
