@@ -277,6 +277,31 @@ if [ -f "$out/warm.json" ] && [ -f "$out/reg.json" ]; then
 	fi
 fi
 
+# A regression injected on purpose: ODPT_TEST_POST_DELAY_US (test only)
+# makes odpt's post path sleep 100 us before ibv_post_send. Two runs without
+# it must compare as no change, the slowed run as a regression (exit 1).
+# Threshold 20 %: two identical runs of a TCG guest on a shared host move p50
+# and p99 by more than the default 5 %; the injected delay doubles them.
+rargs=(--ops WRITE --sizes 64 --side remote --iters "$lat_iters" --warmup "$warmup")
+name=regr-base bench warm 0 "${rargs[@]}"
+name=regr-again bench warm 0 "${rargs[@]}"
+ODPT_TEST_POST_DELAY_US=100 name=regr-slow bench warm 0 "${rargs[@]}"
+regr() { # regr NAME NEW WANT_RC
+	local rc
+	"$ODPT_BIN" compare --threshold-pct 20 "$out/regr-base.json" "$out/$2.json" >"$out/compare-$1.txt" 2>&1
+	rc=$?
+	if [ $rc = "$3" ]; then
+		add ok "check.$1"
+	else
+		diag "odpt compare --threshold-pct 20 regr-base.json $2.json: exit $rc, want $3: $(tail -n 1 "$out/compare-$1.txt")"
+		add "not ok" "check.$1"
+	fi
+}
+if [ -f "$out/regr-base.json" ] && [ -f "$out/regr-again.json" ] && [ -f "$out/regr-slow.json" ]; then
+	regr identical_runs_no_change regr-again 0
+	regr injected_delay_caught regr-slow 1
+fi
+
 diag "bench part wall time: $((($(date +%s%N) - t_part) / 1000000)) ms (mode $mode)"
 {
 	echo "TAP version 13"

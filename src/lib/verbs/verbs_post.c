@@ -5,7 +5,9 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <infiniband/verbs.h>
 
@@ -72,10 +74,35 @@ static int post_ex(struct odpt_vpair *p, int side, const struct odpt_vwr *wr,
 	return verbs_err(ibv_wr_complete(q));
 }
 
+/*
+ * Test only: ODPT_TEST_POST_DELAY_US=N makes every post sleep N us first, a
+ * regression injected on purpose so that the lab can show `odpt compare`
+ * catching it (tests/lab/bench.sh). Read once; unset or 0 costs a branch.
+ */
+static void test_post_delay(void)
+{
+	static long us = -1;
+
+	if (us < 0) {
+		const char *v = getenv("ODPT_TEST_POST_DELAY_US");
+
+		us = v ? strtol(v, NULL, 10) : 0;
+		if (us < 0 || us > 1000000)
+			us = 0;
+	}
+	if (us) {
+		struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
+
+		nanosleep(&ts, NULL);
+	}
+}
+
 int odpt_vpair_post(struct odpt_vpair *p, int side, const struct odpt_vwr *wr)
 {
 	struct ibv_sge sg[ODPT_MAX_SGE];
 	struct ibv_send_wr w, *bad = NULL;
+
+	test_post_delay();
 
 	if (wr->nsge < 0 || wr->nsge > ODPT_MAX_SGE || side < 0 || side > 1)
 		return -EINVAL;
