@@ -83,6 +83,7 @@ function(odpt_layer name)
   odpt_layer_record(${name} layer ${rel} "${L_HEADERS}" "${L_DEPS}" include "${L_OWNS_SYSTEM}"
     "$<TARGET_FILE:${tgt}>")
   set_property(GLOBAL APPEND PROPERTY ODPT_LAYERS ${name})
+  set_property(GLOBAL PROPERTY ODPT_LAYER_HEADERS_${name} ${L_HEADERS})
 endfunction()
 
 # The layers that exist in this tree, in declaration order (bottom first).

@@ -27,6 +27,8 @@ struct odpt_cli {
 	bool verbose;            /* -v */
 	const char *prog;
 	bool stable;             /* --stable: no volatile facts (golden tests) */
+	bool version;            /* -V/--version */
+	bool help;               /* -h/--help */
 };
 
 struct odpt_verb {
@@ -34,6 +36,7 @@ struct odpt_verb {
 	int (*run)(struct odpt_cli *cli, int argc, char **argv); /* returns exit code */
 	const char *summary;
 	const struct odpt_opt *opts;   /* for help; may be NULL */
+	const char *args;              /* positional arguments for usage ("FILE..."), or NULL */
 };
 
 struct odpt_object {
@@ -57,6 +60,7 @@ extern const struct odpt_object odpt_obj_compare;
 extern const struct odpt_object odpt_obj_suite;
 extern const struct odpt_object odpt_obj_shim;
 extern const struct odpt_object odpt_obj_iommufd;
+extern const struct odpt_object odpt_obj_merge;
 
 /* `odpt iommufd edu` (cmd_iommufd_edu.c): its run function and options,
  * for the iommufd object's verb table. */
@@ -64,6 +68,41 @@ extern const struct odpt_object odpt_obj_iommufd;
 	"DMA from QEMU's edu through an iommufd mapping (VFIO cdev), byte for byte; map/unmap latency"
 int odpt_iommufd_edu_run(struct odpt_cli *cli, int argc, char **argv);
 extern const struct odpt_opt odpt_iommufd_edu_opts[];
+
+/* ---- Help, names and generated docs (cli_help.c, cli_gen.c) ------------ */
+
+typedef void (*odpt_cli_pr)(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The global options (parsed by main.c from this table), --format's names
+ * and the exit status paragraph every help text ends with. */
+extern const struct odpt_opt odpt_cli_global_opts[];
+extern const char *const odpt_cli_formats[];
+extern const char odpt_cli_exit_status[];
+/* Usage of odpt, an object, a verb: on stdout, or stderr after an error. */
+void odpt_cli_global_usage(const struct odpt_object *const *objs, bool to_err);
+void odpt_cli_object_usage(const struct odpt_object *obj, bool to_err, bool with_opts);
+void odpt_cli_verb_usage(const struct odpt_object *obj, const struct odpt_verb *v, bool to_err);
+const struct odpt_verb *odpt_cli_verb_named(const struct odpt_object *obj, const char *name);
+/* An object or verb by exact name or unique prefix; NULL after one line on
+ * stderr (unknown: the nearest name; ambiguous: the candidates), or NULL
+ * with *is_help for the word "help". */
+const struct odpt_object *odpt_cli_find_object(const struct odpt_object *const *objs,
+					       const char *word, bool *is_help);
+const struct odpt_verb *odpt_cli_find_verb(const struct odpt_object *obj, const char *word,
+					   bool *is_help);
+/* The option of table that arg names (--name, --name=V, --no-name, -x,
+ * -xV), with *val the value given in the same word, or NULL. */
+const struct odpt_opt *odpt_cli_opt_lookup(const struct odpt_opt *table, const char *arg,
+					   const char **val);
+/* --help, or a misplaced global option, among a verb's arguments: an exit
+ * code, or -1 to run the verb. */
+int odpt_cli_verb_precheck(const struct odpt_object *obj, const struct odpt_verb *v,
+			   int argc, char **argv, int obj_idx, int first);
+/* `odpt help ...` (argv: the words after "help"): an exit code. */
+int odpt_cli_help_cmd(const struct odpt_object *const *objs, int argc, char **argv);
+/* odpt(1) in man(7) (date: "YYYY-MM-DD", NULL: today) and the bash
+ * completion script, on stdout, from the tables: exit codes. */
+int odpt_cli_gen_man(const struct odpt_object *const *objs, const char *date);
+int odpt_cli_gen_bash(const struct odpt_object *const *objs);
 
 /*
  * Render r in the format the global options chose (table by default) to

@@ -31,7 +31,7 @@ static void fill(uint8_t *p, size_t n, uint32_t seed)
 		p[i] = pat_byte(seed, i);
 }
 
-/* lab-facts.md: a 300-byte WRITE to page offset 3996 of an ODP MR (pinned
+/* docs/lab-facts.md: a 300-byte WRITE to page offset 3996 of an ODP MR (pinned
  * source) completes, all 300 bytes are wrong and 100 bytes at the start of
  * the first page are overwritten. Built here by hand from that text. */
 static void test_copy_write_crossing(void **state)
@@ -73,7 +73,7 @@ static void test_copy_write_crossing(void **state)
 	assert_int_equal(res.v, BM_OTHER);
 }
 
-/* lab-facts.md: an 8 KiB page-aligned WRITE between ODP MRs loses 6122 of
+/* docs/lab-facts.md: an 8 KiB page-aligned WRITE between ODP MRs loses 6122 of
  * 8192 bytes (3 of every 4 packets land at offset 0 of their page). */
 static void test_copy_multi_packet(void **state)
 {

@@ -4,11 +4,12 @@
 # image builder and the toolchain for the host unit tests. Everything that
 # runs in the guest comes from the image instead. A JDK and HdrHistogram's
 # Java library are here for the unit test hgrm_java_compat, which compares
-# odpt's .hgrm with the library's own byte for byte and skips without them.
+# odpt's .hgrm with the library's own byte for byte and skips without them;
+# mandoc for the unit test man_lint (the lint of the generated odpt(1)).
 
 LAB_HOST_PACKAGES=(mmdebstrap cmake gcc make pkg-config libibverbs-dev
 	libjson-c-dev libcmocka-dev util-linux default-jdk-headless
-	libhdrhistogram-java)
+	libhdrhistogram-java mandoc)
 
 # lab_host_deps [PACKAGE...]: default LAB_HOST_PACKAGES.
 lab_host_deps() {

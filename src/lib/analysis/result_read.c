@@ -25,6 +25,7 @@
 #include <json-c/json.h>
 
 #include "odpt/compare.h"
+#include "analysis_int.h"
 
 #define HOWTO "write results with: odpt --format=json --raw-buckets -o FILE OBJECT ..."
 
@@ -416,8 +417,8 @@ int odpt_result_parse(const char *text, struct odpt_result **out,
 	return parse_text(text, false, &foreign, out, err, errlen);
 }
 
-/* Whole file into memory, NUL-terminated. */
-static int slurp(const char *path, char **out)
+/* Whole file into memory, NUL-terminated (analysis_int.h). */
+int odpt_analysis_slurp(const char *path, char **out)
 {
 	size_t len = 0, cap = 65536;
 	char *buf = malloc(cap);
@@ -474,7 +475,7 @@ int odpt_result_read(const char *path, struct odpt_result **out,
 
 	if (!path || !out)
 		return -EINVAL;
-	ret = slurp(path, &text);
+	ret = odpt_analysis_slurp(path, &text);
 	if (ret == -EINVAL)
 		return fail(err, errlen, ret, "%s: not an odpt JSON result (binary data; %s)",
 			    path, HOWTO);
@@ -555,7 +556,7 @@ static int read_one(struct dir_walk *w, const char *path, const char *rel)
 	bool foreign;
 	int ret;
 
-	ret = slurp(path, &text);
+	ret = odpt_analysis_slurp(path, &text);
 	if (ret == -EINVAL)
 		return 0;   /* binary data: not a result */
 	if (ret)
