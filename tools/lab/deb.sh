@@ -56,12 +56,14 @@ lab_cmd_deb() {
 }
 
 # lab_deb_chroot WORK CMD: CMD in the image with WORK at /mnt/odpt-build, in
-# a mount namespace of its own.
+# a mount namespace of its own (/sys too: unit tests read it, as on a
+# Debian build daemon).
 lab_deb_chroot() {
 	unshare -m -- bash -c '
 		img=$1 work=$2
 		mkdir -p "$img/mnt/odpt-build" &&
 		mount -t proc proc "$img/proc" &&
+		mount --rbind /sys "$img/sys" &&
 		mount --rbind /dev "$img/dev" &&
 		mount --bind "$work" "$img/mnt/odpt-build" || exit 125
 		exec chroot "$img" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/mnt/odpt-build \
