@@ -149,19 +149,19 @@ else
 		done
 		check deb_odpt_version /usr/bin/odpt --version
 		shim_cycle deb /usr/bin/odpt
-		check deb_remove env DEBIAN_FRONTEND=noninteractive dpkg --purge odpt odpt-hmm-dkms libodpt-dev libodpt0
+		pkgs=()
+		for f in "${debs[@]}"; do pkgs+=("$(dpkg-deb -f "$f" Package)"); done
+		check deb_remove env DEBIAN_FRONTEND=noninteractive dpkg --purge "${pkgs[@]}"
 		check deb_module_removed sh -c "! ls /lib/modules/$kver/updates/dkms/odpt_hmm.ko* 2>/dev/null"
 	fi
 fi
 
 # ---- the kernel log ------------------------------------------------------------
-splat='WARNING:|BUG:|Oops|KASAN|UBSAN|general protection|lockdep|possible recursive locking|possible circular locking|inconsistent lock state|suspicious RCU usage|hung task|refcount_t:|list_add corruption|list_del corruption|Call Trace:'
-dmesg | awk -v m="$marker" 'index($0, m) { on = 1 } on' >"$out/package-dmesg.txt"
-if grep -E "$splat" "$out/package-dmesg.txt" >"$out/package-splats.txt"; then
+. "$(dirname "$0")/../../tools/lab/guest/splats.sh"
+if lab_kernel_splats "$marker" "$out/package-dmesg.txt" "$out/package-splats.txt"; then
 	while IFS= read -r l; do diag "$l"; done < <(head -n 20 "$out/package-splats.txt")
 	tap "not ok" kernel_log_clean
 else
-	rm -f "$out/package-splats.txt"
 	tap ok kernel_log_clean
 fi
 
