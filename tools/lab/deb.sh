@@ -49,7 +49,10 @@ lab_cmd_deb() {
 		>"$out/lintian.txt" 2>&1
 	echo "rc=$?" >"$out/lintian.status"
 	build=$(lab_build_dir)
-	rm -rf "$build/deb" && mkdir -p "$build/deb" && cp "$work"/*.deb "$build/deb/" ||
+	# Swapped in whole: a guest may be reading the previous set.
+	rm -rf "$build/deb.new" "$build/deb.old" && mkdir -p "$build/deb.new" &&
+		cp "$work"/*.deb "$build/deb.new/" && { [[ ! -d $build/deb ]] || mv "$build/deb" "$build/deb.old"; } &&
+		mv "$build/deb.new" "$build/deb" && rm -rf "$build/deb.old" ||
 		lab_die "cannot copy the .debs to $build/deb"
 	lab_stage "deb: $(ls "$out"/*.deb | wc -l) packages in ${out#"$LAB_TREE"/} and $build/deb; lintian: $(grep -c '^[EWIP]:' "$out/lintian.txt") tags"
 	sed 's/^/  /' "$out/lintian.txt"
