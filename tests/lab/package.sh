@@ -87,8 +87,16 @@ echo "$marker" >/dev/kmsg 2>/dev/null
 loaded && rmmod odpt_hmm
 
 # ---- 1. DKMS from the source tree ------------------------------------------
+# cmake --install writes its manifest into the build directory, which the
+# guest sees read-only: a tmpfs overlay on it, in a mount namespace of this
+# command's own (/usr, where the tree goes, is the guest's overlay as it is).
+install_dkms_tree() {
+	unshare -m sh -c 'mkdir -p /tmp/pkg-build/u /tmp/pkg-build/w &&
+		mount -t overlay overlay -o "lowerdir=$1,upperdir=/tmp/pkg-build/u,workdir=/tmp/pkg-build/w" "$1" &&
+		cmake --install "$1" --component dkms --prefix /usr' sh "$ODPT_BUILD"
+}
 ver=""
-if check dkms_source_tree cmake --install "$ODPT_BUILD" --component dkms --prefix /usr; then
+if check dkms_source_tree install_dkms_tree; then
 	tree=$(ls -d /usr/src/odpt-hmm-* 2>/dev/null | head -n 1)
 	ver=${tree##*/odpt-hmm-}
 fi
