@@ -68,7 +68,7 @@ secs() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 shim_cycle() {
 	local p=$1 odpt=$2
 	loaded && rmmod odpt_hmm
-	if (cd / && env -u ODPT_KMOD -u ODPT_BUILD "$odpt" shim load) >"$out/$p.load.log" 2>&1 && loaded; then
+	if (cd / && env -u ODPT_KMOD -u ODPT_BUILD "$odpt" -v shim load) >"$out/$p.load.log" 2>&1 && loaded; then
 		tap ok "$p.shim_load"
 		expect "$p.shim_load_via_modprobe" "updates/dkms/odpt_hmm\.ko.* with modprobe" "$out/$p.load.log"
 	else
