@@ -78,6 +78,17 @@ int odpt_shim_report_hists(struct odpt_shim *s, struct odpt_report *r,
 /* Module loading: finit_module(ko_path, params) / delete_module("odpt_hmm"). */
 int odpt_shim_module_load(const char *ko_path, const char *params);
 int odpt_shim_module_unload(void);
+/*
+ * The installed module (DKMS puts it under /lib/modules/<release>/updates/dkms):
+ * its path relative to that directory, from modules.dep. 0, -ENOENT when
+ * modules.dep has no odpt_hmm, or -errno when it cannot be read.
+ * _running: the running kernel's modules.dep; release gets uname's release.
+ */
+int odpt_shim_module_find(const char *modules_dep, char *path, size_t len);
+int odpt_shim_module_find_running(char *release, size_t rlen, char *path, size_t len);
+/* modprobe odpt_hmm params (space-separated a=b): 0, -EIO when modprobe
+ * failed (it says why on stderr), or -errno when it could not start. */
+int odpt_shim_module_probe(const char *params);
 /* true when /sys/module/odpt_hmm exists. */
 bool odpt_shim_module_loaded(void);
 /* Read /sys/module/odpt_hmm/parameters/<name> as a number (abi_version). */

@@ -12,6 +12,7 @@
  * checks the options; the engines are in src/lib/bench.
  */
 #include <errno.h>
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,7 +59,7 @@ struct flags_cfg {
 static const struct odpt_opt load_opts[] = {
 	{ .name = "ko", .type = ODPT_OPT_STR, .offset = offsetof(struct load_cfg, ko),
 	  .metavar = "PATH",
-	  .help = "odpt_hmm.ko to load (default: $ODPT_KMOD, else <build>/kmod/odpt_hmm.ko)" },
+	  .help = "odpt_hmm.ko to load (default: $ODPT_KMOD, else <build>/kmod/odpt_hmm.ko, else the installed module via modprobe)" },
 	{ .name = "device", .type = ODPT_OPT_CHOICE,
 	  .offset = offsetof(struct load_cfg, device), .def = "auto",
 	  .choices = device_choices, .metavar = "DEV",
@@ -185,11 +186,46 @@ static int run_status(struct odpt_cli *cli, int argc, char **argv)
 	return code;
 }
 
+/*
+ * modprobe the module installed for the running kernel (DKMS: updates/dkms).
+ * build_ko is the build-tree path that was not there, for the message.
+ */
+static int load_installed(const char *build_ko, const char *params)
+{
+	char rel[128], path[4096];
+	glob_t g;
+	int ret;
+
+	ret = odpt_shim_module_find_running(rel, sizeof(rel), path, sizeof(path));
+	if (ret) {
+		/* The DKMS source is there but was never built for this kernel
+		 * (its headers were missing when the package was installed). */
+		if (!glob("/usr/src/odpt-hmm-*/dkms.conf", 0, NULL, &g)) {
+			odpt_err("odpt_hmm is not built for kernel %s: install linux-headers-%s, then run dkms autoinstall (source: %s)",
+				 rel, rel, g.gl_pathv[0]);
+			globfree(&g);
+		} else {
+			odpt_err("no odpt_hmm to load: %s does not exist and /lib/modules/%s/modules.dep has none (%s): install odpt-hmm-dkms or pass --ko",
+				 build_ko, rel, strerror(-ret));
+		}
+		return ODPT_EXIT_USAGE;
+	}
+	odpt_info("loading /lib/modules/%s/%s with modprobe", rel, path);
+	ret = odpt_shim_module_probe(params);
+	if (ret) {
+		odpt_err("modprobe odpt_hmm %s failed: %s", params,
+			 ret == -EIO ? "see modprobe's message above" : strerror(-ret));
+		return ODPT_EXIT_FAIL;
+	}
+	return ODPT_EXIT_OK;
+}
+
 static int run_load(struct odpt_cli *cli, int argc, char **argv)
 {
 	struct odpt_report *r = NULL;
 	struct load_cfg cfg;
 	char params[64], def_ko[4096];
+	bool installed = false;
 	const char *ko;
 	int code, ret;
 
@@ -203,13 +239,19 @@ static int run_load(struct odpt_cli *cli, int argc, char **argv)
 
 		snprintf(def_ko, sizeof(def_ko), "%s/kmod/odpt_hmm.ko", b && *b ? b : "build");
 		ko = def_ko;
+		/* No build tree here: the installed module (DKMS). */
+		installed = access(def_ko, F_OK) != 0;
 	}
+	snprintf(params, sizeof(params), "device=%s", cfg.device);
 	if (odpt_shim_module_loaded()) {
-		odpt_info("odpt_hmm is already loaded; not loading %s", ko);
+		odpt_info("odpt_hmm is already loaded; not loading %s",
+			  installed ? "the installed module" : ko);
 	} else {
-		snprintf(params, sizeof(params), "device=%s", cfg.device);
-		ret = odpt_shim_module_load(ko, params);
-		if (ret) {
+		if (installed) {
+			code = load_installed(def_ko, params);
+			if (code)
+				return code;
+		} else if ((ret = odpt_shim_module_load(ko, params))) {
 			odpt_err("cannot load %s: %s", ko, strerror(-ret));
 			return ret == -ENOENT ? ODPT_EXIT_USAGE : ODPT_EXIT_FAIL;
 		}

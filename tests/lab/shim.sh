@@ -332,18 +332,11 @@ if [ -n "$ODPT_KMOD" ] && [ $nomask = 0 ]; then
 fi
 
 # ---- kernel log -------------------------------------------------------------
-dmesg >"$out/shim-dmesg-all.txt" 2>/dev/null
-awk -v m="$marker" 'found { print } index($0, m) { found = 1 }' "$out/shim-dmesg-all.txt" \
-	>"$out/shim-dmesg.txt"
-[ -s "$out/shim-dmesg.txt" ] || grep -q -F "$marker" "$out/shim-dmesg-all.txt" ||
-	cp "$out/shim-dmesg-all.txt" "$out/shim-dmesg.txt"
-rm -f "$out/shim-dmesg-all.txt"
-splat='WARNING:|BUG:|Oops|KASAN|UBSAN|kernel BUG|general protection|lockdep|possible recursive locking|possible circular locking|inconsistent lock state|suspicious RCU usage|hung task|blocked for more than|rcu_sched self-detected stall|rcu: INFO|refcount_t:|list_add corruption|list_del corruption|DMA-API:|kmemleak|Call Trace:'
-if grep -E "$splat" "$out/shim-dmesg.txt" >"$out/shim-dmesg-splats.txt"; then
+. "$(dirname "$0")/../../tools/lab/guest/splats.sh"
+if lab_kernel_splats "$marker" "$out/shim-dmesg.txt" "$out/shim-dmesg-splats.txt"; then
 	while IFS= read -r l; do diag "$l"; done < <(head -n 20 "$out/shim-dmesg-splats.txt")
 	add "not ok" kernel_log_clean
 else
-	rm -f "$out/shim-dmesg-splats.txt"
 	add ok kernel_log_clean
 fi
 

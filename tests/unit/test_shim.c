@@ -5,7 +5,8 @@
  * (size/flags header, 8-byte multiples, one size per ioctl number), the
  * client's name tables and its errno conversion when the device is missing
  * or is not odpt_hmm, and that the module's histogram layout imports into
- * odpt_hist losslessly. The module itself is tested in the lab (tests/lab).
+ * odpt_hist losslessly, and how the installed module is found in
+ * modules.dep. The module itself is tested in the lab (tests/lab).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -13,7 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -143,6 +146,49 @@ static void test_hist_import(void **state)
 	odpt_hist_destroy(h);
 }
 
+/* Write text to a fresh temporary modules.dep; the path goes to buf. */
+static void write_dep(char *buf, const char *text)
+{
+	FILE *f;
+	int fd;
+
+	strcpy(buf, "/tmp/odpt-test-modules.dep.XXXXXX");
+	fd = mkstemp(buf);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* The installed module is found in modules.dep whatever its directory and
+ * compression; a module whose name only starts the same is not it. */
+static void test_module_find(void **state)
+{
+	char dep[64], path[64];
+
+	(void)state;
+	write_dep(dep, "kernel/drivers/x/odpt_hmm_other.ko.xz:\n"
+		       "kernel/mm/odpt_hmmx.ko:\n"
+		       "kernel/drivers/infiniband/sw/rxe/rdma_rxe.ko.xz: kernel/a.ko.xz\n"
+		       "updates/dkms/odpt_hmm.ko.xz:\n");
+	assert_int_equal(odpt_shim_module_find(dep, path, sizeof(path)), 0);
+	assert_string_equal(path, "updates/dkms/odpt_hmm.ko.xz");
+	assert_int_equal(odpt_shim_module_find(dep, path, 8), -ENAMETOOLONG);
+	unlink(dep);
+
+	write_dep(dep, "odpt_hmm.ko:\n");
+	assert_int_equal(odpt_shim_module_find(dep, path, sizeof(path)), 0);
+	assert_string_equal(path, "odpt_hmm.ko");
+	unlink(dep);
+
+	write_dep(dep, "kernel/mm/odpt_hmm_x.ko: updates/dkms/odpt_hmm.ko\n");
+	assert_int_equal(odpt_shim_module_find(dep, path, sizeof(path)), -ENOENT);
+	unlink(dep);
+	assert_int_equal(odpt_shim_module_find(dep, path, sizeof(path)), -ENOENT);
+	assert_int_equal(odpt_shim_module_find("/proc/self", path, sizeof(path)), -EISDIR);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -151,6 +197,7 @@ int main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test(test_hist_import),
+		cmocka_unit_test(test_module_find),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,6 +15,7 @@ LAB_IMAGE_PACKAGES=(
 	virtme-ng qemu-system-x86 busybox-static
 	iproute2 procps util-linux pciutils gnuplot-nox ca-certificates
 	libcap-dev
+	build-essential debhelper dh-dkms dkms fakeroot lintian
 )
 LAB_IMAGE_KERNEL_PACKAGES=(linux-image-amd64 linux-headers-amd64)
 # A second userspace verbs stack, side by side with the system's (which the
@@ -322,15 +323,17 @@ lab_image_ensure() {
 	mv "$tmp" "$final" || lab_die "cannot rename $tmp to $final"
 	LAB_IMAGE_TMP=""
 	# Images for other keys are stale now; keep the disk for this one.
+	# ODPT_LAB_KEEP_IMAGES=1 keeps them (and their build directories): several
+	# trees with different package lists share one cache.
 	local old
-	for old in "$LAB_CACHE"/image-*; do
+	[[ ${ODPT_LAB_KEEP_IMAGES:-0} == 1 ]] || for old in "$LAB_CACHE"/image-*; do
 		[[ -d $old && $old != "$final" && $old != *.tmp.* ]] || continue
 		lab_has_mounts_below "$old" && continue
 		lab_info "removing stale image $old"
 		lab_safe_rmtree "$old" && rm -f "$old.log"
 	done
 	# Build directories belong to an image; the new one starts afresh.
-	for old in "$LAB_CACHE"/build-*; do
+	[[ ${ODPT_LAB_KEEP_IMAGES:-0} == 1 ]] || for old in "$LAB_CACHE"/build-*; do
 		[[ -d $old ]] && ! lab_has_mounts_below "$old" && rm -rf --one-file-system "$old"
 	done
 	LAB_IMG=$final
