@@ -28,6 +28,7 @@ esac
 out=$ODPT_OUT
 bin=${ODPT_BIN:-$ODPT_BUILD/src/cli/odpt}
 kver=$(uname -r)
+kre=$(printf '%s' "$kver" | sed 's/[.+]/\\&/g')	# kver in an ERE: "7.3.4+deb13" (releases have no other ERE metacharacters)
 mkdir -p "$out" || exit 2
 lines=()
 n=0
@@ -114,7 +115,7 @@ if [ -n "$ver" ] && check dkms_add dkms add "odpt-hmm/$ver"; then
 	(cd / && env -u ODPT_KMOD -u ODPT_BUILD "$bin" shim load) >"$out/dkms.not_built.log" 2>&1
 	rc=$?
 	if ((rc == 2)) && [ "$(wc -l <"$out/dkms.not_built.log")" = 1 ]; then
-		expect dkms_not_built_message "odpt_hmm is not built for kernel $kver: install linux-headers-$kver, then run dkms autoinstall" "$out/dkms.not_built.log"
+		expect dkms_not_built_message "odpt_hmm is not built for kernel $kre: install linux-headers-$kre, then run dkms autoinstall" "$out/dkms.not_built.log"
 	else
 		diag "odpt shim load without a built module: exit $rc (want 2, one line): $(head -n 3 "$out/dkms.not_built.log" | tr '\n' ' ')"
 		tap "not ok" dkms_not_built_message
