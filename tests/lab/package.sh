@@ -17,6 +17,9 @@
 #     /usr/bin/odpt loads, checks and unloads the module, dpkg -r removes it.
 # Then the kernel log since the part began must hold no splat. TAP 13 on
 # $ODPT_OUT/package.tap; each step's output in $ODPT_OUT/<name>.log.
+# Two DKMS builds and a dpkg -i take ~15 minutes under TCG, so the part is
+# not in the default run: tools/odpt-lab deb, then run --parts=package.
+# odpt-lab: opt-in
 set -u -o pipefail
 
 case ${1:-} in

@@ -19,11 +19,15 @@ lab_image_show() {
 	sed 's/^/  /' "$LAB_IMG/etc/odpt-lab/image.env"
 }
 
-# Every part the tree has (tests/lab/*.sh), or --parts.
+# Every part the tree has (tests/lab/*.sh) but those marked opt-in (a line
+# "# odpt-lab: opt-in" near their top: they run only when --parts names
+# them), or --parts.
 lab_parts_available() {
 	local f
 	for f in "$LAB_TREE"/tests/lab/*.sh; do
-		[[ -f $f ]] && basename "$f" .sh
+		[[ -f $f ]] || continue
+		head -n 30 "$f" | grep -qx '# odpt-lab: opt-in' && continue
+		basename "$f" .sh
 	done
 }
 
