@@ -56,6 +56,15 @@ lab_kpatch_source() {
 	want=$(lab_image_fact "$LAB_IMG" kernel_package)
 	pkg=linux-source-$(echo "$LAB_KVER" | cut -d. -f1,2)
 	ver=$(chroot "$LAB_IMG" dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null)
+	if [[ -z $ver ]]; then
+		# A new image (its package list changed) lacks it even when the
+		# source-built kernels are cached: install it as debug-kernel.sh does.
+		lab_stage "patch: installing $pkg=$want in the image"
+		lab_in_image "$LAB_RES/kpatch-source.log" sh -c "apt-get update -q &&
+			DEBIAN_FRONTEND=noninteractive apt-get install -q -y --no-install-recommends -t trixie-backports $pkg=$want" ||
+			lab_warn "installing $pkg in the image failed (see kpatch-source.log)"
+		ver=$(chroot "$LAB_IMG" dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null)
+	fi
 	[[ -n $ver ]] || lab_kpatch_fail "$pkg is not installed in the image $LAB_IMG: the patches need the source of the guest's kernel $want (install it there: chroot IMAGE apt-get install -t trixie-backports $pkg=$want, as tools/lab/debug-kernel.sh does)"
 	[[ $ver == "$want" ]] || lab_kpatch_fail "the image's $pkg is $ver but its kernel is $want: the rebuilt modules would not match the kernel's source"
 	LAB_KPATCH_TAR=$(ls "$LAB_IMG/usr/src/$pkg".tar.* 2>/dev/null | head -1)
