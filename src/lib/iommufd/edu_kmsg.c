@@ -37,17 +37,50 @@ bool odpt_dmar_fault_parse(const char *msg, uint64_t *addr, bool *write)
 	return true;
 }
 
-int odpt_kmsg_open_end(const struct odpt_edu_where *w, int *fd)
+/* /dev/kmsg (or the fake tree's), non-blocking, from its oldest record. */
+static int kmsg_open(const struct odpt_edu_where *w, int *fd)
 {
 	char path[300];
 
 	snprintf(path, sizeof(path), "%s/kmsg", w && w->dev ? w->dev : "/dev");
 	*fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (*fd < 0)
-		return -errno;
-	if (lseek(*fd, 0, SEEK_END) < 0) {
-		int ret = -errno;
+	return *fd < 0 ? -errno : 0;
+}
 
+/*
+ * The next record of @fd ("prio,seq,usec,flags;text\n" + continuations, one
+ * per read): 1 with *msg its text's first line and *us its time, 0 when
+ * there is none yet (EAGAIN), or -errno. Records overwritten before they
+ * were read (EPIPE) and records without text are skipped.
+ */
+static int kmsg_next(int fd, char *rec, size_t len, unsigned long long *us, char **msg)
+{
+	for (;;) {
+		ssize_t r = read(fd, rec, len - 1);
+
+		if (r < 0) {
+			if (errno == EINTR || errno == EPIPE)
+				continue;
+			return errno == EAGAIN ? 0 : -errno;
+		}
+		rec[r] = '\0';
+		*msg = strchr(rec, ';');
+		if (!*msg || sscanf(rec, "%*u,%*u,%llu", us) != 1)
+			continue;
+		(*msg)++;
+		(*msg)[strcspn(*msg, "\n")] = '\0';
+		return 1;
+	}
+}
+
+int odpt_kmsg_open_end(const struct odpt_edu_where *w, int *fd)
+{
+	int ret = kmsg_open(w, fd);
+
+	if (ret)
+		return ret;
+	if (lseek(*fd, 0, SEEK_END) < 0) {
+		ret = -errno;
 		close(*fd);
 		*fd = -1;
 		return ret;
@@ -64,27 +97,19 @@ int odpt_kmsg_dmar_faults(int fd, unsigned wait_ms, uint64_t want,
 
 	*n = 0;
 	for (;;) {
-		/* One record per read: "prio,seq,usec,flags;text\n" + continuations. */
-		ssize_t r = read(fd, rec, sizeof(rec) - 1);
 		struct odpt_dmar_fault one;
+		unsigned long long us;
 		char *msg;
+		int ret = kmsg_next(fd, rec, sizeof(rec), &us, &msg);
 
-		if (r < 0) {
-			if (errno == EINTR || errno == EPIPE)	/* EPIPE: records overwritten */
-				continue;
-			if (errno != EAGAIN)
-				return -errno;
+		if (ret < 0)
+			return ret;
+		if (!ret) {
 			if (seen || odpt_clock_raw_ns() > deadline)
 				return 0;
 			edu_sleep_us(20000);
 			continue;
 		}
-		rec[r] = '\0';
-		msg = strchr(rec, ';');
-		if (!msg)
-			continue;
-		msg++;
-		msg[strcspn(msg, "\n")] = '\0';
 		if (!odpt_dmar_fault_parse(msg, &one.addr, &one.write))
 			continue;
 		snprintf(one.line, sizeof(one.line), "%s", msg);
@@ -110,33 +135,19 @@ int odpt_kmsg_dmar_faults(int fd, unsigned wait_ms, uint64_t want,
 int odpt_kmsg_dmar_quiet(const struct odpt_edu_where *w, unsigned *slept_ms)
 {
 	uint64_t last_us = 0, now_us, until;
+	unsigned long long us;
 	struct timespec ts;
-	char path[300], rec[2048];
-	int fd;
+	char rec[2048], *msg;
+	int fd, ret;
 
 	*slept_ms = 0;
-	snprintf(path, sizeof(path), "%s/kmsg", w && w->dev ? w->dev : "/dev");
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	for (;;) {
-		ssize_t r = read(fd, rec, sizeof(rec) - 1);
-		unsigned long long us;
-		char *msg;
-
-		if (r < 0) {
-			if (errno == EINTR || errno == EPIPE)
-				continue;
-			break;
-		}
-		rec[r] = '\0';
-		msg = strchr(rec, ';');
-		if (!msg || sscanf(rec, "%*u,%*u,%llu", &us) != 1)
-			continue;
+	ret = kmsg_open(w, &fd);
+	if (ret)
+		return ret;
+	while ((ret = kmsg_next(fd, rec, sizeof(rec), &us, &msg)) > 0)
 		if (strstr(msg, "DMAR: [DMA") || strstr(msg, "DRHD: handling fault") ||
 		    strstr(msg, "dmar_fault:"))
 			last_us = us;
-	}
 	close(fd);
 	if (!last_us)
 		return 0;
